@@ -1,0 +1,34 @@
+# Kinobill — two commands: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
+
+.PHONY: run build test e2e tools bench clean
+
+## Install (if missing), build, migrate, seed demo data on first start, serve :3000.
+run: build
+	@echo ""
+	@echo "  Kinobill:        http://127.0.0.1:3000"
+	@echo "  Staff console:   http://127.0.0.1:3000/admin"
+	@echo "  Demo staff login: admin@kinobill.local / kinobill-admin"
+	@echo "                    marketing@kinobill.local / kinobill-marketing"
+	@echo "                    support@kinobill.local / kinobill-support"
+	@echo ""
+	./target/release/server serve
+
+## Release build (server binary + WASM + CSS into target/site).
+build: tools
+	cargo leptos build --release
+
+## Lint, Rust tests on SQLite and PostgreSQL, Playwright against a release build.
+test:
+	bash scripts/test.sh
+
+## Only the Playwright suite (after `make build`).
+e2e:
+	bash scripts/e2e.sh
+
+tools:
+	bash scripts/install-tools.sh
+
+clean:
+	cargo clean

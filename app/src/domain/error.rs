@@ -1,0 +1,33 @@
+use thiserror::Error;
+
+/// Violations of pure business rules. Each variant names the offending input so the
+/// layers above can attach the message to the right form field or JSON `fields` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DomainError {
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+}
+
+impl DomainError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        DomainError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn field(&self) -> &'static str {
+        match self {
+            DomainError::Invalid { field, .. } => field,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            DomainError::Invalid { message, .. } => message,
+        }
+    }
+}

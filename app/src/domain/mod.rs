@@ -1,0 +1,13 @@
+//! Pure business rules: no I/O, compiled for the server *and* the browser (wasm), so the
+//! page and the server always agree on prices, formats and validation messages.
+
+pub mod catalog;
+pub mod duration;
+pub mod error;
+pub mod money;
+pub mod staff;
+pub mod validation;
+
+pub use error::DomainError;
+pub use money::{Currency, Money};
+pub use staff::StaffRole;

@@ -1,0 +1,41 @@
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet};
+
+use crate::api::staff_session::{StaffLogout, current_staff};
+
+/// The console frame: header with who is signed in, the section nav, the page.
+/// Only sections that exist are listed.
+#[component]
+pub fn AdminShell() -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_staff());
+    let logout = ServerAction::<StaffLogout>::new();
+    view! {
+        <div class="admin">
+            <header class="admin-header">
+                <a class="brand" href="/admin">"Kinobill" <span class="brand-sub">"console"</span></a>
+                <Suspense fallback=|| view! { <span class="who muted">"…"</span> }>
+                    {move || Suspend::new(async move {
+                        match me.await {
+                            Ok(Some(staff)) => view! {
+                                <div class="who">
+                                    <span class="who-name" title=staff.email.clone()>{staff.name.clone()}</span>
+                                    <span class="role-badge" data-role=staff.role.as_str()>{staff.role.label()}</span>
+                                    <ActionForm action=logout>
+                                        <button type="submit" class="button ghost small">"Sign out"</button>
+                                    </ActionForm>
+                                </div>
+                            }.into_any(),
+                            _ => view! { <a class="button small" href="/admin/login">"Sign in"</a> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </header>
+            <nav class="admin-nav" aria-label="Console sections">
+                <A href="/admin/tariffs">"Tariffs"</A>
+            </nav>
+            <main class="admin-main" id="main">
+                <Outlet />
+            </main>
+        </div>
+    }
+}

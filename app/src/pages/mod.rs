@@ -1,0 +1,3 @@
+pub mod admin;
+pub mod customer;
+pub mod not_found;

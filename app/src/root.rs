@@ -1,0 +1,59 @@
+use leptos::prelude::*;
+use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::pages::admin::{AdminShell, AdminTariffs, LoginPage};
+use crate::pages::customer::Landing;
+use crate::pages::not_found::NotFound;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%234338ca'/%3E%3Ctext x='16' y='22' font-size='16' font-family='sans-serif' font-weight='700' fill='white' text-anchor='middle'%3EK%3C/text%3E%3C/svg%3E";
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this attribute says "hydrated, clicks work now".
+    Effect::new(move |_| mark_hydrated());
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/kinobill.css" />
+        <Link rel="icon" href=FAVICON />
+        <Title formatter=|text: String| if text.is_empty() { "Kinobill".to_string() } else { format!("{text} · Kinobill") } />
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/") view=Landing />
+                <Route path=path!("/admin/login") view=LoginPage />
+                <ParentRoute path=path!("/admin") view=AdminShell>
+                    <Route path=path!("") view=|| view! { <Redirect path="/admin/tariffs" /> } />
+                    <Route path=path!("tariffs") view=AdminTariffs />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

@@ -1,0 +1,157 @@
+use chrono::{DateTime, Utc};
+use entity::{login_attempts, staff_tokens, staff_users};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::domain::StaffRole;
+use crate::dto::StaffDto;
+
+/// A staff row whose role text is not a known role is treated as having no access,
+/// rather than guessing.
+pub fn to_dto(row: &staff_users::Model) -> Option<StaffDto> {
+    let role: StaffRole = row.role.parse().ok()?;
+    Some(StaffDto {
+        id: row.id,
+        email: row.email.clone(),
+        name: row.name.clone(),
+        role,
+    })
+}
+
+pub async fn find_by_email<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<Option<staff_users::Model>, sea_orm::DbErr> {
+    staff_users::Entity::find()
+        .filter(staff_users::Column::Email.eq(email))
+        .one(db)
+        .await
+}
+
+pub async fn find_by_id<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Option<staff_users::Model>, sea_orm::DbErr> {
+    staff_users::Entity::find_by_id(id).one(db).await
+}
+
+pub struct NewStaff<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: StaffRole,
+    pub password_hash: String,
+}
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    new: NewStaff<'_>,
+    now: DateTime<Utc>,
+) -> Result<staff_users::Model, sea_orm::DbErr> {
+    staff_users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(new.email.to_string()),
+        name: Set(new.name.to_string()),
+        role: Set(new.role.as_str().to_string()),
+        password_hash: Set(new.password_hash),
+        active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn insert_token<C: ConnectionTrait>(
+    db: &C,
+    staff_id: Uuid,
+    token_hash: String,
+    now: DateTime<Utc>,
+) -> Result<staff_tokens::Model, sea_orm::DbErr> {
+    staff_tokens::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        staff_id: Set(staff_id),
+        token_hash: Set(token_hash),
+        created_at: Set(now),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await
+}
+
+/// The staff member owning an unrevoked token with this hash.
+pub async fn find_by_token_hash<C: ConnectionTrait>(
+    db: &C,
+    token_hash: &str,
+) -> Result<Option<(staff_tokens::Model, staff_users::Model)>, sea_orm::DbErr> {
+    let Some(token) = staff_tokens::Entity::find()
+        .filter(staff_tokens::Column::TokenHash.eq(token_hash))
+        .filter(staff_tokens::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let staff = find_by_id(db, token.staff_id).await?;
+    Ok(staff.map(|s| (token, s)))
+}
+
+pub async fn touch_token<C: ConnectionTrait>(
+    db: &C,
+    token: staff_tokens::Model,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let mut active: staff_tokens::ActiveModel = token.into();
+    active.last_used_at = Set(Some(now));
+    active.update(db).await?;
+    Ok(())
+}
+
+pub async fn record_login_attempt<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    succeeded: bool,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    login_attempts::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email.to_string()),
+        succeeded: Set(succeeded),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Failed attempts for `email` since `since` and after the last successful sign-in,
+/// plus the time of the oldest of them (when the throttle window starts to clear).
+pub async fn recent_failures<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    since: DateTime<Utc>,
+) -> Result<(u64, Option<DateTime<Utc>>), sea_orm::DbErr> {
+    let last_success = login_attempts::Entity::find()
+        .filter(login_attempts::Column::Email.eq(email))
+        .filter(login_attempts::Column::Succeeded.eq(true))
+        .filter(login_attempts::Column::CreatedAt.gte(since))
+        .order_by_desc(login_attempts::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|a| a.created_at);
+    let from = last_success.map_or(since, |t| t.max(since));
+    let failures = login_attempts::Entity::find()
+        .filter(login_attempts::Column::Email.eq(email))
+        .filter(login_attempts::Column::Succeeded.eq(false))
+        .filter(login_attempts::Column::CreatedAt.gte(from));
+    let count = failures.clone().count(db).await?;
+    let oldest = failures
+        .order_by_asc(login_attempts::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|a| a.created_at);
+    Ok((count, oldest))
+}

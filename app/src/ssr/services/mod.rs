@@ -1,0 +1,5 @@
+//! Business operations. Server functions and REST handlers call these and nothing below.
+
+pub mod catalog;
+pub mod seed;
+pub mod staff;

@@ -1,0 +1,189 @@
+//! Staff accounts: sign-in with throttling, creation, API tokens.
+
+use chrono::TimeDelta;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use crate::domain::StaffRole;
+use crate::domain::validation::{validate_email, validate_login_password, validate_new_password};
+use crate::dto::StaffDto;
+use crate::ssr::ServiceError;
+use crate::ssr::auth::{
+    hash_password, hash_token, new_api_token, verify_against_dummy, verify_password,
+};
+use crate::ssr::clock::SharedClock;
+use crate::ssr::repo::audit::{self, Actor, AuditEntry};
+use crate::ssr::repo::staff as repo;
+
+/// At most this many failed sign-ins per e-mail within [`THROTTLE_WINDOW`].
+pub const MAX_FAILED_LOGINS: u64 = 5;
+pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
+
+/// Checks credentials. After [`MAX_FAILED_LOGINS`] failures inside the window the
+/// password is not even checked, so guessing stops paying off.
+#[tracing::instrument(skip(db, clock, password), fields(email = %email_input))]
+pub async fn login(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    email_input: &str,
+    password: &str,
+) -> Result<StaffDto, ServiceError> {
+    let mut errors = Vec::new();
+    let email = validate_email(email_input).map_err(|e| errors.push(e)).ok();
+    if let Err(e) = validate_login_password(password) {
+        errors.push(e);
+    }
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+
+    let now = clock.now();
+    let (failures, oldest) = repo::recent_failures(db, &email, now - THROTTLE_WINDOW).await?;
+    if failures >= MAX_FAILED_LOGINS {
+        let clears_at = oldest.unwrap_or(now) + THROTTLE_WINDOW;
+        tracing::warn!("sign-in throttled");
+        return Err(ServiceError::Throttled {
+            retry_after_secs: (clears_at - now).num_seconds().max(1),
+        });
+    }
+
+    let row = repo::find_by_email(db, &email).await?;
+    let staff = match &row {
+        Some(row) if row.active && verify_password(&row.password_hash, password) => {
+            repo::to_dto(row)
+        }
+        Some(_) => None,
+        None => {
+            verify_against_dummy(password);
+            None
+        }
+    };
+    repo::record_login_attempt(db, &email, staff.is_some(), now).await?;
+    match staff {
+        Some(staff) => {
+            tracing::info!(staff = %staff.id, "staff signed in");
+            Ok(staff)
+        }
+        None => {
+            tracing::info!("sign-in failed");
+            Err(ServiceError::InvalidCredentials)
+        }
+    }
+}
+
+pub async fn find_active(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Result<Option<StaffDto>, ServiceError> {
+    Ok(repo::find_by_id(db, id)
+        .await?
+        .filter(|row| row.active)
+        .and_then(|row| repo::to_dto(&row)))
+}
+
+/// Creates a staff account (CLI and seeding). The e-mail must be new.
+pub async fn create(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    email_input: &str,
+    name: &str,
+    role: StaffRole,
+    password: &str,
+) -> Result<StaffDto, ServiceError> {
+    let email = validate_email(email_input)?;
+    validate_new_password(password)?;
+    let name = match name.trim() {
+        "" => email.split('@').next().unwrap_or(&email).to_string(),
+        n => n.to_string(),
+    };
+    let password_hash = hash_password(password)?;
+    let now = clock.now();
+    let txn = db.begin().await?;
+    if repo::find_by_email(&txn, &email).await?.is_some() {
+        return Err(ServiceError::Conflict {
+            code: "staff_exists",
+            message: format!("A staff member with e-mail {email} already exists."),
+        });
+    }
+    let row = repo::insert(
+        &txn,
+        repo::NewStaff {
+            email: &email,
+            name: &name,
+            role,
+            password_hash,
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor,
+            action: "staff.created",
+            entity_type: "staff",
+            entity_id: row.id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({"email": email, "name": name, "role": role.as_str()})),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    repo::to_dto(&row).ok_or_else(|| {
+        ServiceError::Unexpected(anyhow::anyhow!("role just written does not parse"))
+    })
+}
+
+/// Mints a new API token for an existing staff member and returns it (shown once).
+pub async fn mint_token(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    email_input: &str,
+) -> Result<String, ServiceError> {
+    let email = validate_email(email_input)?;
+    let now = clock.now();
+    let txn = db.begin().await?;
+    let staff = repo::find_by_email(&txn, &email)
+        .await?
+        .filter(|s| s.active)
+        .ok_or(ServiceError::NotFound {
+            entity: "staff member",
+        })?;
+    let (token, token_hash) = new_api_token();
+    let row = repo::insert_token(&txn, staff.id, token_hash, now).await?;
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor,
+            action: "staff.token_created",
+            entity_type: "staff_token",
+            entity_id: row.id.to_string(),
+            before: None,
+            after: Some(serde_json::json!({"staff_id": staff.id})),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// Resolves `Authorization: Bearer <token>` to an active staff member.
+pub async fn authenticate_token(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    token: &str,
+) -> Result<StaffDto, ServiceError> {
+    let (token_row, staff) = repo::find_by_token_hash(db, &hash_token(token))
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    if !staff.active {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let dto = repo::to_dto(&staff).ok_or(ServiceError::Unauthenticated)?;
+    repo::touch_token(db, token_row, clock.now()).await?;
+    Ok(dto)
+}

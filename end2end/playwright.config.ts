@@ -1,0 +1,59 @@
+import { defineConfig, devices } from '@playwright/test';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+// The server under test is the release build, started fresh on its own SQLite file with
+// demo data. scripts/e2e.sh sets these; the defaults make `npx playwright test` work alone.
+const port = Number(process.env.E2E_PORT ?? 3100);
+const dbFile = process.env.E2E_DB_FILE ?? path.join(os.tmpdir(), `kinobill-e2e-${port}.db`);
+const repoRoot = path.resolve(__dirname, '..');
+
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  outputDir: './test-results',
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: chromiumArgs,
+    },
+  },
+  projects: [
+    { name: 'desktop', use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 } } },
+  ],
+  webServer: {
+    command: `rm -f "${dbFile}" "${dbFile}-wal" "${dbFile}-shm" && exec "${repoRoot}/target/release/server" serve`,
+    cwd: repoRoot,
+    url: `http://127.0.0.1:${port}/readyz`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      DATABASE_URL: `sqlite://${dbFile}?mode=rwc`,
+      KINOBILL__SERVER__ADDR: `127.0.0.1:${port}`,
+      KINOBILL__DEMO__SEED: 'true',
+      LEPTOS_SITE_ROOT: path.join(repoRoot, 'target', 'site'),
+      RUST_LOG: 'warn',
+    },
+  },
+});

@@ -1,0 +1,37 @@
+import { test, expect, type Page } from '@playwright/test';
+import { STAFF, signIn } from './helpers';
+
+// Every page must fit a phone (no sideways scrolling) and a 1280 px laptop. The
+// screenshots land in end2end/screenshots/ for people to look at.
+const viewports = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+];
+
+async function fitsWidth(page: Page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+}
+
+for (const vp of viewports) {
+  test(`pages fit the ${vp.name} viewport`, async ({ page }) => {
+    await page.setViewportSize({ width: vp.width, height: vp.height });
+    await page.goto('/');
+    await expect(page.locator('article.tariff-card')).toHaveCount(3);
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-landing.png`, fullPage: true });
+
+    await page.goto('/admin/login');
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-login.png`, fullPage: true });
+
+    await signIn(page, STAFF.admin);
+    await expect(page.locator('table.data-table tbody tr')).toHaveCount(3);
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-admin-tariffs.png`, fullPage: true });
+
+    await page.goto('/nowhere');
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-404.png`, fullPage: true });
+  });
+}

@@ -1,0 +1,24 @@
+//! Schema migrations, one file per change. A landed migration is never edited: add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_staff_and_sessions;
+mod m20261123_000002_create_customers;
+mod m20261123_000003_create_catalog;
+mod m20261123_000004_create_pricing;
+mod m20261123_000005_create_reliability;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_staff_and_sessions::Migration),
+            Box::new(m20261123_000002_create_customers::Migration),
+            Box::new(m20261123_000003_create_catalog::Migration),
+            Box::new(m20261123_000004_create_pricing::Migration),
+            Box::new(m20261123_000005_create_reliability::Migration),
+        ]
+    }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the Playwright suite against the release build (build it first: make build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+scripts/install-tools.sh --e2e
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DB_DIR=$(mktemp -d /tmp/kinobill-e2e.XXXXXX)
+trap 'rm -rf "$DB_DIR"' EXIT
+cd end2end
+E2E_PORT="$PORT" E2E_DB_FILE="$DB_DIR/kinobill.db" npx playwright test "$@"

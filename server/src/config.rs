@@ -1,0 +1,627 @@
+//! Layered configuration: built-in defaults -> optional `kinobill.toml` -> environment.
+//! Every value is parsed into a typed field at start-up; a bad one stops the process with
+//! a message naming the key and where it came from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use app::domain::duration::parse_iso8601_duration;
+use chrono::TimeDelta;
+
+/// A secret value: never printed by `Debug`, so it cannot leak into logs by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    Sandbox,
+    YooKassa,
+    CloudPayments,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMode {
+    System,
+    Test,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub addr: SocketAddr,
+    /// The address people use; `https://` turns on `Secure` cookies.
+    pub public_url: String,
+    /// Where `cargo leptos build` put the site (`/pkg/kinobill.*`).
+    pub site_root: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// May carry a password, hence secret.
+    pub url: Secret,
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    pub fn is_sqlite(&self) -> bool {
+        self.url.expose().starts_with("sqlite:")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub jwt_secret: Secret,
+    pub service_token: Option<Secret>,
+    pub provider: ProviderKind,
+    pub refund_window: TimeDelta,
+    pub rabbitmq_url: Option<Secret>,
+    pub notify_url: Option<String>,
+    pub auth_service_url: Option<String>,
+    pub clock: ClockMode,
+    pub demo_seed: bool,
+}
+
+/// The development JWT secret. Fine on a laptop; refused with PostgreSQL (production).
+pub const DEV_JWT_SECRET: &str = "kinobill-dev-secret-change-me-in-production";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("invalid configuration: {env} ({key}) {shown}: {message}")]
+    Invalid {
+        key: String,
+        env: String,
+        shown: String,
+        message: String,
+    },
+    #[error("unknown configuration key {key} (from {origin}); known keys: {known}")]
+    Unknown {
+        key: String,
+        origin: String,
+        known: String,
+    },
+    #[error("cannot use configuration file {path}: {message}")]
+    File { path: String, message: String },
+}
+
+/// (dotted key, secret?) — every key we understand. Env name: `KINOBILL__` + key with
+/// `.` -> `__`, upper case.
+const KEYS: &[(&str, bool)] = &[
+    ("server.addr", false),
+    ("server.public_url", false),
+    ("server.site_root", false),
+    ("database.url", true),
+    ("database.max_connections", false),
+    ("log.format", false),
+    ("log.level", false),
+    ("auth.jwt_secret", true),
+    ("service_token", true),
+    ("payments.provider", false),
+    ("payments.refund_window", false),
+    ("rabbitmq.url", true),
+    ("notify.url", false),
+    ("auth_service.url", false),
+    ("clock", false),
+    ("demo.seed", false),
+];
+
+/// Conventional variables that other tools set (lower precedence than `KINOBILL__*`).
+const ALIASES: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database.url"),
+    ("LEPTOS_SITE_ADDR", "server.addr"),
+    ("LEPTOS_SITE_ROOT", "server.site_root"),
+];
+
+pub fn env_name(key: &str) -> String {
+    format!("KINOBILL__{}", key.replace('.', "__").to_ascii_uppercase())
+}
+
+#[derive(Debug, Clone)]
+struct Raw {
+    value: String,
+    origin: String,
+}
+
+struct Sources {
+    values: BTreeMap<&'static str, Raw>,
+}
+
+impl Sources {
+    fn get(&self, key: &str) -> Option<&Raw> {
+        self.values.get(key)
+    }
+
+    fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        let secret = KEYS.iter().any(|(k, s)| *k == key && *s);
+        let (origin, shown) = match self.values.get(key) {
+            Some(raw) if secret => (raw.origin.clone(), "= (hidden)".to_string()),
+            Some(raw) => (raw.origin.clone(), format!("= {:?}", raw.value)),
+            None => (env_name(key), "is missing".to_string()),
+        };
+        let env = if origin.starts_with("env ") {
+            origin.trim_start_matches("env ").to_string()
+        } else {
+            format!("{} [from {origin}]", env_name(key))
+        };
+        ConfigError::Invalid {
+            key: key.to_string(),
+            env,
+            shown,
+            message: message.into(),
+        }
+    }
+
+    fn string(&self, key: &str) -> Option<String> {
+        self.get(key)
+            .map(|r| r.value.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    fn parse<T>(
+        &self,
+        key: &str,
+        default: T,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        match self.string(key) {
+            None => Ok(default),
+            Some(v) => parse(&v).map_err(|m| self.invalid(key, m)),
+        }
+    }
+}
+
+fn known_keys() -> String {
+    KEYS.iter()
+        .map(|(k, _)| env_name(k))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn key_static(key: &str) -> Option<&'static str> {
+    KEYS.iter().map(|(k, _)| *k).find(|k| *k == key)
+}
+
+fn flatten_toml(text: &str, path: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::File {
+            path: path.to_string(),
+            message: e.message().to_string(),
+        })?;
+    let scalar = |key: &str, v: &toml::Value| -> Result<String, ConfigError> {
+        match v {
+            toml::Value::String(s) => Ok(s.clone()),
+            toml::Value::Integer(i) => Ok(i.to_string()),
+            toml::Value::Float(f) => Ok(f.to_string()),
+            toml::Value::Boolean(b) => Ok(b.to_string()),
+            _ => Err(ConfigError::File {
+                path: path.to_string(),
+                message: format!("`{key}` must be a string, number or boolean"),
+            }),
+        }
+    };
+    let mut out = Vec::new();
+    for (k, v) in &table {
+        match v {
+            toml::Value::Table(inner) => {
+                for (ik, iv) in inner {
+                    let key = format!("{k}.{ik}");
+                    out.push((key.clone(), scalar(&key, iv)?));
+                }
+            }
+            other => out.push((k.clone(), scalar(k, other)?)),
+        }
+    }
+    Ok(out)
+}
+
+fn url_with_scheme(v: &str, schemes: &[&str]) -> Result<String, String> {
+    if schemes.iter().any(|s| v.starts_with(s))
+        && v.len() > schemes.iter().map(|s| s.len()).min().unwrap_or(0)
+    {
+        Ok(v.to_string())
+    } else {
+        Err(format!(
+            "expected a URL starting with {}",
+            schemes.join(" or ")
+        ))
+    }
+}
+
+impl Settings {
+    /// Reads `kinobill.toml` (or `path`) and the process environment.
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let (file_text, file_name) = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::File {
+                    path: p.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                (Some(text), p.display().to_string())
+            }
+            None => {
+                let default = Path::new("kinobill.toml");
+                match std::fs::read_to_string(default) {
+                    Ok(text) => (Some(text), "kinobill.toml".to_string()),
+                    Err(_) => (None, String::new()),
+                }
+            }
+        };
+        Settings::from_sources(file_text.as_deref(), &file_name, std::env::vars())
+    }
+
+    /// The pure core of [`Settings::load`], for tests.
+    pub fn from_sources(
+        file_text: Option<&str>,
+        file_name: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut values: BTreeMap<&'static str, Raw> = BTreeMap::new();
+        if let Some(text) = file_text {
+            for (key, value) in flatten_toml(text, file_name)? {
+                let Some(k) = key_static(&key) else {
+                    return Err(ConfigError::Unknown {
+                        key,
+                        origin: file_name.to_string(),
+                        known: known_keys(),
+                    });
+                };
+                values.insert(
+                    k,
+                    Raw {
+                        value,
+                        origin: format!("{file_name} key {key}"),
+                    },
+                );
+            }
+        }
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        for (alias, key) in ALIASES {
+            if let Some((_, v)) = env.iter().find(|(n, _)| n == alias) {
+                values.insert(
+                    key,
+                    Raw {
+                        value: v.clone(),
+                        origin: format!("env {alias}"),
+                    },
+                );
+            }
+        }
+        for (name, value) in &env {
+            let Some(rest) = name.strip_prefix("KINOBILL__") else {
+                continue;
+            };
+            let key = rest
+                .split("__")
+                .map(str::to_ascii_lowercase)
+                .collect::<Vec<_>>()
+                .join(".");
+            let Some(k) = key_static(&key) else {
+                return Err(ConfigError::Unknown {
+                    key: name.clone(),
+                    origin: "environment".into(),
+                    known: known_keys(),
+                });
+            };
+            values.insert(
+                k,
+                Raw {
+                    value: value.clone(),
+                    origin: format!("env {name}"),
+                },
+            );
+        }
+        Settings::parse(&Sources { values })
+    }
+
+    fn parse(src: &Sources) -> Result<Settings, ConfigError> {
+        let addr: SocketAddr = src.parse(
+            "server.addr",
+            SocketAddr::from(([127, 0, 0, 1], 3000)),
+            |v| {
+                v.parse()
+                    .map_err(|_| "expected host:port such as 127.0.0.1:3000".to_string())
+            },
+        )?;
+        let public_url = src.parse("server.public_url", format!("http://{addr}"), |v| {
+            url_with_scheme(v, &["http://", "https://"])
+                .map(|u| u.trim_end_matches('/').to_string())
+        })?;
+        let site_root = src
+            .string("server.site_root")
+            .unwrap_or_else(|| "target/site".to_string());
+
+        let db_url = src.parse(
+            "database.url",
+            "sqlite://kinobill.db?mode=rwc".to_string(),
+            |v| url_with_scheme(v, &["sqlite:", "postgres://", "postgresql://"]),
+        )?;
+        let database = DatabaseSettings {
+            url: Secret::new(db_url),
+            max_connections: src.parse("database.max_connections", 10, |v| {
+                match v.parse::<u32>() {
+                    Ok(n) if (1..=1000).contains(&n) => Ok(n),
+                    _ => Err("expected a whole number from 1 to 1000".to_string()),
+                }
+            })?,
+        };
+
+        let log_format = src.parse("log.format", LogFormat::Pretty, |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "pretty" | "text" => Ok(LogFormat::Pretty),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("expected `pretty` or `json`".to_string()),
+            }
+        })?;
+        let log_level = src.parse("log.level", "info".to_string(), |v| {
+            match v.to_ascii_lowercase().as_str() {
+                l @ ("error" | "warn" | "info" | "debug" | "trace") => Ok(l.to_string()),
+                _ => Err("expected one of error, warn, info, debug, trace".to_string()),
+            }
+        })?;
+
+        let jwt_secret = src.parse("auth.jwt_secret", Secret::new(DEV_JWT_SECRET), |v| {
+            if v.len() < 32 {
+                Err("use at least 32 characters".to_string())
+            } else {
+                Ok(Secret::new(v))
+            }
+        })?;
+        if !database.is_sqlite() && jwt_secret.expose() == DEV_JWT_SECRET {
+            return Err(src.invalid(
+                "auth.jwt_secret",
+                "the development secret is refused with PostgreSQL; set a real secret",
+            ));
+        }
+        let service_token = src
+            .string("service_token")
+            .map(|v| {
+                if v.len() < 16 {
+                    Err(src.invalid("service_token", "use at least 16 characters"))
+                } else {
+                    Ok(Secret::new(v))
+                }
+            })
+            .transpose()?;
+
+        let provider = src.parse("payments.provider", ProviderKind::Sandbox, |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "sandbox" => Ok(ProviderKind::Sandbox),
+                "yookassa" => Ok(ProviderKind::YooKassa),
+                "cloudpayments" => Ok(ProviderKind::CloudPayments),
+                _ => Err("expected sandbox, yookassa or cloudpayments".to_string()),
+            }
+        })?;
+        let refund_window = src.parse("payments.refund_window", TimeDelta::minutes(60), |v| {
+            match parse_iso8601_duration(v, "refund_window") {
+                Ok(d) if d > TimeDelta::zero() => Ok(d),
+                Ok(_) => Err("the window must be longer than zero".to_string()),
+                Err(_) => Err("expected an ISO 8601 duration such as PT60M".to_string()),
+            }
+        })?;
+
+        let rabbitmq_url = src
+            .string("rabbitmq.url")
+            .map(|v| {
+                url_with_scheme(&v, &["amqp://", "amqps://"])
+                    .map(Secret::new)
+                    .map_err(|m| src.invalid("rabbitmq.url", m))
+            })
+            .transpose()?;
+        let http_url = |key: &str| {
+            src.string(key)
+                .map(|v| {
+                    url_with_scheme(&v, &["http://", "https://"]).map_err(|m| src.invalid(key, m))
+                })
+                .transpose()
+        };
+        let notify_url = http_url("notify.url")?;
+        let auth_service_url = http_url("auth_service.url")?;
+
+        let clock = src.parse("clock", ClockMode::System, |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "system" => Ok(ClockMode::System),
+                "test" => Ok(ClockMode::Test),
+                _ => Err("expected `system` or `test`".to_string()),
+            }
+        })?;
+        let demo_seed = src.parse("demo.seed", database.is_sqlite(), |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(true),
+                "false" | "0" | "no" | "off" => Ok(false),
+                _ => Err("expected true or false".to_string()),
+            }
+        })?;
+
+        Ok(Settings {
+            server: ServerSettings {
+                addr,
+                public_url,
+                site_root,
+            },
+            database,
+            log_format,
+            log_level,
+            jwt_secret,
+            service_token,
+            provider,
+            refund_window,
+            rabbitmq_url,
+            notify_url,
+            auth_service_url,
+            clock,
+            demo_seed,
+        })
+    }
+
+    /// Cookies get `Secure` when people reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let s = Settings::from_sources(None, "", env(&[])).unwrap();
+        assert_eq!(s.server.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.database.url.expose(), "sqlite://kinobill.db?mode=rwc");
+        assert_eq!(s.provider, ProviderKind::Sandbox);
+        assert_eq!(s.refund_window, TimeDelta::minutes(60));
+        assert!(s.demo_seed);
+        assert_eq!(s.clock, ClockMode::System);
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn env_overrides_file_overrides_defaults() {
+        let file = "[server]\naddr = \"127.0.0.1:4000\"\n[payments]\nrefund_window = \"PT30M\"\n";
+        let s = Settings::from_sources(
+            Some(file),
+            "kinobill.toml",
+            env(&[("KINOBILL__SERVER__ADDR", "127.0.0.1:5000")]),
+        )
+        .unwrap();
+        assert_eq!(s.server.addr.port(), 5000);
+        assert_eq!(s.refund_window, TimeDelta::minutes(30));
+    }
+
+    #[test]
+    fn kinobill_env_beats_the_leptos_alias() {
+        let s = Settings::from_sources(
+            None,
+            "",
+            env(&[
+                ("LEPTOS_SITE_ADDR", "127.0.0.1:4001"),
+                ("KINOBILL__SERVER__ADDR", "127.0.0.1:4002"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.addr.port(), 4002);
+        let s = Settings::from_sources(None, "", env(&[("LEPTOS_SITE_ADDR", "127.0.0.1:4001")]))
+            .unwrap();
+        assert_eq!(s.server.addr.port(), 4001);
+    }
+
+    #[test]
+    fn a_bad_value_names_the_env_var_and_key() {
+        let err = Settings::from_sources(
+            None,
+            "",
+            env(&[("KINOBILL__PAYMENTS__REFUND_WINDOW", "soon")]),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("KINOBILL__PAYMENTS__REFUND_WINDOW"), "{msg}");
+        assert!(msg.contains("payments.refund_window"), "{msg}");
+        assert!(msg.contains("\"soon\""), "{msg}");
+    }
+
+    #[test]
+    fn a_bad_file_value_names_the_file_key_too() {
+        let err = Settings::from_sources(
+            Some("[server]\naddr = \"nowhere\"\n"),
+            "kinobill.toml",
+            env(&[]),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("KINOBILL__SERVER__ADDR") && msg.contains("kinobill.toml key server.addr"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn secrets_are_never_echoed() {
+        let err =
+            Settings::from_sources(None, "", env(&[("KINOBILL__AUTH__JWT_SECRET", "tooshort")]))
+                .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("KINOBILL__AUTH__JWT_SECRET") && !msg.contains("tooshort"),
+            "{msg}"
+        );
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err =
+            Settings::from_sources(None, "", env(&[("KINOBILL__PAYMENT__PROVIDER", "sandbox")]))
+                .unwrap_err();
+        assert!(matches!(err, ConfigError::Unknown { .. }));
+        let err =
+            Settings::from_sources(Some("[sever]\naddr = \"x\"\n"), "kinobill.toml", env(&[]))
+                .unwrap_err();
+        assert!(err.to_string().contains("sever.addr"));
+    }
+
+    #[test]
+    fn postgres_refuses_the_dev_jwt_secret() {
+        let err = Settings::from_sources(
+            None,
+            "",
+            env(&[("DATABASE_URL", "postgres://localhost/kb")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("KINOBILL__AUTH__JWT_SECRET"));
+        let ok = Settings::from_sources(
+            None,
+            "",
+            env(&[
+                ("DATABASE_URL", "postgres://localhost/kb"),
+                ("KINOBILL__AUTH__JWT_SECRET", &"s".repeat(40)),
+            ]),
+        )
+        .unwrap();
+        assert!(!ok.demo_seed, "no demo data in PostgreSQL unless asked");
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        let s = Settings::from_sources(
+            None,
+            "",
+            env(&[("KINOBILL__SERVER__PUBLIC_URL", "https://billing.example")]),
+        )
+        .unwrap();
+        assert!(s.secure_cookies());
+    }
+}

@@ -1,0 +1,54 @@
+//! HTTP transport: routes, middleware, error mapping. No business rules here.
+
+pub mod admin_guard;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod layers;
+pub mod openapi;
+pub mod rest;
+
+use app::ssr::AppState;
+use app::ssr::session_store::DbSessionStore;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::get;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Staff sessions end after this long without a request.
+const SESSION_IDLE: tower_sessions::cookie::time::Duration =
+    tower_sessions::cookie::time::Duration::hours(12);
+
+pub fn router(state: AppState, secure_cookies: bool) -> Router {
+    let leptos_options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("kinobill_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure_cookies)
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+
+    let pages = Router::new()
+        .leptos_routes(&state, routes, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+
+    let router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/api", rest::router())
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin_guard::require_staff_session,
+        ))
+        .layer(sessions)
+        .with_state(state);
+    layers::wrap(router)
+}

@@ -1,0 +1,52 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{error, health, rest};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kinobill API", version = "1", description = "Subscription billing for an online cinema. See API.md for the contract."),
+    paths(
+        health::healthz,
+        health::readyz,
+        rest::tariffs::list,
+        rest::admin_tariffs::list,
+        rest::admin_tariffs::create,
+    ),
+    components(schemas(
+        error::ErrorBody,
+        error::ErrorDetail,
+        app::dto::TariffDto,
+        app::dto::FilmDto,
+        app::dto::MoneyDto,
+        rest::tariffs::TariffList,
+        rest::admin_tariffs::AdminTariffList,
+        rest::admin_tariffs::CreateTariff,
+    )),
+    modifiers(&StaffToken),
+)]
+pub struct ApiDoc;
+
+struct StaffToken;
+
+impl Modify for StaffToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "staff_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Staff API token from `server staff token`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,142 @@
+use app::domain::StaffRole;
+use app::domain::catalog::TariffInput;
+use app::dto::TariffDto;
+use app::ssr::repo::audit::Actor;
+use app::ssr::repo::catalog::TariffStatusFilter;
+use app::ssr::{AppState, services};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, StaffCaller};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Case-insensitive search on code and name.
+    pub q: Option<String>,
+    /// `all` (default), `active` or `archived`.
+    pub status: Option<String>,
+    /// 1-based page number.
+    pub page: Option<u32>,
+    /// Page size, 1–100 (default 50).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminTariffList {
+    pub data: Vec<TariffDto>,
+    pub page: u32,
+    pub limit: u32,
+    pub total: u64,
+}
+
+/// A decimal given as a JSON string (`"499.00"`) or number (`499`), kept as text so no
+/// precision is lost before `Money::parse` sees it.
+fn decimal_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum StrOrNum {
+        Str(String),
+        Num(serde_json::Number),
+    }
+    Ok(match StrOrNum::deserialize(d)? {
+        StrOrNum::Str(s) => s,
+        StrOrNum::Num(n) => n.to_string(),
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTariff {
+    #[schema(example = "premium")]
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Role granted in the auth service.
+    #[schema(example = "viewer-premium")]
+    pub role: String,
+    /// Monthly price as a decimal string or number.
+    #[serde(deserialize_with = "decimal_text")]
+    #[schema(value_type = String, example = "499.00")]
+    pub monthly_price: String,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+fn parse_status(s: Option<&str>) -> Result<TariffStatusFilter, ApiError> {
+    match s.unwrap_or("all") {
+        "all" => Ok(TariffStatusFilter::All),
+        "active" => Ok(TariffStatusFilter::Active),
+        "archived" => Ok(TariffStatusFilter::Archived),
+        _ => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "status must be all, active or archived",
+        )),
+    }
+}
+
+/// All tariffs for staff (any role), with search, status filter and pages.
+#[utoipa::path(get, path = "/api/v1/admin/tariffs", tag = "admin", params(ListQuery),
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, body = AdminTariffList),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: StaffCaller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<AdminTariffList>, ApiError> {
+    caller.require(StaffRole::can_view_catalog)?;
+    let status = parse_status(query.status.as_deref())?;
+    let page = services::catalog::search_tariffs(
+        &state.db,
+        query.q.as_deref().unwrap_or(""),
+        status,
+        query.page.unwrap_or(1),
+        query.limit.unwrap_or(50),
+    )
+    .await?;
+    Ok(Json(AdminTariffList {
+        data: page.items,
+        page: page.page,
+        limit: page.per_page,
+        total: page.total,
+    }))
+}
+
+/// Creates a tariff [marketing, admin].
+#[utoipa::path(post, path = "/api/v1/admin/tariffs", tag = "admin", request_body = CreateTariff,
+    security(("staff_token" = [])),
+    responses(
+        (status = 201, body = TariffDto),
+        (status = 400, body = ErrorBody, description = "Malformed JSON"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Code already used (`tariff_code_taken`)"),
+        (status = 422, body = ErrorBody, description = "`validation_failed` with `fields`"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: StaffCaller,
+    ApiJson(body): ApiJson<CreateTariff>,
+) -> Result<(StatusCode, Json<TariffDto>), ApiError> {
+    let staff = caller.require(StaffRole::can_edit_catalog)?;
+    let input = TariffInput {
+        code: body.code,
+        name: body.name,
+        description: body.description,
+        role: body.role,
+        monthly_price: body.monthly_price,
+        currency: body.currency,
+    };
+    let actor = Actor::staff(staff.id, &staff.email);
+    let tariff = services::catalog::create_tariff(&state.db, &state.clock, &actor, &input).await?;
+    Ok((StatusCode::CREATED, Json(tariff)))
+}

@@ -1,0 +1,39 @@
+//! `/api/v1`: the REST contract of API.md. Handlers are thin: extract, call a service, map.
+
+pub mod admin_tariffs;
+pub mod tariffs;
+
+use app::ssr::AppState;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+
+use super::error::ApiError;
+use super::openapi;
+
+/// Mounted at `/api`. Anything unknown under it is a JSON 404, never the HTML page.
+pub fn router() -> Router<AppState> {
+    let v1 = Router::new()
+        .route("/tariffs", get(tariffs::list))
+        .route(
+            "/admin/tariffs",
+            get(admin_tariffs::list).post(admin_tariffs::create),
+        )
+        .route("/openapi.json", get(openapi::document));
+    Router::new()
+        .nest("/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found_route()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not accept that HTTP method.",
+    )
+}

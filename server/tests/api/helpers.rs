@@ -1,0 +1,283 @@
+use std::sync::Once;
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use server::Application;
+use server::config::Settings;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub const TEST_JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// `TEST_DATABASE=postgres` runs the suite on PostgreSQL; anything else on SQLite.
+pub fn backend() -> Backend {
+    match std::env::var("TEST_DATABASE")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "postgres" | "postgresql" | "pg" => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
+fn postgres_base_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            server::telemetry::init(server::config::LogFormat::Pretty, "debug");
+        }
+    });
+}
+
+/// A database that exists for one test: a temp SQLite file, or a uniquely named
+/// PostgreSQL database dropped when this value is dropped.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match backend() {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("kinobill.db").display()
+                );
+                TestDb {
+                    url,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let base = postgres_base_url();
+                let name = format!("kinobill_test_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(&base)
+                    .await
+                    .expect("connect to TEST_POSTGRES_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let url = match base.rsplit_once('/') {
+                    Some((prefix, _)) => format!("{prefix}/{name}"),
+                    None => panic!("TEST_POSTGRES_URL must end with /<database>"),
+                };
+                TestDb {
+                    url,
+                    pg_name: Some(name),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs outside async context; use a private runtime on a plain thread.
+        let base = postgres_base_url();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(admin) = Database::connect(&base).await {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    let _ = admin.execute_unprepared(&sql).await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub fn test_settings(db_url: &str, seed: bool) -> Settings {
+    let env = vec![
+        ("DATABASE_URL".to_string(), db_url.to_string()),
+        (
+            "KINOBILL__SERVER__ADDR".to_string(),
+            "127.0.0.1:0".to_string(),
+        ),
+        (
+            "KINOBILL__AUTH__JWT_SECRET".to_string(),
+            TEST_JWT_SECRET.to_string(),
+        ),
+        ("KINOBILL__DEMO__SEED".to_string(), seed.to_string()),
+        (
+            "KINOBILL__DATABASE__MAX_CONNECTIONS".to_string(),
+            "5".to_string(),
+        ),
+    ];
+    Settings::from_sources(None, "", env).expect("test settings")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    /// Keeps cookies, never follows redirects (tests assert on them).
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    // Dropped last: the database outlives the server using it.
+    pub test_db: TestDb,
+}
+
+/// The app with demo data (three tariffs, staff for each role, customers).
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(true).await
+}
+
+pub async fn spawn_app_with(seed: bool) -> TestApp {
+    init_logs();
+    let test_db = TestDb::new().await;
+    let settings = test_settings(&test_db.url, seed);
+    let app = Application::build(&settings)
+        .await
+        .expect("build application");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = app
+            .run_until_stopped(async move {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    TestApp {
+        address,
+        db,
+        client: new_client(),
+        shutdown: Some(tx),
+        server: Some(server),
+        test_db,
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// A sign-in as a browser without JavaScript sends it: a form post expecting HTML.
+    pub async fn login_form(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/rpc/staff_login"))
+            .header(ACCEPT, "text/html")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(reqwest::header::REFERER, self.url("/admin/login"))
+            .body(format!(
+                "email={}&password={}",
+                urlencode(email),
+                urlencode(password)
+            ))
+            .send()
+            .await
+            .expect("POST staff_login")
+    }
+
+    /// The same sign-in as the hydrated page's server-function client sends it.
+    pub async fn login_js(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/rpc/staff_login"))
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!(
+                "email={}&password={}",
+                urlencode(email),
+                urlencode(password)
+            ))
+            .send()
+            .await
+            .expect("POST staff_login")
+    }
+
+    pub async fn staff_token(&self, email: &str) -> String {
+        use app::ssr::clock::SharedClock;
+        use app::ssr::repo::audit::Actor;
+        app::ssr::services::staff::mint_token(
+            &self.db,
+            &SharedClock::system(),
+            &Actor::system("test"),
+            email,
+        )
+        .await
+        .expect("mint token")
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.db.clone().close().await.ok();
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub const ADMIN: (&str, &str) = ("admin@kinobill.local", "kinobill-admin");
+pub const MARKETING: (&str, &str) = ("marketing@kinobill.local", "kinobill-marketing");
+pub const SUPPORT: (&str, &str) = ("support@kinobill.local", "kinobill-support");
+
+/// Text with no-break spaces turned into plain ones, for readable assertions on money.
+pub fn plain_spaces(s: &str) -> String {
+    s.replace(['\u{a0}', '\u{202f}'], " ")
+}

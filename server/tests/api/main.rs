@@ -1,0 +1,11 @@
+//! Black-box tests: each starts the real `Application` on port 0 with a fresh database
+//! (SQLite, or PostgreSQL with TEST_DATABASE=postgres) and talks HTTP to it.
+
+mod admin_api;
+mod cli;
+mod helpers;
+mod migrations;
+mod pages;
+mod platform;
+mod staff_login;
+mod tariffs_api;

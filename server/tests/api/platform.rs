@@ -1,0 +1,107 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_app_boots_and_reports_healthy_and_ready() {
+    let app = spawn_app().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.db.clone().close().await.unwrap();
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        ready.json::<Value>().await.unwrap()["status"],
+        "unavailable"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_the_callers() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz").await;
+    let generated = res
+        .headers()
+        .get("x-request-id")
+        .expect("request id")
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(generated.len(), 36, "a uuid: {generated}");
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "trace-me-123");
+}
+
+#[tokio::test]
+async fn unknown_api_paths_get_a_json_404() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/nope",
+        "/api/v2/tariffs",
+        "/api/whatever",
+        "/api/v1/admin/nothing/here",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found", "{path}");
+        assert!(body["error"]["message"].as_str().unwrap().len() > 5);
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_an_api_path_gets_a_json_405() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .delete(app.url("/api/v1/tariffs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_routes_in_the_code() {
+    let app = spawn_app().await;
+    let res = app.get("/api/v1/openapi.json").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/tariffs",
+        "/api/v1/admin/tariffs",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "missing {path}");
+    }
+    assert!(doc["components"]["schemas"]["TariffDto"].is_object());
+    assert!(doc["components"]["securitySchemes"]["staff_token"].is_object());
+}

@@ -1,0 +1,267 @@
+use entity::sessions;
+use reqwest::StatusCode;
+use reqwest::header::{LOCATION, SET_COOKIE};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+use crate::helpers::{ADMIN, SUPPORT, new_client, spawn_app};
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("kinobill_session="))
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn the_right_password_opens_the_console() {
+    let app = spawn_app().await;
+    let res = app.login_form(ADMIN.0, ADMIN.1).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(location(&res), "/admin/tariffs");
+    let cookie = session_cookie(&res).expect("session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http in tests: {cookie}");
+
+    let page = app.get("/admin/tariffs").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Alexandra Admin"), "shows who is signed in");
+    assert!(html.contains("Administrator"), "shows the role");
+    assert!(
+        html.contains("Premium") && html.contains("viewer-family"),
+        "lists the tariffs"
+    );
+}
+
+#[tokio::test]
+async fn the_hydrated_form_gets_a_redirect_instruction_not_a_page() {
+    let app = spawn_app().await;
+    let res = app.login_js(SUPPORT.0, SUPPORT.1).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().contains_key("serverfnredirect"));
+    assert_eq!(location(&res), "/admin/tariffs");
+    assert_eq!(app.get("/admin/tariffs").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_an_error_and_creates_no_session() {
+    let app = spawn_app().await;
+    let res = app.login_form(ADMIN.0, "not-the-password").await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(location(&res), "/admin/login?error=invalid_credentials");
+    assert!(session_cookie(&res).is_none());
+    assert_eq!(sessions::Entity::find().count(&app.db).await.unwrap(), 0);
+
+    let page = app.get("/admin/login?error=invalid_credentials").await;
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Wrong e-mail or password.")
+    );
+
+    let js = app.login_js(ADMIN.0, "not-the-password").await;
+    assert_eq!(js.status(), StatusCode::UNAUTHORIZED);
+    let body = js.text().await.unwrap();
+    assert!(body.contains("Wrong e-mail or password."), "{body}");
+    assert_eq!(
+        app.get("/admin/tariffs").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_email_fails_the_same_way_as_a_wrong_password() {
+    let app = spawn_app().await;
+    let res = app
+        .login_js("nobody@kinobill.local", "whatever-it-is")
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Wrong e-mail or password.")
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_email_is_a_field_error_not_a_server_error() {
+    let app = spawn_app().await;
+    let res = app.login_js("not-an-email", "x").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        body["Validation"]["fields"]["email"][0]
+            .as_str()
+            .unwrap()
+            .contains("e-mail"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn the_sixth_failure_in_a_row_is_throttled_even_with_the_right_password() {
+    let app = spawn_app().await;
+    for attempt in 1..=5 {
+        let res = app.login_js(ADMIN.0, "wrong-password").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let res = app.login_js(ADMIN.0, ADMIN.1).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Too many sign-in attempts")
+    );
+
+    let form = app.login_form(ADMIN.0, ADMIN.1).await;
+    assert_eq!(location(&form), "/admin/login?error=too_many_attempts");
+    let page = app
+        .get("/admin/login?error=too_many_attempts")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Too many sign-in attempts"));
+
+    // The throttle is per e-mail: other staff are unaffected.
+    assert_eq!(
+        app.login_js(SUPPORT.0, SUPPORT.1).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn console_pages_without_a_session_redirect_to_the_login() {
+    let app = spawn_app().await;
+    for (path, next) in [
+        ("/admin/tariffs", "/admin/tariffs"),
+        ("/admin", "/admin"),
+        ("/admin/tariffs?q=pre", "/admin/tariffs%3Fq%3Dpre"),
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(
+            location(&res),
+            format!("/admin/login?next={next}"),
+            "{path}"
+        );
+    }
+    assert_eq!(app.get("/admin/login").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn admin_server_functions_refuse_callers_without_a_session() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/rpc/admin_list_tariffs"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("query=&status=all&page=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("Unauthorized"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_for_good() {
+    let app = spawn_app().await;
+    let res = app.login_form(ADMIN.0, ADMIN.1).await;
+    let cookie = session_cookie(&res).expect("cookie");
+    let cookie_pair = cookie.split(';').next().unwrap().to_string();
+    assert_eq!(app.get("/admin/tariffs").await.status(), StatusCode::OK);
+
+    let out = app
+        .client
+        .post(app.url("/rpc/staff_logout"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::FOUND);
+    assert_eq!(location(&out), "/admin/login?signed_out=1");
+    assert_eq!(
+        app.get("/admin/tariffs").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // Replaying the old cookie does not bring the session back.
+    let replay = new_client()
+        .get(app.url("/admin/tariffs"))
+        .header("cookie", cookie_pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::SEE_OTHER);
+    assert_eq!(sessions::Entity::find().count(&app.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn signing_in_renews_the_session_id() {
+    let app = spawn_app().await;
+    let first = session_cookie(&app.login_form(ADMIN.0, ADMIN.1).await).expect("first cookie");
+    let second =
+        session_cookie(&app.login_form(SUPPORT.0, SUPPORT.1).await).expect("second cookie");
+    let id = |c: &str| c.split(';').next().unwrap().to_string();
+    assert_ne!(id(&first), id(&second));
+    let html = app.get("/admin/tariffs").await.text().await.unwrap();
+    assert!(html.contains("Sofia Support"));
+}
+
+#[tokio::test]
+async fn a_signed_in_staff_member_skips_the_login_page() {
+    let app = spawn_app().await;
+    app.login_form(ADMIN.0, ADMIN.1).await;
+    let res = app.get("/admin/login").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/admin/tariffs");
+}
+
+#[tokio::test]
+async fn next_brings_the_staff_member_back_but_never_off_site() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/rpc/staff_login"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "email={}&password={}&next=%2Fadmin%2Ftariffs%3Fq%3Dfam",
+            crate::helpers::urlencode(ADMIN.0),
+            ADMIN.1
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/admin/tariffs?q=fam");
+    let evil = crate::helpers::spawn_app().await;
+    let res = evil
+        .client
+        .post(evil.url("/rpc/staff_login"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "email={}&password={}&next=https%3A%2F%2Fevil.example",
+            crate::helpers::urlencode(ADMIN.0),
+            ADMIN.1
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/admin/tariffs");
+}
