@@ -3,19 +3,32 @@
 use app::domain::StaffRole;
 use app::dto::StaffDto;
 use app::ssr::{AppState, ServiceError, services};
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// `Json<T>` whose failures are JSON: 400 `malformed_json` for broken syntax, 422
-/// `validation_failed` for a well-formed body of the wrong shape, 415 without a JSON
-/// content type.
+/// `Json<T>` whose failures are JSON: 400 `malformed_json` for a body that is not JSON at
+/// all, 422 `validation_failed` for well-formed JSON of the wrong shape, 415 without a JSON
+/// content type. The body is parsed in two steps so those two cases are never confused.
 pub struct ApiJson<T>(pub T);
+
+fn is_json_content_type(req: &Request) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
 
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
@@ -25,34 +38,34 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(match rejection {
-                JsonRejection::JsonSyntaxError(e) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_json",
-                    format!("The request body is not valid JSON: {}", e.body_text()),
-                ),
-                JsonRejection::JsonDataError(e) => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    format!("The request body has the wrong shape: {}", e.body_text()),
-                ),
-                JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Send the body as JSON with Content-Type: application/json.",
-                ),
-                JsonRejection::BytesRejection(_) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_body",
-                    "The request body could not be read.",
-                ),
-                other => {
-                    ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", other.body_text())
-                }
-            }),
+        if !is_json_content_type(&req) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json.",
+            ));
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::new(
+                e.status(),
+                "malformed_body",
+                format!("The request body could not be read: {}", e.body_text()),
+            )
+        })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("The request body is not valid JSON: {e}"),
+            )
+        })?;
+        serde_json::from_value(value).map(ApiJson).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("The request body has the wrong shape: {e}"),
+            )
+        })
     }
 }
 

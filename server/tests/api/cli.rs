@@ -200,3 +200,84 @@ fn seed_is_idempotent_and_migrate_rolls_back() {
     );
     drop(db);
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn serve_logs_json_with_the_request_id_and_stops_cleanly_on_sigterm() {
+    let db = TestDb::new().await;
+    let port = free_port();
+    let mut child = server_cmd(&db.url)
+        .env("KINOBILL__SERVER__ADDR", format!("127.0.0.1:{port}"))
+        .env("KINOBILL__LOG__FORMAT", "json")
+        .env("KINOBILL__LOG__LEVEL", "info")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    let mut up = false;
+    for _ in 0..100 {
+        if let Ok(res) = client
+            .get(&url)
+            .header("x-request-id", "req-json-42")
+            .send()
+            .await
+        {
+            up = res.status() == StatusCode::OK;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "server did not come up");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            if let Some(_status) = child.try_wait().unwrap() {
+                return child.wait_with_output().unwrap();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "server ignored SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "exit after SIGTERM: {:?}", out.status);
+
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["request_id"] == "req-json-42" && l["span"]["path"] == "/healthz"),
+        "a request log line carries the request id: {stdout}"
+    );
+    assert!(lines.iter().any(|l| {
+        l["fields"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("shutdown signal")
+    }));
+    drop(db);
+}

@@ -105,3 +105,38 @@ async fn the_openapi_document_describes_the_routes_in_the_code() {
     assert!(doc["components"]["schemas"]["TariffDto"].is_object());
     assert!(doc["components"]["securitySchemes"]["staff_token"].is_object());
 }
+
+#[tokio::test]
+async fn sqlite_runs_with_wal_and_foreign_keys() {
+    use crate::helpers::{Backend, backend};
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    if backend() != Backend::Sqlite {
+        return;
+    }
+    let app = spawn_app().await;
+    let pragma = |sql: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<String>(0)
+                .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                .unwrap()
+        }
+    };
+    assert_eq!(pragma("PRAGMA journal_mode").await, "wal");
+    assert_eq!(pragma("PRAGMA foreign_keys").await, "1");
+
+    // The foreign keys are enforced, not just declared.
+    let orphan = app
+        .db
+        .execute_unprepared(
+            "INSERT INTO tariff_films (tariff_id, film_id, position) VALUES (X'00', X'01', 0)",
+        )
+        .await;
+    assert!(orphan.is_err(), "an orphan link must be refused");
+}
