@@ -9,7 +9,7 @@ test('a staff member signs in and sees the tariffs list', async ({ page }) => {
   await expect(page.locator('.role-badge')).toHaveText('Marketing');
   const rows = page.locator('table.data-table tbody tr');
   await expect(rows).toHaveCount(3);
-  await expect(rows.first()).toContainText('Family');
+  await expect(rows.locator('td[data-label="Name"] .strong')).toHaveText(['Classic', 'Family', 'Premium']);
   expect(plain(await page.locator('tr[data-code="premium"] td.money').textContent())).toBe('499,00 ₽');
 });
 

@@ -4,6 +4,9 @@ use chrono::TimeDelta;
 
 use super::DomainError;
 
+/// Unit letters in the order they must appear, and how to build each.
+type Units = [(char, fn(i64) -> Option<TimeDelta>)];
+
 /// Parses the day/time subset of ISO 8601 (`PnDTnHnMnS`, integers only). Years and months
 /// are refused: they have no fixed length, and a window must mean the same every time.
 pub fn parse_iso8601_duration(input: &str, field: &'static str) -> Result<TimeDelta, DomainError> {
@@ -24,32 +27,31 @@ pub fn parse_iso8601_duration(input: &str, field: &'static str) -> Result<TimeDe
         None => (rest, None),
     };
     let mut total = TimeDelta::zero();
-    let mut take =
-        |part: &str, units: &[(char, fn(i64) -> Option<TimeDelta>)]| -> Result<(), DomainError> {
-            let mut number = String::new();
-            let mut unit_index = 0;
-            for c in part.chars() {
-                if c.is_ascii_digit() {
-                    number.push(c);
-                    continue;
-                }
-                // Units must appear in order, each at most once, each after a number.
-                let pos = units[unit_index..]
-                    .iter()
-                    .position(|(u, _)| *u == c)
-                    .ok_or_else(bad)?;
-                let n: i64 = number.parse().map_err(|_| bad())?;
-                let delta = (units[unit_index + pos].1)(n).ok_or_else(bad)?;
-                total = total.checked_add(&delta).ok_or_else(bad)?;
-                number.clear();
-                unit_index += pos + 1;
+    let mut take = |part: &str, units: &Units| -> Result<(), DomainError> {
+        let mut number = String::new();
+        let mut unit_index = 0;
+        for c in part.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
             }
-            if number.is_empty() {
-                Ok(())
-            } else {
-                Err(bad())
-            }
-        };
+            // Units must appear in order, each at most once, each after a number.
+            let pos = units[unit_index..]
+                .iter()
+                .position(|(u, _)| *u == c)
+                .ok_or_else(bad)?;
+            let n: i64 = number.parse().map_err(|_| bad())?;
+            let delta = (units[unit_index + pos].1)(n).ok_or_else(bad)?;
+            total = total.checked_add(&delta).ok_or_else(bad)?;
+            number.clear();
+            unit_index += pos + 1;
+        }
+        if number.is_empty() {
+            Ok(())
+        } else {
+            Err(bad())
+        }
+    };
     take(
         date_part,
         &[('W', TimeDelta::try_weeks), ('D', TimeDelta::try_days)],

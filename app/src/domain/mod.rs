@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod duration;
 pub mod error;
 pub mod money;
+pub mod pricing;
 pub mod staff;
 pub mod validation;
 

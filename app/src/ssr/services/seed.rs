@@ -90,6 +90,29 @@ const DEMO_TARIFFS: [DemoTariff; 3] = [
     },
 ];
 
+struct DemoPromo {
+    code: &'static str,
+    percent_bp: Option<i32>,
+    amount_minor: Option<i64>,
+    max_redemptions: Option<i32>,
+}
+
+/// 10 % for the first thousand customers, and 150 ₽ off without a limit.
+const DEMO_PROMOS: [DemoPromo; 2] = [
+    DemoPromo {
+        code: "WELCOME10",
+        percent_bp: Some(1_000),
+        amount_minor: None,
+        max_redemptions: Some(1_000),
+    },
+    DemoPromo {
+        code: "KINO150",
+        percent_bp: None,
+        amount_minor: Some(15_000),
+        max_redemptions: None,
+    },
+];
+
 const DEMO_MONTH_DISCOUNTS: [(i32, i32); 3] = [(3, 500), (6, 1_000), (12, 2_000)];
 
 const CUSTOMER_NAMES: [&str; 20] = [
@@ -234,11 +257,13 @@ pub async fn seed_demo_data(
         }
     }
 
-    let promos: [(&str, Option<i32>, Option<i64>, Option<i32>); 2] = [
-        ("WELCOME10", Some(1_000), None, Some(1_000)),
-        ("KINO150", None, Some(15_000), None),
-    ];
-    for (code, percent_bp, amount_minor, max_redemptions) in promos {
+    for DemoPromo {
+        code,
+        percent_bp,
+        amount_minor,
+        max_redemptions,
+    } in DEMO_PROMOS
+    {
         let exists = promo_codes::Entity::find()
             .filter(promo_codes::Column::Code.eq(code))
             .one(db)
