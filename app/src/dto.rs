@@ -129,3 +129,106 @@ mod tests {
         assert_eq!(dto.display(), "1\u{a0}234,50\u{a0}₽");
     }
 }
+
+/// One discount as the contract shows it: `{"kind", "percent"?, "amount"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DiscountDto {
+    /// `personal`, `months` or `promo`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent: Option<String>,
+    pub amount: MoneyDto,
+    /// For a rejected discount: why it lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct QuoteDto {
+    pub tariff_id: Uuid,
+    pub months: u32,
+    pub list_price: MoneyDto,
+    pub total: MoneyDto,
+    pub applied_discount: Option<DiscountDto>,
+    pub rejected_discounts: Vec<DiscountDto>,
+}
+
+impl QuoteDto {
+    pub fn from_quote(tariff_id: Uuid, months: u32, q: &crate::domain::pricing::Quote) -> QuoteDto {
+        use crate::domain::pricing::{Discount, DiscountKind};
+        let kind_name = |k: DiscountKind| match k {
+            DiscountKind::Personal => "personal",
+            DiscountKind::Promo => "promo",
+            DiscountKind::Months => "months",
+        };
+        let to_dto = |d: &Discount, reason: Option<String>| DiscountDto {
+            kind: kind_name(d.kind).to_string(),
+            percent: d.percent.map(|p| p.to_string()),
+            amount: MoneyDto::from(d.amount),
+            reason,
+        };
+        let rejected = q
+            .rejected
+            .iter()
+            .map(|r| {
+                let reason = match q.applied {
+                    Some(a) if a.amount == r.amount => format!(
+                        "ties with the {} discount, which takes precedence",
+                        kind_name(a.kind)
+                    ),
+                    Some(a) => format!(
+                        "smaller than the {} discount; discounts do not combine",
+                        kind_name(a.kind)
+                    ),
+                    None => "not applicable".to_string(),
+                };
+                to_dto(r, Some(reason))
+            })
+            .collect();
+        QuoteDto {
+            tariff_id,
+            months,
+            list_price: MoneyDto::from(q.list_price),
+            total: MoneyDto::from(q.total),
+            applied_discount: q.applied.as_ref().map(|a| to_dto(a, None)),
+            rejected_discounts: rejected,
+        }
+    }
+}
+
+/// A row of the month-discount table: at least `months` months -> `percent` off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MonthDiscountDto {
+    pub months: u32,
+    pub percent: String,
+}
+
+/// A promo code that passed the checks that do not depend on the tariff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromoCheckDto {
+    pub code: String,
+    pub percent: Option<String>,
+    pub amount: Option<MoneyDto>,
+    /// The tariffs it is limited to; empty means every tariff.
+    pub tariff_ids: Vec<Uuid>,
+}
+
+impl PromoCheckDto {
+    pub fn applies_to(&self, tariff_id: Uuid) -> bool {
+        self.tariff_ids.is_empty() || self.tariff_ids.contains(&tariff_id)
+    }
+
+    pub fn value(&self) -> Option<crate::domain::pricing::DiscountValue> {
+        use crate::domain::pricing::{DiscountValue, Percent};
+        match (&self.percent, &self.amount) {
+            (Some(p), _) => Percent::parse(p, "percent")
+                .ok()
+                .map(DiscountValue::Percent),
+            (None, Some(a)) => a.to_money().map(DiscountValue::Amount),
+            (None, None) => None,
+        }
+    }
+}

@@ -17,6 +17,8 @@ pub struct Model {
     pub max_redemptions: Option<i32>,
     pub once_per_customer: bool,
     pub active: bool,
+    /// Paid redemptions so far; never above `max_redemptions`.
+    pub redemption_count: i32,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }

@@ -7,6 +7,7 @@ mod m20261123_000002_create_customers;
 mod m20261123_000003_create_catalog;
 mod m20261123_000004_create_pricing;
 mod m20261123_000005_create_reliability;
+mod m20261123_000006_pricing_details;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_catalog::Migration),
             Box::new(m20261123_000004_create_pricing::Migration),
             Box::new(m20261123_000005_create_reliability::Migration),
+            Box::new(m20261123_000006_pricing_details::Migration),
         ]
     }
 }

@@ -20,6 +20,13 @@ pub enum ServiceError {
     NotFound { entity: &'static str },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A business rule refused the input (HTTP 422 with this `code`), e.g. `promo_expired`.
+    #[error("{message}")]
+    Rule {
+        code: &'static str,
+        field: &'static str,
+        message: String,
+    },
     #[error("database error")]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -42,7 +49,7 @@ impl ServiceError {
             ServiceError::Unauthenticated => "unauthorized",
             ServiceError::Forbidden => "forbidden",
             ServiceError::NotFound { .. } => "not_found",
-            ServiceError::Conflict { code, .. } => code,
+            ServiceError::Conflict { code, .. } | ServiceError::Rule { code, .. } => code,
             ServiceError::Db(_) | ServiceError::Unexpected(_) => "internal_error",
         }
     }
@@ -70,7 +77,9 @@ impl ServiceError {
             ServiceError::Unauthenticated => "Please sign in.".to_string(),
             ServiceError::Forbidden => "You do not have permission to do this.".to_string(),
             ServiceError::NotFound { entity } => format!("The {entity} was not found."),
-            ServiceError::Conflict { message, .. } => message.clone(),
+            ServiceError::Conflict { message, .. } | ServiceError::Rule { message, .. } => {
+                message.clone()
+            }
             ServiceError::Db(_) | ServiceError::Unexpected(_) => {
                 "Something went wrong on our side. Please try again.".to_string()
             }
@@ -120,6 +129,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Forbidden => AppError::Forbidden,
             ServiceError::NotFound { .. } => AppError::NotFound,
             ServiceError::Conflict { .. } => AppError::Conflict(message),
+            ServiceError::Rule { field, .. } => AppError::validation(field, message),
             ServiceError::Db(_) | ServiceError::Unexpected(_) => AppError::Internal,
         }
     }

@@ -56,7 +56,9 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         e.log_if_internal();
         let status = match &e {
-            ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Invalid(_) | ServiceError::Rule { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ServiceError::InvalidCredentials | ServiceError::Unauthenticated => {
                 StatusCode::UNAUTHORIZED
             }
@@ -75,6 +77,9 @@ impl From<ServiceError> for ApiError {
                         .push(err.message().to_string());
                 }
                 Some(map)
+            }
+            ServiceError::Rule { field, message, .. } => {
+                Some(BTreeMap::from([(field.to_string(), vec![message.clone()])]))
             }
             _ => None,
         };

@@ -15,6 +15,9 @@ use super::{error, health, rest};
         rest::tariffs::list,
         rest::admin_tariffs::list,
         rest::admin_tariffs::create,
+        rest::quotes::create,
+        rest::admin_month_discounts::list,
+        rest::admin_month_discounts::replace,
     ),
     components(schemas(
         error::ErrorBody,
@@ -25,6 +28,11 @@ use super::{error, health, rest};
         rest::tariffs::TariffList,
         rest::admin_tariffs::AdminTariffList,
         rest::admin_tariffs::CreateTariff,
+        rest::quotes::QuoteBody,
+        rest::admin_month_discounts::MonthDiscountRow,
+        app::dto::QuoteDto,
+        app::dto::DiscountDto,
+        app::dto::MonthDiscountDto,
     )),
     modifiers(&StaffToken),
 )]

@@ -184,7 +184,7 @@ fn seed_is_idempotent_and_migrate_rolls_back() {
     );
 
     let down = server_cmd(&db.url)
-        .args(["migrate", "--down", "5"])
+        .args(["migrate", "--down", "6"])
         .output()
         .unwrap();
     assert!(

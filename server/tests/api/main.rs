@@ -7,5 +7,6 @@ mod helpers;
 mod migrations;
 mod pages;
 mod platform;
+mod pricing_api;
 mod staff_login;
 mod tariffs_api;

@@ -4,7 +4,11 @@ use sea_orm_migration::SchemaManager;
 
 use crate::helpers::TestDb;
 
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 17] = [
+    "tariff_price_history",
+    "personal_discounts",
+    "promo_code_tariffs",
+    "promo_redemptions",
     "customers",
     "staff_users",
     "staff_tokens",

@@ -1,5 +1,6 @@
 //! Business operations. Server functions and REST handlers call these and nothing below.
 
 pub mod catalog;
+pub mod pricing;
 pub mod seed;
 pub mod staff;

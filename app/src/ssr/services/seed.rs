@@ -283,6 +283,7 @@ pub async fn seed_demo_data(
                 once_per_customer: Set(true),
                 active: Set(true),
                 created_by: Set(None),
+                redemption_count: Set(0),
                 created_at: Set(now),
             }
             .insert(db)

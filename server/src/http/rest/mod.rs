@@ -1,12 +1,14 @@
 //! `/api/v1`: the REST contract of API.md. Handlers are thin: extract, call a service, map.
 
+pub mod admin_month_discounts;
 pub mod admin_tariffs;
+pub mod quotes;
 pub mod tariffs;
 
 use app::ssr::AppState;
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use super::error::ApiError;
 use super::openapi;
@@ -18,6 +20,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/tariffs",
             get(admin_tariffs::list).post(admin_tariffs::create),
+        )
+        .route("/quotes", post(quotes::create))
+        .route(
+            "/admin/month-discounts",
+            get(admin_month_discounts::list).put(admin_month_discounts::replace),
         )
         .route("/openapi.json", get(openapi::document));
     Router::new()

@@ -1,0 +1,418 @@
+//! Quotes and promo codes: the database side of `domain::pricing`.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    month_discounts, personal_discounts, promo_code_tariffs, promo_codes, promo_redemptions,
+    tariffs,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::domain::pricing::{
+    self, DiscountValue, MonthDiscount, Months, Percent, PromoCode, QuoteInput,
+};
+use crate::domain::{Currency, Money};
+use crate::dto::{MoneyDto, MonthDiscountDto, PromoCheckDto, QuoteDto};
+use crate::ssr::ServiceError;
+use crate::ssr::clock::SharedClock;
+
+fn rule(code: &'static str, field: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Rule {
+        code,
+        field,
+        message: message.into(),
+    }
+}
+
+/// The month-discount table, smallest threshold first. Rows that break the domain's
+/// rules (impossible through our writes) are skipped with a warning, never half-applied.
+pub async fn month_table<C: ConnectionTrait>(db: &C) -> Result<Vec<MonthDiscount>, ServiceError> {
+    let rows = month_discounts::Entity::find()
+        .order_by_asc(month_discounts::Column::Months)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let months = u32::try_from(r.months)
+                .ok()
+                .and_then(|m| Months::new(m).ok());
+            let percent = Percent::from_bp(i64::from(r.percent_bp));
+            match (months, percent) {
+                (Some(months), Some(percent)) => Some(MonthDiscount { months, percent }),
+                _ => {
+                    tracing::warn!(
+                        months = r.months,
+                        bp = r.percent_bp,
+                        "invalid month_discounts row skipped"
+                    );
+                    None
+                }
+            }
+        })
+        .collect())
+}
+
+pub fn month_table_dto(table: &[MonthDiscount]) -> Vec<MonthDiscountDto> {
+    table
+        .iter()
+        .map(|d| MonthDiscountDto {
+            months: u32::from(d.months.get()),
+            percent: d.percent.to_string(),
+        })
+        .collect()
+}
+
+/// A promo code that exists, is active, inside its validity window, not used up, and
+/// (when a customer is known) not yet used by them. The tariff scope is checked by the caller.
+pub struct ValidPromo {
+    pub model: promo_codes::Model,
+    pub value: DiscountValue,
+    pub tariff_ids: Vec<Uuid>,
+}
+
+impl ValidPromo {
+    pub fn applies_to(&self, tariff_id: Uuid) -> bool {
+        self.tariff_ids.is_empty() || self.tariff_ids.contains(&tariff_id)
+    }
+
+    pub fn to_dto(&self) -> PromoCheckDto {
+        let (percent, amount) = match self.value {
+            DiscountValue::Percent(p) => (Some(p.to_string()), None),
+            DiscountValue::Amount(a) => (None, Some(MoneyDto::from(a))),
+        };
+        PromoCheckDto {
+            code: self.model.code.clone(),
+            percent,
+            amount,
+            tariff_ids: self.tariff_ids.clone(),
+        }
+    }
+}
+
+pub async fn check_promo<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    input: &str,
+    customer: Option<Uuid>,
+) -> Result<ValidPromo, ServiceError> {
+    let code = PromoCode::parse(input).map_err(|_| {
+        rule(
+            "promo_not_found",
+            "promo_code",
+            format!("There is no promo code \"{}\".", input.trim()),
+        )
+    })?;
+    let model = promo_codes::Entity::find()
+        .filter(promo_codes::Column::Code.eq(code.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            rule(
+                "promo_not_found",
+                "promo_code",
+                format!("There is no promo code {}.", code.as_str()),
+            )
+        })?;
+    if !model.active {
+        return Err(rule(
+            "promo_inactive",
+            "promo_code",
+            format!("The promo code {} has been switched off.", model.code),
+        ));
+    }
+    if model.valid_from.is_some_and(|from| now < from) {
+        return Err(rule(
+            "promo_expired",
+            "promo_code",
+            format!("The promo code {} is not valid yet.", model.code),
+        ));
+    }
+    if model.valid_until.is_some_and(|until| now >= until) {
+        return Err(rule(
+            "promo_expired",
+            "promo_code",
+            format!("The promo code {} has expired.", model.code),
+        ));
+    }
+    if model
+        .max_redemptions
+        .is_some_and(|max| model.redemption_count >= max)
+    {
+        return Err(rule(
+            "promo_exhausted",
+            "promo_code",
+            format!("The promo code {} has been used up.", model.code),
+        ));
+    }
+    if let Some(customer) = customer
+        && model.once_per_customer
+    {
+        let used = promo_redemptions::Entity::find()
+            .filter(promo_redemptions::Column::PromoCodeId.eq(model.id))
+            .filter(promo_redemptions::Column::CustomerId.eq(customer))
+            .one(db)
+            .await?
+            .is_some();
+        if used {
+            return Err(rule(
+                "promo_already_used",
+                "promo_code",
+                format!("You have already used the promo code {}.", model.code),
+            ));
+        }
+    }
+    let currency: Currency = model.currency.parse().unwrap_or_default();
+    let value = match (model.percent_bp, model.amount_minor) {
+        (Some(bp), _) => Percent::from_bp(i64::from(bp)).map(DiscountValue::Percent),
+        (None, Some(minor)) => Some(DiscountValue::Amount(Money::from_minor(minor, currency))),
+        (None, None) => None,
+    }
+    .ok_or_else(|| {
+        ServiceError::Unexpected(anyhow::anyhow!(
+            "promo code {} has no valid discount",
+            model.id
+        ))
+    })?;
+    let tariff_ids = promo_code_tariffs::Entity::find()
+        .filter(promo_code_tariffs::Column::PromoCodeId.eq(model.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.tariff_id)
+        .collect();
+    Ok(ValidPromo {
+        model,
+        value,
+        tariff_ids,
+    })
+}
+
+/// The customer's personal discount in force at `now`, if any.
+pub async fn active_personal_discount<C: ConnectionTrait>(
+    db: &C,
+    customer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<Percent>, ServiceError> {
+    let row = personal_discounts::Entity::find()
+        .filter(personal_discounts::Column::CustomerId.eq(customer))
+        .filter(personal_discounts::Column::RemovedAt.is_null())
+        .filter(personal_discounts::Column::ValidFrom.lte(now))
+        .filter(
+            Condition::any()
+                .add(personal_discounts::Column::ValidUntil.is_null())
+                .add(personal_discounts::Column::ValidUntil.gt(now)),
+        )
+        .order_by_desc(personal_discounts::Column::CreatedAt)
+        .one(db)
+        .await?;
+    Ok(row.and_then(|r| Percent::from_bp(i64::from(r.percent_bp))))
+}
+
+#[derive(Debug, Clone)]
+pub struct QuoteRequest {
+    pub tariff_id: Uuid,
+    pub months: u32,
+    pub promo_code: Option<String>,
+    pub customer_id: Option<Uuid>,
+}
+
+/// What the customer would pay now. Errors carry the contract's codes.
+pub async fn quote(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    req: &QuoteRequest,
+) -> Result<QuoteDto, ServiceError> {
+    let months = Months::new(req.months)?;
+    let tariff = tariffs::Entity::find_by_id(req.tariff_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "tariff" })?;
+    if !tariff.active {
+        return Err(rule(
+            "tariff_archived",
+            "tariff_id",
+            format!("The tariff {} is no longer on sale.", tariff.name),
+        ));
+    }
+    let now = clock.now();
+    let promo = match req
+        .promo_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => {
+            let promo = check_promo(db, now, code, req.customer_id).await?;
+            if !promo.applies_to(tariff.id) {
+                return Err(rule(
+                    "promo_not_applicable",
+                    "promo_code",
+                    format!(
+                        "The promo code {} does not apply to the {} tariff.",
+                        promo.model.code, tariff.name
+                    ),
+                ));
+            }
+            Some(promo.value)
+        }
+        None => None,
+    };
+    let personal = match req.customer_id {
+        Some(customer) => active_personal_discount(db, customer, now).await?,
+        None => None,
+    };
+    let table = month_table(db).await?;
+    let currency: Currency = tariff.currency.parse().unwrap_or_default();
+    let q = pricing::quote(&QuoteInput {
+        monthly_price: Money::from_minor(tariff.monthly_price_minor, currency),
+        months,
+        personal,
+        promo,
+        month_discounts: &table,
+    });
+    Ok(QuoteDto::from_quote(tariff.id, req.months, &q))
+}
+
+/// Records that a paid invoice used a promo code. The count is claimed with one
+/// conditional UPDATE, so concurrent payments can never push it past `max_redemptions`;
+/// call it inside the settlement transaction so a refused claim rolls everything back.
+pub async fn redeem<C: ConnectionTrait>(
+    db: &C,
+    promo_id: Uuid,
+    customer: Uuid,
+    invoice: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let claimed = promo_codes::Entity::update_many()
+        .col_expr(
+            promo_codes::Column::RedemptionCount,
+            Expr::col(promo_codes::Column::RedemptionCount).add(1),
+        )
+        .filter(promo_codes::Column::Id.eq(promo_id))
+        .filter(
+            Condition::any()
+                .add(promo_codes::Column::MaxRedemptions.is_null())
+                .add(
+                    Expr::col(promo_codes::Column::RedemptionCount)
+                        .lt(Expr::col(promo_codes::Column::MaxRedemptions)),
+                ),
+        )
+        .exec(db)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Err(rule(
+            "promo_exhausted",
+            "promo_code",
+            "The promo code has been used up.",
+        ));
+    }
+    promo_redemptions::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        promo_code_id: Set(promo_id),
+        customer_id: Set(customer),
+        invoice_id: Set(invoice),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// One row of a month-discount table as typed by a person.
+#[derive(Debug, Clone)]
+pub struct MonthDiscountInput {
+    pub months: String,
+    pub percent: String,
+}
+
+/// Checks a whole table: each row valid, thresholds unique. Errors name the row
+/// (`rows[2].percent`) so a form can mark the exact cell.
+pub fn parse_month_table(rows: &[MonthDiscountInput]) -> Result<Vec<MonthDiscount>, ServiceError> {
+    let mut errors = Vec::new();
+    let mut table: Vec<MonthDiscount> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let field_months = format!("rows[{i}].months");
+        let field_percent = format!("rows[{i}].percent");
+        let months = row
+            .months
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .and_then(|m| Months::new(m).ok())
+            .ok_or_else(|| {
+                crate::domain::DomainError::invalid(
+                    field_months.clone(),
+                    "choose from 1 to 36 months",
+                )
+            });
+        let percent = Percent::parse(&row.percent, "percent").map_err(|e| {
+            crate::domain::DomainError::invalid(field_percent, e.message().to_string())
+        });
+        match (months, percent) {
+            (Ok(months), Ok(percent)) => {
+                if table.iter().any(|d| d.months == months) {
+                    errors.push(crate::domain::DomainError::invalid(
+                        field_months,
+                        "each number of months may appear only once",
+                    ));
+                } else {
+                    table.push(MonthDiscount { months, percent });
+                }
+            }
+            (m, p) => {
+                errors.extend(m.err());
+                errors.extend(p.err());
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    table.sort_by_key(|d| d.months);
+    Ok(table)
+}
+
+/// Replaces the month-discount table in one transaction, with an audit row.
+pub async fn replace_month_table(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &crate::ssr::repo::audit::Actor,
+    rows: &[MonthDiscountInput],
+) -> Result<Vec<MonthDiscountDto>, ServiceError> {
+    use sea_orm::TransactionTrait;
+    let table = parse_month_table(rows)?;
+    let now = clock.now();
+    let txn = db.begin().await?;
+    let before = month_table_dto(&month_table(&txn).await?);
+    month_discounts::Entity::delete_many().exec(&txn).await?;
+    for d in &table {
+        month_discounts::ActiveModel {
+            months: Set(i32::from(d.months.get())),
+            percent_bp: Set(i32::from(d.percent.bp())),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let after = month_table_dto(&table);
+    crate::ssr::repo::audit::record(
+        &txn,
+        crate::ssr::repo::audit::AuditEntry {
+            actor,
+            action: "month_discounts.replaced",
+            entity_type: "month_discounts",
+            entity_id: "table".to_string(),
+            before: serde_json::to_value(&before).ok(),
+            after: serde_json::to_value(&after).ok(),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
