@@ -1,6 +1,7 @@
 //! Server functions: thin. Extract the caller, call one service, map the result.
 
 pub mod catalog;
+pub mod pricing;
 pub mod staff_session;
 
 /// Sets the HTTP status of a failed server-function call to match the error, so a caller

@@ -2,13 +2,43 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::catalog::list_tariffs;
+use crate::api::pricing::{CheckPromoCode, pricing_table};
 use crate::components::{EmptyState, ErrorState, LoadingRows};
-use crate::dto::TariffDto;
+use crate::domain::pricing::{self, Discount, DiscountKind, MonthDiscount, Months, Percent, PromoCode, QuoteInput};
+use crate::dto::{MonthDiscountDto, PromoCheckDto, TariffDto};
 
-/// The customer landing page: the active tariffs, their films and monthly price.
+/// The choices of the months selector.
+const MONTH_CHOICES: [u32; 8] = [1, 2, 3, 6, 9, 12, 24, 36];
+
+fn to_domain_table(rows: &[MonthDiscountDto]) -> Vec<MonthDiscount> {
+    rows.iter()
+        .filter_map(|r| {
+            Some(MonthDiscount {
+                months: Months::new(r.months).ok()?,
+                percent: Percent::parse(&r.percent, "percent").ok()?,
+            })
+        })
+        .collect()
+}
+
+fn months_label(m: u32, table: &[MonthDiscount]) -> String {
+    let unit = if m == 1 { "month" } else { "months" };
+    match Months::new(m).ok().and_then(|mm| pricing::month_discount_for(table, mm)) {
+        Some(d) => format!("{m} {unit} (−{} %)", d.percent),
+        None => format!("{m} {unit}"),
+    }
+}
+
+/// The customer landing page: the active tariffs with their films, and live prices for
+/// any number of months and a promo code. Prices are computed in the browser by the same
+/// `domain::pricing` code the server uses; only the promo code check asks the server.
 #[component]
 pub fn Landing() -> impl IntoView {
     let tariffs = Resource::new(|| (), |_| list_tariffs());
+    let table = Resource::new(|| (), |_| pricing_table());
+    let months = RwSignal::new(1_u32);
+    let promo = RwSignal::new(None::<PromoCheckDto>);
+
     view! {
         <Title text="Priority films by subscription" />
         <div class="site">
@@ -27,13 +57,15 @@ pub fn Landing() -> impl IntoView {
                     <h2 id="tariffs-heading" class="section-title">"Tariffs"</h2>
                     <Suspense fallback=|| view! { <LoadingRows rows=3 label="Loading tariffs…" /> }>
                         {move || Suspend::new(async move {
+                            let table = to_domain_table(&table.await.unwrap_or_default());
                             match tariffs.await {
                                 Ok(list) if list.is_empty() => view! {
                                     <EmptyState title="No tariffs on sale right now".to_string() hint="Please come back soon." />
                                 }.into_any(),
                                 Ok(list) => view! {
+                                    <PricingControls months promo table=table.clone() />
                                     <div class="tariff-grid">
-                                        {list.into_iter().map(|t| view! { <TariffCard tariff=t /> }).collect_view()}
+                                        {list.into_iter().map(|t| view! { <TariffCard tariff=t months promo table=table.clone() /> }).collect_view()}
                                     </div>
                                 }.into_any(),
                                 Err(error) => view! { <ErrorState error /> }.into_any(),
@@ -48,17 +80,165 @@ pub fn Landing() -> impl IntoView {
 }
 
 #[component]
-fn TariffCard(tariff: TariffDto) -> impl IntoView {
+fn PricingControls(months: RwSignal<u32>, promo: RwSignal<Option<PromoCheckDto>>, table: Vec<MonthDiscount>) -> impl IntoView {
+    let check = ServerAction::<CheckPromoCode>::new();
+    let code_input = NodeRef::<leptos::html::Input>::new();
+    let client_error = RwSignal::new(None::<String>);
+
+    Effect::new(move |_| {
+        if let Some(Ok(p)) = check.value().get() {
+            promo.set(Some(p));
+        }
+    });
+    let error = move || {
+        client_error.get().or_else(|| match check.value().get() {
+            Some(Err(e)) if !check.pending().get() => Some(e.field_error("promo_code").unwrap_or_else(|| e.to_string())),
+            _ => None,
+        })
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let raw = code_input.get().map(|i| i.value()).unwrap_or_default();
+        match PromoCode::parse(&raw) {
+            Ok(code) => {
+                client_error.set(None);
+                promo.set(None);
+                check.dispatch(CheckPromoCode { code: code.as_str().to_string() });
+            }
+            Err(e) => client_error.set(Some(e.message().to_string())),
+        }
+    };
+    let remove = move |_| {
+        promo.set(None);
+        check.value().set(None);
+        if let Some(i) = code_input.get() {
+            i.set_value("");
+        }
+    };
+    let options = MONTH_CHOICES
+        .iter()
+        .map(|m| {
+            let m = *m;
+            view! { <option value=m.to_string() selected=move || months.get() == m>{months_label(m, &table)}</option> }
+        })
+        .collect_view();
+
+    view! {
+        <div class="pricing-controls">
+            <div class="field inline">
+                <label for="months">"Pay for"</label>
+                <select
+                    id="months"
+                    name="months"
+                    on:change=move |ev| {
+                        if let Ok(m) = event_target_value(&ev).parse::<u32>() {
+                            months.set(m);
+                        }
+                    }
+                >
+                    {options}
+                </select>
+            </div>
+            <form class="promo-form" on:submit=on_submit novalidate>
+                <div class="field inline" class:invalid=move || error().is_some()>
+                    <label for="promo-code">"Promo code"</label>
+                    <div class="input-row">
+                        <input
+                            id="promo-code"
+                            node_ref=code_input
+                            name="code"
+                            autocomplete="off"
+                            autocapitalize="characters"
+                            spellcheck="false"
+                            aria-invalid=move || error().is_some().to_string()
+                            aria-describedby="promo-code-status"
+                        />
+                        <button type="submit" class="button" disabled=move || check.pending().get()>
+                            {move || if check.pending().get() { "Checking…" } else { "Apply" }}
+                        </button>
+                    </div>
+                    <p class="field-error" id="promo-code-status" role="status">
+                        {move || error()}
+                        {move || promo.get().map(|p| view! {
+                            <span class="promo-ok">
+                                {format!("{} applied: {}", p.code, promo_value_text(&p))}
+                                " "
+                                <button type="button" class="link-button" on:click=remove>"Remove"</button>
+                            </span>
+                        })}
+                    </p>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+fn promo_value_text(p: &PromoCheckDto) -> String {
+    match (&p.percent, &p.amount) {
+        (Some(percent), _) => format!("−{percent} %"),
+        (None, Some(amount)) => format!("−{}", amount.display()),
+        (None, None) => String::new(),
+    }
+}
+
+fn discount_text(d: &Discount, months: u32, promo: Option<&PromoCheckDto>) -> String {
+    let what = match d.kind {
+        DiscountKind::Personal => "your personal discount".to_string(),
+        DiscountKind::Months => format!("paying for {months} months"),
+        DiscountKind::Promo => format!("promo code {}", promo.map(|p| p.code.as_str()).unwrap_or("")),
+    };
+    match d.percent {
+        Some(p) => format!("You save {} (−{p} %, {what})", d.amount.display()),
+        None => format!("You save {} ({what})", d.amount.display()),
+    }
+}
+
+#[component]
+fn TariffCard(tariff: TariffDto, months: RwSignal<u32>, promo: RwSignal<Option<PromoCheckDto>>, table: Vec<MonthDiscount>) -> impl IntoView {
     let (open, set_open) = signal(false);
     let count = tariff.films.len();
     let list_id = format!("films-{}", tariff.code);
     let films = tariff.films;
+    let tariff_id = tariff.id;
+    let monthly = tariff.monthly_price.to_money();
+    let monthly_text = tariff.monthly_price.display();
+
+    // Recomputed in the browser whenever the months or the promo code change.
+    let quote = Memo::new(move |_| {
+        let m = Months::new(months.get()).ok()?;
+        let promo_value = promo.with(|p| p.as_ref().filter(|p| p.applies_to(tariff_id)).and_then(|p| p.value()));
+        Some(pricing::quote(&QuoteInput { monthly_price: monthly?, months: m, personal: None, promo: promo_value, month_discounts: &table }))
+    });
+    let promo_not_here = move || promo.with(|p| p.as_ref().filter(|p| !p.applies_to(tariff_id)).map(|p| p.code.clone()));
+
     view! {
         <article class="tariff-card" data-code=tariff.code.clone() class:open=open>
             <h3 class="tariff-name">{tariff.name}</h3>
             <p class="tariff-price">
-                <span class="amount">{tariff.monthly_price.display()}</span>
-                <span class="per">" per month"</span>
+                <span class="amount">
+                    {move || match quote.get() {
+                        Some(q) if months.get() > 1 || q.applied.is_some() => q.total.display(),
+                        _ => monthly_text.clone(),
+                    }}
+                </span>
+                <span class="per">
+                    {move || match months.get() {
+                        1 if quote.with(|q| q.as_ref().is_some_and(|q| q.applied.is_some())) => " for 1 month".to_string(),
+                        1 => " per month".to_string(),
+                        m => format!(" for {m} months"),
+                    }}
+                </span>
+            </p>
+            <p class="tariff-saving">
+                {move || quote.get().and_then(|q| {
+                    let applied = q.applied?;
+                    Some(view! {
+                        <s class="list-price">{q.list_price.display()}</s>
+                        " "
+                        <span class="saving">{promo.with(|p| discount_text(&applied, months.get(), p.as_ref()))}</span>
+                    })
+                })}
+                {move || promo_not_here().map(|code| view! { <span class="muted">{format!("Promo code {code} does not apply to this tariff.")}</span> })}
             </p>
             <p class="tariff-description">{tariff.description}</p>
             <button
