@@ -34,6 +34,7 @@ test('a promo code is checked by the server and applied to the totals', async ({
   // With 12 months the bigger month discount wins; the promo does not stack on top.
   await page.getByLabel('Pay for').selectOption('12');
   await expect.poll(() => amount(page, 'classic')).toBe('2 870,40 ₽');
+  await page.screenshot({ path: 'screenshots/desktop-landing-priced.png', fullPage: true });
 });
 
 test('a refused promo code shows the precise reason next to the field', async ({ page }) => {
@@ -41,12 +42,12 @@ test('a refused promo code shows the precise reason next to the field', async ({
   await hydrated(page);
   await page.getByLabel('Promo code').fill('NOPE-NOPE');
   await page.getByRole('button', { name: 'Apply' }).click();
-  await expect(page.locator('#promo-code-status')).toHaveText('There is no promo code NOPE-NOPE.');
+  await expect(page.locator('#promo-code-status .field-error')).toHaveText('There is no promo code NOPE-NOPE.');
   await expect(page.getByLabel('Promo code')).toHaveAttribute('aria-invalid', 'true');
 
   // A malformed code is refused in the browser with the domain's own message.
   await page.getByLabel('Promo code').fill('a b');
   await page.getByRole('button', { name: 'Apply' }).click();
-  await expect(page.locator('#promo-code-status')).toHaveText("a promo code has 3–32 letters, digits or '-'");
+  await expect(page.locator('#promo-code-status .field-error')).toHaveText("a promo code has 3–32 letters, digits or '-'");
   expect(await amount(page, 'classic')).toBe('299,00 ₽');
 });

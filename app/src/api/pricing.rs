@@ -8,7 +8,9 @@ use crate::error::AppError;
 pub async fn pricing_table() -> Result<Vec<MonthDiscountDto>, AppError> {
     use crate::ssr::{AppState, services::pricing};
     let state = expect_context::<AppState>();
-    let table = pricing::month_table(&state.db).await.map_err(super::respond_err)?;
+    let table = pricing::month_table(&state.db)
+        .await
+        .map_err(super::respond_err)?;
     Ok(pricing::month_table_dto(&table))
 }
 

@@ -4,7 +4,9 @@ use leptos_meta::Title;
 use crate::api::catalog::list_tariffs;
 use crate::api::pricing::{CheckPromoCode, pricing_table};
 use crate::components::{EmptyState, ErrorState, LoadingRows};
-use crate::domain::pricing::{self, Discount, DiscountKind, MonthDiscount, Months, Percent, PromoCode, QuoteInput};
+use crate::domain::pricing::{
+    self, Discount, DiscountKind, MonthDiscount, Months, Percent, PromoCode, QuoteInput,
+};
 use crate::dto::{MonthDiscountDto, PromoCheckDto, TariffDto};
 
 /// The choices of the months selector.
@@ -23,7 +25,10 @@ fn to_domain_table(rows: &[MonthDiscountDto]) -> Vec<MonthDiscount> {
 
 fn months_label(m: u32, table: &[MonthDiscount]) -> String {
     let unit = if m == 1 { "month" } else { "months" };
-    match Months::new(m).ok().and_then(|mm| pricing::month_discount_for(table, mm)) {
+    match Months::new(m)
+        .ok()
+        .and_then(|mm| pricing::month_discount_for(table, mm))
+    {
         Some(d) => format!("{m} {unit} (−{} %)", d.percent),
         None => format!("{m} {unit}"),
     }
@@ -80,7 +85,11 @@ pub fn Landing() -> impl IntoView {
 }
 
 #[component]
-fn PricingControls(months: RwSignal<u32>, promo: RwSignal<Option<PromoCheckDto>>, table: Vec<MonthDiscount>) -> impl IntoView {
+fn PricingControls(
+    months: RwSignal<u32>,
+    promo: RwSignal<Option<PromoCheckDto>>,
+    table: Vec<MonthDiscount>,
+) -> impl IntoView {
     let check = ServerAction::<CheckPromoCode>::new();
     let code_input = NodeRef::<leptos::html::Input>::new();
     let client_error = RwSignal::new(None::<String>);
@@ -92,7 +101,9 @@ fn PricingControls(months: RwSignal<u32>, promo: RwSignal<Option<PromoCheckDto>>
     });
     let error = move || {
         client_error.get().or_else(|| match check.value().get() {
-            Some(Err(e)) if !check.pending().get() => Some(e.field_error("promo_code").unwrap_or_else(|| e.to_string())),
+            Some(Err(e)) if !check.pending().get() => {
+                Some(e.field_error("promo_code").unwrap_or_else(|| e.to_string()))
+            }
             _ => None,
         })
     };
@@ -103,7 +114,9 @@ fn PricingControls(months: RwSignal<u32>, promo: RwSignal<Option<PromoCheckDto>>
             Ok(code) => {
                 client_error.set(None);
                 promo.set(None);
-                check.dispatch(CheckPromoCode { code: code.as_str().to_string() });
+                check.dispatch(CheckPromoCode {
+                    code: code.as_str().to_string(),
+                });
             }
             Err(e) => client_error.set(Some(e.message().to_string())),
         }
@@ -157,15 +170,13 @@ fn PricingControls(months: RwSignal<u32>, promo: RwSignal<Option<PromoCheckDto>>
                             {move || if check.pending().get() { "Checking…" } else { "Apply" }}
                         </button>
                     </div>
-                    <p class="field-error" id="promo-code-status" role="status">
-                        {move || error()}
-                        {move || promo.get().map(|p| view! {
-                            <span class="promo-ok">
-                                {format!("{} applied: {}", p.code, promo_value_text(&p))}
-                                " "
-                                <button type="button" class="link-button" on:click=remove>"Remove"</button>
-                            </span>
-                        })}
+                    <p class="field-status" id="promo-code-status" role="status">
+                        <span class="field-error">{move || error()}</span>
+                        <span class="promo-ok" hidden=move || promo.with(Option::is_none)>
+                            <span class="promo-ok-text">{move || promo.get().map(|p| format!("{} applied: {}", p.code, promo_value_text(&p)))}</span>
+                            " "
+                            <button type="button" class="link-button" on:click=remove>"Remove"</button>
+                        </span>
                     </p>
                 </div>
             </form>
@@ -185,7 +196,10 @@ fn discount_text(d: &Discount, months: u32, promo: Option<&PromoCheckDto>) -> St
     let what = match d.kind {
         DiscountKind::Personal => "your personal discount".to_string(),
         DiscountKind::Months => format!("paying for {months} months"),
-        DiscountKind::Promo => format!("promo code {}", promo.map(|p| p.code.as_str()).unwrap_or("")),
+        DiscountKind::Promo => format!(
+            "promo code {}",
+            promo.map(|p| p.code.as_str()).unwrap_or("")
+        ),
     };
     match d.percent {
         Some(p) => format!("You save {} (−{p} %, {what})", d.amount.display()),
@@ -194,7 +208,12 @@ fn discount_text(d: &Discount, months: u32, promo: Option<&PromoCheckDto>) -> St
 }
 
 #[component]
-fn TariffCard(tariff: TariffDto, months: RwSignal<u32>, promo: RwSignal<Option<PromoCheckDto>>, table: Vec<MonthDiscount>) -> impl IntoView {
+fn TariffCard(
+    tariff: TariffDto,
+    months: RwSignal<u32>,
+    promo: RwSignal<Option<PromoCheckDto>>,
+    table: Vec<MonthDiscount>,
+) -> impl IntoView {
     let (open, set_open) = signal(false);
     let count = tariff.films.len();
     let list_id = format!("films-{}", tariff.code);
@@ -206,10 +225,27 @@ fn TariffCard(tariff: TariffDto, months: RwSignal<u32>, promo: RwSignal<Option<P
     // Recomputed in the browser whenever the months or the promo code change.
     let quote = Memo::new(move |_| {
         let m = Months::new(months.get()).ok()?;
-        let promo_value = promo.with(|p| p.as_ref().filter(|p| p.applies_to(tariff_id)).and_then(|p| p.value()));
-        Some(pricing::quote(&QuoteInput { monthly_price: monthly?, months: m, personal: None, promo: promo_value, month_discounts: &table }))
+        let promo_value = promo.with(|p| {
+            p.as_ref()
+                .filter(|p| p.applies_to(tariff_id))
+                .and_then(|p| p.value())
+        });
+        Some(pricing::quote(&QuoteInput {
+            monthly_price: monthly?,
+            months: m,
+            personal: None,
+            promo: promo_value,
+            month_discounts: &table,
+        }))
     });
-    let promo_not_here = move || promo.with(|p| p.as_ref().filter(|p| !p.applies_to(tariff_id)).map(|p| p.code.clone()));
+    let has_discount = move || quote.with(|q| q.as_ref().is_some_and(|q| q.applied.is_some()));
+    let promo_not_here = move || {
+        promo.with(|p| {
+            p.as_ref()
+                .filter(|p| !p.applies_to(tariff_id))
+                .map(|p| p.code.clone())
+        })
+    };
 
     view! {
         <article class="tariff-card" data-code=tariff.code.clone() class:open=open>
@@ -230,15 +266,15 @@ fn TariffCard(tariff: TariffDto, months: RwSignal<u32>, promo: RwSignal<Option<P
                 </span>
             </p>
             <p class="tariff-saving">
-                {move || quote.get().and_then(|q| {
-                    let applied = q.applied?;
-                    Some(view! {
-                        <s class="list-price">{q.list_price.display()}</s>
-                        " "
-                        <span class="saving">{promo.with(|p| discount_text(&applied, months.get(), p.as_ref()))}</span>
-                    })
-                })}
-                {move || promo_not_here().map(|code| view! { <span class="muted">{format!("Promo code {code} does not apply to this tariff.")}</span> })}
+                <s class="list-price" hidden=move || !has_discount()>
+                    {move || quote.get().filter(|q| q.applied.is_some()).map(|q| q.list_price.display())}
+                </s>
+                <span class="saving" hidden=move || !has_discount()>
+                    {move || quote.get().and_then(|q| q.applied).map(|d| promo.with(|p| discount_text(&d, months.get(), p.as_ref())))}
+                </span>
+                <span class="muted not-applicable" hidden=move || promo_not_here().is_none()>
+                    {move || promo_not_here().map(|code| format!("Promo code {code} does not apply to this tariff."))}
+                </span>
             </p>
             <p class="tariff-description">{tariff.description}</p>
             <button
