@@ -30,5 +30,10 @@ e2e:
 tools:
 	bash scripts/install-tools.sh
 
+## Benchmarks: quote() micro-benchmark, then HTTP throughput on PostgreSQL (after make build).
+bench:
+	cargo bench -p app --bench quote
+	bash scripts/bench-http.sh
+
 clean:
 	cargo clean

@@ -232,3 +232,45 @@ impl PromoCheckDto {
         }
     }
 }
+
+/// A promo code as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PromoDto {
+    pub id: Uuid,
+    pub code: String,
+    pub percent: Option<String>,
+    pub amount: Option<MoneyDto>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub max_redemptions: Option<i32>,
+    pub redemption_count: i32,
+    pub once_per_customer: bool,
+    pub active: bool,
+    /// `active`, `inactive`, `scheduled`, `expired` or `exhausted`, as of now.
+    pub status: String,
+    pub tariff_ids: Vec<Uuid>,
+    pub created_at: String,
+}
+
+/// The codes a bulk generation produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PromoBatchDto {
+    pub prefix: String,
+    pub count: u32,
+    pub codes: Vec<String>,
+}
+
+impl PromoBatchDto {
+    /// `code` header then one code per line.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::with_capacity(self.codes.len() * 24 + 8);
+        out.push_str("code\n");
+        for c in &self.codes {
+            out.push_str(c);
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -6,6 +6,7 @@ pub mod duration;
 pub mod error;
 pub mod money;
 pub mod pricing;
+pub mod promo;
 pub mod staff;
 pub mod validation;
 

@@ -8,5 +8,6 @@ mod migrations;
 mod pages;
 mod platform;
 mod pricing_api;
+mod promo_admin_api;
 mod staff_login;
 mod tariffs_api;

@@ -2,5 +2,6 @@
 
 pub mod catalog;
 pub mod pricing;
+pub mod promos;
 pub mod seed;
 pub mod staff;

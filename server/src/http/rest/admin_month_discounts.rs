@@ -5,25 +5,13 @@ use app::ssr::repo::audit::Actor;
 use app::ssr::services::pricing::{self, MonthDiscountInput};
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+
+use super::json::text_or_number;
 use utoipa::ToSchema;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, StaffCaller};
-
-/// A JSON string or number, kept as text for the domain parser.
-fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StrOrNum {
-        Str(String),
-        Num(serde_json::Number),
-    }
-    Ok(match StrOrNum::deserialize(d)? {
-        StrOrNum::Str(s) => s,
-        StrOrNum::Num(n) => n.to_string(),
-    })
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -7,7 +7,7 @@ use app::ssr::{AppState, services};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::{ApiError, ErrorBody};
@@ -33,21 +33,6 @@ pub struct AdminTariffList {
     pub total: u64,
 }
 
-/// A decimal given as a JSON string (`"499.00"`) or number (`499`), kept as text so no
-/// precision is lost before `Money::parse` sees it.
-fn decimal_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum StrOrNum {
-        Str(String),
-        Num(serde_json::Number),
-    }
-    Ok(match StrOrNum::deserialize(d)? {
-        StrOrNum::Str(s) => s,
-        StrOrNum::Num(n) => n.to_string(),
-    })
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTariff {
@@ -60,7 +45,7 @@ pub struct CreateTariff {
     #[schema(example = "viewer-premium")]
     pub role: String,
     /// Monthly price as a decimal string or number.
-    #[serde(deserialize_with = "decimal_text")]
+    #[serde(deserialize_with = "super::json::text_or_number")]
     #[schema(value_type = String, example = "499.00")]
     pub monthly_price: String,
     #[serde(default)]

@@ -1,7 +1,9 @@
 //! `/api/v1`: the REST contract of API.md. Handlers are thin: extract, call a service, map.
 
 pub mod admin_month_discounts;
+pub mod admin_promos;
 pub mod admin_tariffs;
+pub mod json;
 pub mod quotes;
 pub mod tariffs;
 
@@ -25,6 +27,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/month-discounts",
             get(admin_month_discounts::list).put(admin_month_discounts::replace),
+        )
+        .route(
+            "/admin/promo-codes",
+            get(admin_promos::list).post(admin_promos::create),
+        )
+        .route("/admin/promo-codes/batch", post(admin_promos::batch))
+        .route(
+            "/admin/promo-codes/{id}",
+            axum::routing::patch(admin_promos::patch).delete(admin_promos::delete),
         )
         .route("/openapi.json", get(openapi::document));
     Router::new()
