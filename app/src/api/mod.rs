@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod pricing;
+pub mod promos;
 pub mod staff_session;
 
 /// Sets the HTTP status of a failed server-function call to match the error, so a caller

@@ -1,7 +1,9 @@
 //! Reusable widgets: page states, pager, form fields.
 
+mod field;
 mod pager;
 mod states;
 
+pub use field::{FormErrors, TextField, input_value};
 pub use pager::Pager;
 pub use states::{EmptyState, ErrorState, LoadingRows};
