@@ -23,3 +23,9 @@ export async function signIn(page: Page, who: { email: string; password: string 
 export function plain(text: string | null): string {
   return (text ?? '').replace(/[\u00a0\u202f]/g, ' ');
 }
+
+/** Signs in and waits until the console has loaded. */
+export async function signedIn(page: Page, who: { email: string; password: string }) {
+  await signIn(page, who);
+  await expect(page).toHaveURL(/\/admin\/tariffs/);
+}

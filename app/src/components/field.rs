@@ -14,12 +14,18 @@ pub struct FormErrors {
 
 impl FormErrors {
     pub fn new(server: Signal<Option<AppError>>) -> Self {
-        FormErrors { client: RwSignal::new(BTreeMap::new()), server }
+        FormErrors {
+            client: RwSignal::new(BTreeMap::new()),
+            server,
+        }
     }
 
     /// Records the browser-side check; returns true when there is nothing to show.
     pub fn check(&self, errors: &[DomainError]) -> bool {
-        let map: BTreeMap<String, String> = errors.iter().map(|e| (e.field().to_string(), e.message().to_string())).collect();
+        let map: BTreeMap<String, String> = errors
+            .iter()
+            .map(|e| (e.field().to_string(), e.message().to_string()))
+            .collect();
         let ok = map.is_empty();
         self.client.set(map);
         ok

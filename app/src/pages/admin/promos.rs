@@ -3,17 +3,36 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::promos::{AdminCreatePromo, AdminDeletePromo, AdminGeneratePromos, AdminSetPromoActive, admin_list_promos};
+use crate::api::promos::{
+    AdminCreatePromo, AdminDeletePromo, AdminGeneratePromos, AdminSetPromoActive, admin_list_promos,
+};
 use crate::api::staff_session::current_staff;
-use crate::components::{EmptyState, ErrorState, FormErrors, LoadingRows, Pager, TextField, input_value};
-use crate::domain::promo::{PromoTermsInput, validate_batch_count, validate_batch_prefix, validate_promo_code, validate_promo_terms};
+use crate::components::{
+    EmptyState, ErrorState, FormErrors, LoadingRows, Pager, TextField, input_value,
+};
+use crate::domain::promo::{
+    PromoTermsInput, validate_batch_count, validate_batch_prefix, validate_promo_code,
+    validate_promo_terms,
+};
 use crate::dto::{PromoBatchDto, PromoDto};
 
-const STATUSES: [(&str, &str); 5] = [("all", "All"), ("active", "Active"), ("inactive", "Switched off"), ("expired", "Expired"), ("exhausted", "Used up")];
+const STATUSES: [(&str, &str); 5] = [
+    ("all", "All"),
+    ("active", "Active"),
+    ("inactive", "Switched off"),
+    ("expired", "Expired"),
+    ("exhausted", "Used up"),
+];
 
 fn encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -26,7 +45,9 @@ fn discount_text(p: &PromoDto) -> String {
 }
 
 fn date_only(t: &Option<String>) -> String {
-    t.as_deref().map(|s| s.chars().take(10).collect()).unwrap_or_else(|| "—".into())
+    t.as_deref()
+        .map(|s| s.chars().take(10).collect())
+        .unwrap_or_else(|| "—".into())
 }
 
 fn status_badge(status: &str) -> impl IntoView + use<> {
@@ -47,8 +68,19 @@ fn status_badge(status: &str) -> impl IntoView + use<> {
 pub fn AdminPromos() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.with(|m| m.get("q").unwrap_or_default());
-    let status = move || query.with(|m| m.get("status")).filter(|s| STATUSES.iter().any(|(v, _)| v == s)).unwrap_or_else(|| "all".into());
-    let page = move || query.with(|m| m.get("page")).and_then(|p| p.parse::<u32>().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    let status = move || {
+        query
+            .with(|m| m.get("status"))
+            .filter(|s| STATUSES.iter().any(|(v, _)| v == s))
+            .unwrap_or_else(|| "all".into())
+    };
+    let page = move || {
+        query
+            .with(|m| m.get("page"))
+            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
+    };
 
     let me = Resource::new(|| (), |_| current_staff());
     let create = ServerAction::<AdminCreatePromo>::new();
@@ -56,11 +88,26 @@ pub fn AdminPromos() -> impl IntoView {
     let toggle = ServerAction::<AdminSetPromoActive>::new();
     let delete = ServerAction::<AdminDeletePromo>::new();
     let promos = Resource::new(
-        move || (q(), status(), page(), create.version().get(), generate.version().get(), toggle.version().get(), delete.version().get()),
+        move || {
+            (
+                q(),
+                status(),
+                page(),
+                create.version().get(),
+                generate.version().get(),
+                toggle.version().get(),
+                delete.version().get(),
+            )
+        },
         |(q, s, p, ..)| admin_list_promos(q, s, p),
     );
     let row_error = move || {
-        toggle.value().get().and_then(|r| r.err()).or_else(|| delete.value().get().and_then(|r| r.err())).map(|e| e.to_string())
+        toggle
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| delete.value().get().and_then(|r| r.err()))
+            .map(|e| e.to_string())
     };
 
     view! {
@@ -172,19 +219,43 @@ pub fn AdminPromos() -> impl IntoView {
 
 #[component]
 fn CreatePromoForm(action: ServerAction<AdminCreatePromo>) -> impl IntoView {
-    let server_error = Signal::derive(move || if action.pending().get() { None } else { action.value().get().and_then(|r| r.err()) });
+    let server_error = Signal::derive(move || {
+        if action.pending().get() {
+            None
+        } else {
+            action.value().get().and_then(|r| r.err())
+        }
+    });
     let errors = FormErrors::new(server_error);
-    let (code, percent, amount, until, max) = (NodeRef::new(), NodeRef::new(), NodeRef::new(), NodeRef::new(), NodeRef::new());
+    let (code, percent, amount, until, max) = (
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+    );
     let created = move || action.value().get().and_then(|r| r.ok()).map(|p| p.code);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let terms = PromoTermsInput { percent: input_value(&percent), amount: input_value(&amount), valid_from: String::new(), valid_until: input_value(&until), max_redemptions: input_value(&max) };
+        let terms = PromoTermsInput {
+            percent: input_value(&percent),
+            amount: input_value(&amount),
+            valid_from: String::new(),
+            valid_until: input_value(&until),
+            max_redemptions: input_value(&max),
+        };
         let mut problems = validate_promo_terms(&terms).err().unwrap_or_default();
         if let Err(e) = validate_promo_code(&input_value(&code)) {
             problems.insert(0, e);
         }
         if errors.check(&problems) {
-            action.dispatch(AdminCreatePromo { code: input_value(&code), percent: terms.percent, amount: terms.amount, valid_until: terms.valid_until, max_redemptions: terms.max_redemptions });
+            action.dispatch(AdminCreatePromo {
+                code: input_value(&code),
+                percent: terms.percent,
+                amount: terms.amount,
+                valid_until: terms.valid_until,
+                max_redemptions: terms.max_redemptions,
+            });
         }
     };
     view! {
@@ -212,12 +283,31 @@ fn csv_href(batch: &PromoBatchDto) -> String {
 
 #[component]
 fn GeneratePromosForm(action: ServerAction<AdminGeneratePromos>) -> impl IntoView {
-    let server_error = Signal::derive(move || if action.pending().get() { None } else { action.value().get().and_then(|r| r.err()) });
+    let server_error = Signal::derive(move || {
+        if action.pending().get() {
+            None
+        } else {
+            action.value().get().and_then(|r| r.err())
+        }
+    });
     let errors = FormErrors::new(server_error);
-    let (prefix, count, percent, amount, until, max) = (NodeRef::new(), NodeRef::new(), NodeRef::new(), NodeRef::new(), NodeRef::new(), NodeRef::new());
+    let (prefix, count, percent, amount, until, max) = (
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+    );
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let terms = PromoTermsInput { percent: input_value(&percent), amount: input_value(&amount), valid_from: String::new(), valid_until: input_value(&until), max_redemptions: input_value(&max) };
+        let terms = PromoTermsInput {
+            percent: input_value(&percent),
+            amount: input_value(&amount),
+            valid_from: String::new(),
+            valid_until: input_value(&until),
+            max_redemptions: input_value(&max),
+        };
         let mut problems = validate_promo_terms(&terms).err().unwrap_or_default();
         problems.extend(validate_batch_prefix(&input_value(&prefix)).err());
         problems.extend(validate_batch_count(&input_value(&count)).err());
