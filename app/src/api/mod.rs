@@ -1,6 +1,7 @@
 //! Server functions: thin. Extract the caller, call one service, map the result.
 
 pub mod catalog;
+pub mod month_discounts;
 pub mod pricing;
 pub mod promos;
 pub mod staff_session;

@@ -1,9 +1,11 @@
 mod login;
+mod month_discounts;
 mod promos;
 mod shell;
 mod tariffs;
 
 pub use login::LoginPage;
+pub use month_discounts::AdminMonthDiscounts;
 pub use promos::AdminPromos;
 pub use shell::AdminShell;
 pub use tariffs::AdminTariffs;

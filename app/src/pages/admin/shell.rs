@@ -32,6 +32,7 @@ pub fn AdminShell() -> impl IntoView {
             </header>
             <nav class="admin-nav" aria-label="Console sections">
                 <A href="/admin/tariffs">"Tariffs"</A>
+                <A href="/admin/month-discounts">"Month discounts"</A>
                 <A href="/admin/promo-codes">"Promo codes"</A>
             </nav>
             <main class="admin-main" id="main">

@@ -330,51 +330,10 @@ pub struct MonthDiscountInput {
     pub percent: String,
 }
 
-/// Checks a whole table: each row valid, thresholds unique. Errors name the row
-/// (`rows[2].percent`) so a form can mark the exact cell.
+/// Checks a whole table with the domain's rule (the same one the browser runs).
 pub fn parse_month_table(rows: &[MonthDiscountInput]) -> Result<Vec<MonthDiscount>, ServiceError> {
-    let mut errors = Vec::new();
-    let mut table: Vec<MonthDiscount> = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        let field_months = format!("rows[{i}].months");
-        let field_percent = format!("rows[{i}].percent");
-        let months = row
-            .months
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .and_then(|m| Months::new(m).ok())
-            .ok_or_else(|| {
-                crate::domain::DomainError::invalid(
-                    field_months.clone(),
-                    "choose from 1 to 36 months",
-                )
-            });
-        let percent = Percent::parse(&row.percent, "percent").map_err(|e| {
-            crate::domain::DomainError::invalid(field_percent, e.message().to_string())
-        });
-        match (months, percent) {
-            (Ok(months), Ok(percent)) => {
-                if table.iter().any(|d| d.months == months) {
-                    errors.push(crate::domain::DomainError::invalid(
-                        field_months,
-                        "each number of months may appear only once",
-                    ));
-                } else {
-                    table.push(MonthDiscount { months, percent });
-                }
-            }
-            (m, p) => {
-                errors.extend(m.err());
-                errors.extend(p.err());
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ServiceError::Invalid(errors));
-    }
-    table.sort_by_key(|d| d.months);
-    Ok(table)
+    let pairs: Vec<(String, String)> = rows.iter().map(|r| (r.months.clone(), r.percent.clone())).collect();
+    pricing::validate_month_table(&pairs).map_err(ServiceError::Invalid)
 }
 
 /// Replaces the month-discount table in one transaction, with an audit row.
