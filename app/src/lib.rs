@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Kinobill's pages, server functions and (with `ssr`) services.
 
 pub mod api;

@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! The browser half: hydrates the server-rendered page. Nothing else lives here.
 
 #[wasm_bindgen::prelude::wasm_bindgen]

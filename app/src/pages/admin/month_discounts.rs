@@ -107,6 +107,7 @@ fn Editor(rows: Vec<MonthDiscountDto>, can_edit: bool) -> impl IntoView {
                                     </td>
                                 </tr>
                             }
+                            .into_any()
                         }
                     </For>
                 </tbody>
