@@ -295,7 +295,9 @@ pub fn quote(input: &QuoteInput<'_>) -> Quote {
 /// Checks a whole month-discount table as typed: each row valid, thresholds unique.
 /// Errors name the cell (`rows[2].percent`) so a form can mark it; the browser and the
 /// server run this same function.
-pub fn validate_month_table(rows: &[(String, String)]) -> Result<Vec<MonthDiscount>, Vec<DomainError>> {
+pub fn validate_month_table(
+    rows: &[(String, String)],
+) -> Result<Vec<MonthDiscount>, Vec<DomainError>> {
     let mut errors = Vec::new();
     let mut table: Vec<MonthDiscount> = Vec::new();
     for (i, (months, percent)) in rows.iter().enumerate() {
@@ -304,12 +306,19 @@ pub fn validate_month_table(rows: &[(String, String)]) -> Result<Vec<MonthDiscou
             .parse::<u32>()
             .ok()
             .and_then(|m| Months::new(m).ok())
-            .ok_or_else(|| DomainError::invalid(format!("rows[{i}].months"), "choose from 1 to 36 months"));
-        let percent = Percent::parse(percent, "percent").map_err(|e| DomainError::invalid(format!("rows[{i}].percent"), e.message().to_string()));
+            .ok_or_else(|| {
+                DomainError::invalid(format!("rows[{i}].months"), "choose from 1 to 36 months")
+            });
+        let percent = Percent::parse(percent, "percent").map_err(|e| {
+            DomainError::invalid(format!("rows[{i}].percent"), e.message().to_string())
+        });
         match (months, percent) {
             (Ok(months), Ok(percent)) => {
                 if table.iter().any(|d| d.months == months) {
-                    errors.push(DomainError::invalid(format!("rows[{i}].months"), "each number of months may appear only once"));
+                    errors.push(DomainError::invalid(
+                        format!("rows[{i}].months"),
+                        "each number of months may appear only once",
+                    ));
                 } else {
                     table.push(MonthDiscount { months, percent });
                 }
@@ -353,12 +362,20 @@ mod tests {
 
     #[test]
     fn month_tables_are_checked_cell_by_cell() {
-        let rows = |r: &[(&str, &str)]| r.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+        let rows = |r: &[(&str, &str)]| {
+            r.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
         let ok = validate_month_table(&rows(&[("12", "20"), ("3", "5")])).unwrap();
         assert_eq!(ok[0].months.get(), 3, "sorted by threshold");
-        let errors = validate_month_table(&rows(&[("3", "5"), ("3", "7"), ("40", "0")])).unwrap_err();
+        let errors =
+            validate_month_table(&rows(&[("3", "5"), ("3", "7"), ("40", "0")])).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field()).collect();
-        assert_eq!(fields, ["rows[1].months", "rows[2].months", "rows[2].percent"]);
+        assert_eq!(
+            fields,
+            ["rows[1].months", "rows[2].months", "rows[2].percent"]
+        );
     }
 
     #[test]

@@ -160,3 +160,147 @@ async fn a_taken_code_is_a_conflict() {
         "tariff_code_taken"
     );
 }
+
+async fn patch_tariff(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::Response {
+    app.client
+        .patch(app.url(&format!("/api/v1/admin/tariffs/{id}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn repricing_is_recorded_in_the_price_history() {
+    use entity::tariff_price_history;
+
+    let app = spawn_app().await;
+    let marketing = app.staff_token(MARKETING.0).await;
+    let list: Value = app.get("/api/v1/tariffs").await.json().await.unwrap();
+    let premium = list["data"][1]["id"].as_str().unwrap().to_string();
+
+    let support = app.staff_token(SUPPORT.0).await;
+    assert_eq!(
+        patch_tariff(&app, &support, &premium, json!({"monthly_price": "549"}))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let res = patch_tariff(
+        &app,
+        &marketing,
+        &premium,
+        json!({"monthly_price": 549, "name": "Premium+"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let dto: Value = res.json().await.unwrap();
+    assert_eq!(dto["monthly_price"]["amount"], "549.00");
+    assert_eq!(dto["name"], "Premium+");
+
+    let history = tariff_price_history::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (history[0].old_price_minor, history[0].new_price_minor),
+        (49_900, 54_900)
+    );
+    assert_eq!(history[0].changed_by_label, MARKETING.0);
+    let audit = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("tariff.repriced"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(audit.before.unwrap()["monthly_price"]["amount"], "499.00");
+
+    let bad = patch_tariff(
+        &app,
+        &marketing,
+        &premium,
+        json!({"monthly_price": "-1", "role": "Bad Role"}),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = bad.json().await.unwrap();
+    assert!(
+        body["error"]["fields"]["monthly_price"].is_array()
+            && body["error"]["fields"]["role"].is_array()
+    );
+    let unknown = patch_tariff(
+        &app,
+        &marketing,
+        &uuid::Uuid::now_v7().to_string(),
+        json!({"active": false}),
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn archiving_takes_a_tariff_off_sale_and_restoring_brings_it_back() {
+    let app = spawn_app().await;
+    let admin = app.staff_token(ADMIN.0).await;
+    let list: Value = app.get("/api/v1/tariffs").await.json().await.unwrap();
+    let classic = list["data"][0]["id"].as_str().unwrap().to_string();
+    let films: Vec<String> = list["data"][2]["films"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+
+    assert_eq!(
+        patch_tariff(&app, &admin, &classic, json!({"active": false}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let public: Value = app.get("/api/v1/tariffs").await.json().await.unwrap();
+    assert_eq!(public["data"].as_array().unwrap().len(), 2);
+    let quote = app
+        .client
+        .post(app.url("/api/v1/quotes"))
+        .json(&json!({"tariff_id": classic, "months": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        quote.json::<Value>().await.unwrap()["error"]["code"],
+        "tariff_archived"
+    );
+
+    let res = patch_tariff(
+        &app,
+        &admin,
+        &classic,
+        json!({"active": true, "film_ids": [films[1], films[0]]}),
+    )
+    .await;
+    let dto: Value = res.json().await.unwrap();
+    assert_eq!(dto["active"], true);
+    let titles: Vec<&str> = dto["films"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Stalker", "Solaris"]);
+    let actions: Vec<String> = audit_log::Entity::find()
+        .filter(audit_log::Column::EntityType.eq("tariff"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert!(
+        actions.contains(&"tariff.archived".to_string())
+            && actions.contains(&"tariff.restored".to_string()),
+        "{actions:?}"
+    );
+}

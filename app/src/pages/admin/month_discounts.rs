@@ -40,21 +40,41 @@ pub fn AdminMonthDiscounts() -> impl IntoView {
 #[component]
 fn Editor(rows: Vec<MonthDiscountDto>, can_edit: bool) -> impl IntoView {
     let next_key = StoredValue::new(rows.len());
-    let to_row = |(key, d): (usize, &MonthDiscountDto)| Row { key, months: RwSignal::new(d.months.to_string()), percent: RwSignal::new(d.percent.clone()) };
+    let to_row = |(key, d): (usize, &MonthDiscountDto)| Row {
+        key,
+        months: RwSignal::new(d.months.to_string()),
+        percent: RwSignal::new(d.percent.clone()),
+    };
     let rows = RwSignal::new(rows.iter().enumerate().map(to_row).collect::<Vec<_>>());
     let save = ServerAction::<AdminSaveMonthDiscounts>::new();
-    let server_error = Signal::derive(move || if save.pending().get() { None } else { save.value().get().and_then(|r| r.err()) });
+    let server_error = Signal::derive(move || {
+        if save.pending().get() {
+            None
+        } else {
+            save.value().get().and_then(|r| r.err())
+        }
+    });
     let errors = FormErrors::new(server_error);
     let saved = move || !save.pending().get() && matches!(save.value().get(), Some(Ok(_)));
 
     let add = move |_| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
-        rows.update(|r| r.push(Row { key, months: RwSignal::new(String::new()), percent: RwSignal::new(String::new()) }));
+        rows.update(|r| {
+            r.push(Row {
+                key,
+                months: RwSignal::new(String::new()),
+                percent: RwSignal::new(String::new()),
+            })
+        });
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let values: Vec<(String, String)> = rows.get_untracked().iter().map(|r| (r.months.get_untracked(), r.percent.get_untracked())).collect();
+        let values: Vec<(String, String)> = rows
+            .get_untracked()
+            .iter()
+            .map(|r| (r.months.get_untracked(), r.percent.get_untracked()))
+            .collect();
         let problems = validate_month_table(&values).err().unwrap_or_default();
         if errors.check(&problems) {
             save.dispatch(AdminSaveMonthDiscounts { rows: values });

@@ -84,3 +84,162 @@ pub async fn get_tariff(db: &DatabaseConnection, id: Uuid) -> Result<TariffDto, 
         .await?
         .ok_or(ServiceError::NotFound { entity: "tariff" })
 }
+
+/// A partial change to a tariff: only the given fields change.
+#[derive(Debug, Clone, Default)]
+pub struct TariffPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub role: Option<String>,
+    pub monthly_price: Option<String>,
+    pub active: Option<bool>,
+    pub film_ids: Option<Vec<Uuid>>,
+}
+
+/// Edits, reprices, archives or restores a tariff in one transaction. A price change
+/// is written to the price history; issued invoices keep their frozen quote.
+#[tracing::instrument(skip(db, clock, patch), fields(actor = %actor.label))]
+pub async fn update_tariff(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    id: Uuid,
+    patch: &TariffPatch,
+) -> Result<TariffDto, ServiceError> {
+    use crate::domain::catalog::{
+        validate_monthly_price, validate_tariff_name, validate_tariff_role,
+    };
+    use entity::{films, tariff_films, tariff_price_history};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    let now = clock.now();
+    let txn = db.begin().await?;
+    let row = tariffs::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "tariff" })?;
+    let before = repo::get_dto(&txn, id).await?;
+    let currency: crate::domain::Currency = row.currency.parse().unwrap_or_default();
+
+    let mut errors = Vec::new();
+    let name = patch
+        .name
+        .as_deref()
+        .map(validate_tariff_name)
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let role = patch
+        .role
+        .as_deref()
+        .map(validate_tariff_role)
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let price = patch
+        .monthly_price
+        .as_deref()
+        .map(|p| validate_monthly_price(p, currency))
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    if let Some(d) = &patch.description
+        && d.chars().count() > 2000
+    {
+        errors.push(crate::domain::DomainError::invalid(
+            "description",
+            "use at most 2000 characters",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+
+    let old_price = row.monthly_price_minor;
+    let mut am: tariffs::ActiveModel = row.into();
+    if let Some(name) = name {
+        am.name = Set(name);
+    }
+    if let Some(d) = &patch.description {
+        am.description = Set(d.trim().to_string());
+    }
+    if let Some(role) = role {
+        am.role = Set(role);
+    }
+    if let Some(active) = patch.active {
+        am.active = Set(active);
+    }
+    if let Some(price) = price
+        && price.minor() != old_price
+    {
+        am.monthly_price_minor = Set(price.minor());
+        tariff_price_history::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tariff_id: Set(id),
+            old_price_minor: Set(old_price),
+            new_price_minor: Set(price.minor()),
+            currency: Set(currency.code().to_string()),
+            changed_by: Set(actor.id),
+            changed_by_label: Set(actor.label.clone()),
+            changed_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    am.updated_at = Set(now);
+    am.update(&txn).await?;
+
+    if let Some(film_ids) = &patch.film_ids {
+        let known = films::Entity::find()
+            .filter(films::Column::Id.is_in(film_ids.iter().copied()))
+            .count(&txn)
+            .await?;
+        let unique: std::collections::HashSet<_> = film_ids.iter().collect();
+        if known != unique.len() as u64 || unique.len() != film_ids.len() {
+            return Err(ServiceError::Invalid(vec![
+                crate::domain::DomainError::invalid("film_ids", "unknown or repeated film"),
+            ]));
+        }
+        tariff_films::Entity::delete_many()
+            .filter(tariff_films::Column::TariffId.eq(id))
+            .exec(&txn)
+            .await?;
+        for (position, film_id) in film_ids.iter().enumerate() {
+            tariff_films::ActiveModel {
+                tariff_id: Set(id),
+                film_id: Set(*film_id),
+                position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+
+    let after = repo::get_dto(&txn, id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "tariff" })?;
+    let action = match (patch.active, before.as_ref().map(|b| b.active)) {
+        (Some(false), Some(true)) => "tariff.archived",
+        (Some(true), Some(false)) => "tariff.restored",
+        _ if price.is_some_and(|p| p.minor() != old_price) => "tariff.repriced",
+        _ => "tariff.updated",
+    };
+    audit::record(
+        &txn,
+        AuditEntry {
+            actor,
+            action,
+            entity_type: "tariff",
+            entity_id: id.to_string(),
+            before: serde_json::to_value(&before).ok(),
+            after: serde_json::to_value(&after).ok(),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}

@@ -332,7 +332,10 @@ pub struct MonthDiscountInput {
 
 /// Checks a whole table with the domain's rule (the same one the browser runs).
 pub fn parse_month_table(rows: &[MonthDiscountInput]) -> Result<Vec<MonthDiscount>, ServiceError> {
-    let pairs: Vec<(String, String)> = rows.iter().map(|r| (r.months.clone(), r.percent.clone())).collect();
+    let pairs: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.months.clone(), r.percent.clone()))
+        .collect();
     pricing::validate_month_table(&pairs).map_err(ServiceError::Invalid)
 }
 

@@ -125,3 +125,54 @@ pub async fn create(
     let tariff = services::catalog::create_tariff(&state.db, &state.clock, &actor, &input).await?;
     Ok((StatusCode::CREATED, Json(tariff)))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchTariff {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub role: Option<String>,
+    /// New monthly price (string or number); the change is kept in the price history.
+    #[serde(default, deserialize_with = "opt_price")]
+    #[schema(value_type = Option<String>, example = "549.00")]
+    pub monthly_price: Option<String>,
+    /// `false` archives (no longer on sale), `true` restores.
+    pub active: Option<bool>,
+    /// The films of the tariff, in display order (replaces the list).
+    pub film_ids: Option<Vec<uuid::Uuid>>,
+}
+
+fn opt_price<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = super::json::opt_text_or_number(d)?;
+    Ok(Some(text).filter(|t| !t.is_empty()))
+}
+
+/// Edits, reprices, archives or restores a tariff [marketing, admin].
+#[utoipa::path(patch, path = "/api/v1/admin/tariffs/{id}", tag = "admin", request_body = PatchTariff,
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, body = TariffDto),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn patch(
+    State(state): State<AppState>,
+    caller: StaffCaller,
+    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+    ApiJson(body): ApiJson<PatchTariff>,
+) -> Result<Json<TariffDto>, ApiError> {
+    let staff = caller.require(StaffRole::can_edit_catalog)?;
+    let patch = services::catalog::TariffPatch {
+        name: body.name,
+        description: body.description,
+        role: body.role,
+        monthly_price: body.monthly_price,
+        active: body.active,
+        film_ids: body.film_ids,
+    };
+    let actor = Actor::staff(staff.id, &staff.email);
+    Ok(Json(
+        services::catalog::update_tariff(&state.db, &state.clock, &actor, id, &patch).await?,
+    ))
+}

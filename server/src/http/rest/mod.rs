@@ -25,6 +25,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/quotes", post(quotes::create))
         .route(
+            "/admin/tariffs/{id}",
+            axum::routing::patch(admin_tariffs::patch),
+        )
+        .route(
             "/admin/month-discounts",
             get(admin_month_discounts::list).put(admin_month_discounts::replace),
         )
