@@ -274,3 +274,17 @@ impl PromoBatchDto {
         out
     }
 }
+
+/// A customer's personal discount as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PersonalDiscountDto {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub percent: String,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    pub reason: String,
+}

@@ -3,6 +3,7 @@
 
 mod admin_api;
 mod cli;
+mod discounts_api;
 mod helpers;
 mod migrations;
 mod pages;

@@ -1,5 +1,6 @@
 //! `/api/v1`: the REST contract of API.md. Handlers are thin: extract, call a service, map.
 
+pub mod admin_discounts;
 pub mod admin_month_discounts;
 pub mod admin_promos;
 pub mod admin_tariffs;
@@ -24,6 +25,11 @@ pub fn router() -> Router<AppState> {
             get(admin_tariffs::list).post(admin_tariffs::create),
         )
         .route("/quotes", post(quotes::create))
+        .route(
+            "/admin/customers/{user_id}/discount",
+            axum::routing::put(admin_discounts::set).delete(admin_discounts::remove),
+        )
+        .route("/admin/personal-discounts", get(admin_discounts::list))
         .route(
             "/admin/tariffs/{id}",
             axum::routing::patch(admin_tariffs::patch),
