@@ -288,3 +288,19 @@ pub struct PersonalDiscountDto {
     pub valid_until: Option<String>,
     pub reason: String,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceChangeDto {
+    pub old_price: MoneyDto,
+    pub new_price: MoneyDto,
+    pub changed_by: String,
+    pub changed_at: String,
+}
+
+/// Everything the tariff editor needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TariffEditDto {
+    pub tariff: TariffDto,
+    pub all_films: Vec<FilmDto>,
+    pub history: Vec<PriceChangeDto>,
+}

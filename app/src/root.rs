@@ -3,7 +3,7 @@ use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::admin::{AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffs, LoginPage};
+use crate::pages::admin::{AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage};
 use crate::pages::customer::Landing;
 use crate::pages::not_found::NotFound;
 
@@ -45,6 +45,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/admin") view=AdminShell>
                     <Route path=path!("") view=|| view! { <Redirect path="/admin/tariffs" /> } />
                     <Route path=path!("tariffs") view=AdminTariffs />
+                    <Route path=path!("tariffs/:id") view=AdminTariffEdit />
                     <Route path=path!("promo-codes") view=AdminPromos />
                     <Route path=path!("month-discounts") view=AdminMonthDiscounts />
                 </ParentRoute>

@@ -3,7 +3,8 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::catalog::admin_list_tariffs;
+use crate::api::catalog::{AdminCreateTariff, admin_list_tariffs};
+use crate::api::staff_session::current_staff;
 use crate::components::{EmptyState, ErrorState, LoadingRows, Pager};
 
 const STATUSES: [(&str, &str); 3] = [
@@ -44,10 +45,9 @@ pub fn AdminTariffs() -> impl IntoView {
             .filter(|p| *p >= 1)
             .unwrap_or(1)
     };
-    let tariffs = Resource::new(
-        move || (q(), status(), page()),
-        |(q, s, p)| admin_list_tariffs(q, s, p),
-    );
+    let create = ServerAction::<AdminCreateTariff>::new();
+    let me = Resource::new(|| (), |_| current_staff());
+    let tariffs = Resource::new(move || (q(), status(), page(), create.version().get()), |(q, s, p, _)| admin_list_tariffs(q, s, p));
 
     view! {
         <Title text="Tariffs" />
@@ -55,6 +55,12 @@ pub fn AdminTariffs() -> impl IntoView {
             <h1>"Tariffs"</h1>
             <p class="page-lead">"What customers can buy, at what monthly price, and which films each tariff includes."</p>
         </div>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let can_edit = matches!(me.await, Ok(Some(s)) if s.role.can_edit_catalog());
+                can_edit.then(|| view! { <super::tariff_form::NewTariffForm action=create /> })
+            })}
+        </Suspense>
         <Form method="GET" action="" attr:class="filters" attr:role="search">
             <div class="field inline">
                 <label for="tariff-q">"Search"</label>
@@ -110,7 +116,7 @@ pub fn AdminTariffs() -> impl IntoView {
                                             view! {
                                             <tr data-code=row_code>
                                                 <td data-label="Name">
-                                                    <span class="strong">{t.name}</span>
+                                                    <a class="strong" href=format!("/admin/tariffs/{}", t.id)>{t.name}</a>
                                                     <span class="sub">{t.films.iter().map(|f| f.title.clone()).collect::<Vec<_>>().join(", ")}</span>
                                                 </td>
                                                 <td data-label="Code"><code>{t.code}</code></td>

@@ -243,3 +243,37 @@ pub async fn update_tariff(
     txn.commit().await?;
     Ok(after)
 }
+
+/// The tariff, every film to choose from, and the price history (newest first).
+pub async fn tariff_editor(db: &DatabaseConnection, id: Uuid) -> Result<crate::dto::TariffEditDto, ServiceError> {
+    use crate::domain::{Currency, Money};
+    use crate::dto::{FilmDto, MoneyDto, PriceChangeDto, TariffEditDto};
+    use entity::{films, tariff_price_history};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+    let tariff = get_tariff(db, id).await?;
+    let all_films = films::Entity::find()
+        .order_by_asc(films::Column::Title)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| FilmDto { id: f.id, title: f.title, year: f.year })
+        .collect();
+    let history = tariff_price_history::Entity::find()
+        .filter(tariff_price_history::Column::TariffId.eq(id))
+        .order_by_desc(tariff_price_history::Column::ChangedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|h| {
+            let currency: Currency = h.currency.parse().unwrap_or_default();
+            PriceChangeDto {
+                old_price: MoneyDto::from(Money::from_minor(h.old_price_minor, currency)),
+                new_price: MoneyDto::from(Money::from_minor(h.new_price_minor, currency)),
+                changed_by: h.changed_by_label,
+                changed_at: h.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            }
+        })
+        .collect();
+    Ok(TariffEditDto { tariff, all_films, history })
+}
