@@ -3,7 +3,9 @@ use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::admin::{AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage};
+use crate::pages::admin::{
+    AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
+};
 use crate::pages::customer::Landing;
 use crate::pages::not_found::NotFound;
 

@@ -43,18 +43,38 @@ pub const ADMIN_PAGE_SIZE: u32 = 20;
 
 /// Creates a tariff from the console form.
 #[server(prefix = "/rpc", endpoint = "admin_create_tariff")]
-pub async fn admin_create_tariff(code: String, name: String, description: String, role: String, monthly_price: String) -> Result<TariffDto, AppError> {
+pub async fn admin_create_tariff(
+    code: String,
+    name: String,
+    description: String,
+    role: String,
+    monthly_price: String,
+) -> Result<TariffDto, AppError> {
     use crate::domain::StaffRole;
     use crate::domain::catalog::TariffInput;
     use crate::ssr::auth::require_staff;
     use crate::ssr::repo::audit::Actor;
     use crate::ssr::services::catalog;
 
-    let (state, staff) = require_staff(StaffRole::can_edit_catalog).await.map_err(super::respond_err)?;
-    let input = TariffInput { code, name, description, role, monthly_price, currency: None };
-    catalog::create_tariff(&state.db, &state.clock, &Actor::staff(staff.id, &staff.email), &input)
+    let (state, staff) = require_staff(StaffRole::can_edit_catalog)
         .await
-        .map_err(super::respond_err)
+        .map_err(super::respond_err)?;
+    let input = TariffInput {
+        code,
+        name,
+        description,
+        role,
+        monthly_price,
+        currency: None,
+    };
+    catalog::create_tariff(
+        &state.db,
+        &state.clock,
+        &Actor::staff(staff.id, &staff.email),
+        &input,
+    )
+    .await
+    .map_err(super::respond_err)
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_tariff_editor")]
@@ -63,8 +83,12 @@ pub async fn admin_tariff_editor(id: uuid::Uuid) -> Result<crate::dto::TariffEdi
     use crate::ssr::auth::require_staff;
     use crate::ssr::services::catalog;
 
-    let (state, _) = require_staff(StaffRole::can_view_catalog).await.map_err(super::respond_err)?;
-    catalog::tariff_editor(&state.db, id).await.map_err(super::respond_err)
+    let (state, _) = require_staff(StaffRole::can_view_catalog)
+        .await
+        .map_err(super::respond_err)?;
+    catalog::tariff_editor(&state.db, id)
+        .await
+        .map_err(super::respond_err)
 }
 
 /// Saves the editor: texts, price (recorded in the history when it changes), films.
@@ -82,11 +106,26 @@ pub async fn admin_update_tariff(
     use crate::ssr::repo::audit::Actor;
     use crate::ssr::services::catalog::{self, TariffPatch};
 
-    let (state, staff) = require_staff(StaffRole::can_edit_catalog).await.map_err(super::respond_err)?;
-    let patch = TariffPatch { name: Some(name), description: Some(description), role: Some(role), monthly_price: Some(monthly_price), active: None, film_ids: Some(film_ids) };
-    catalog::update_tariff(&state.db, &state.clock, &Actor::staff(staff.id, &staff.email), id, &patch)
+    let (state, staff) = require_staff(StaffRole::can_edit_catalog)
         .await
-        .map_err(super::respond_err)
+        .map_err(super::respond_err)?;
+    let patch = TariffPatch {
+        name: Some(name),
+        description: Some(description),
+        role: Some(role),
+        monthly_price: Some(monthly_price),
+        active: None,
+        film_ids: Some(film_ids),
+    };
+    catalog::update_tariff(
+        &state.db,
+        &state.clock,
+        &Actor::staff(staff.id, &staff.email),
+        id,
+        &patch,
+    )
+    .await
+    .map_err(super::respond_err)
 }
 
 /// Archives (`active = false`) or restores a tariff.
@@ -97,9 +136,20 @@ pub async fn admin_set_tariff_active(id: uuid::Uuid, active: bool) -> Result<Tar
     use crate::ssr::repo::audit::Actor;
     use crate::ssr::services::catalog::{self, TariffPatch};
 
-    let (state, staff) = require_staff(StaffRole::can_edit_catalog).await.map_err(super::respond_err)?;
-    let patch = TariffPatch { active: Some(active), ..TariffPatch::default() };
-    catalog::update_tariff(&state.db, &state.clock, &Actor::staff(staff.id, &staff.email), id, &patch)
+    let (state, staff) = require_staff(StaffRole::can_edit_catalog)
         .await
-        .map_err(super::respond_err)
+        .map_err(super::respond_err)?;
+    let patch = TariffPatch {
+        active: Some(active),
+        ..TariffPatch::default()
+    };
+    catalog::update_tariff(
+        &state.db,
+        &state.clock,
+        &Actor::staff(staff.id, &staff.email),
+        id,
+        &patch,
+    )
+    .await
+    .map_err(super::respond_err)
 }

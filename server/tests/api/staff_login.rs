@@ -265,3 +265,85 @@ async fn next_brings_the_staff_member_back_but_never_off_site() {
         .unwrap();
     assert_eq!(location(&res), "/admin/tariffs");
 }
+
+#[tokio::test]
+async fn console_server_functions_enforce_the_role_matrix() {
+    let app = spawn_app().await;
+    let write_calls: [(&str, &str); 4] = [
+        (
+            "/rpc/admin_create_promo",
+            "code=ROLE-TEST&percent=10&amount=&valid_until=&max_redemptions=",
+        ),
+        (
+            "/rpc/admin_generate_promos",
+            "prefix=ROLE&count=5&percent=10&amount=&valid_until=&max_redemptions=",
+        ),
+        (
+            "/rpc/admin_create_tariff",
+            "code=role-test&name=Role&description=&role=viewer-role&monthly_price=100",
+        ),
+        (
+            "/rpc/admin_set_tariff_active",
+            "id=00000000-0000-0000-0000-000000000000&active=false",
+        ),
+    ];
+    let call = |client: reqwest::Client, path: &'static str, body: &'static str| {
+        let url = app.url(path);
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Support reads the catalogue but every write is refused inside the server function.
+    app.login_form(SUPPORT.0, SUPPORT.1).await;
+    assert_eq!(
+        call(
+            app.client.clone(),
+            "/rpc/admin_list_promos",
+            "query=&status=all&page=1"
+        )
+        .await,
+        StatusCode::OK
+    );
+    for (path, body) in write_calls {
+        assert_eq!(
+            call(app.client.clone(), path, body).await,
+            StatusCode::FORBIDDEN,
+            "support: {path}"
+        );
+    }
+    // Marketing may write.
+    let marketing = new_client();
+    let res = marketing
+        .post(app.url("/rpc/staff_login"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "email={}&password={}",
+            crate::helpers::urlencode(crate::helpers::MARKETING.0),
+            crate::helpers::MARKETING.1
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(
+        call(marketing.clone(), write_calls[0].0, write_calls[0].1).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(marketing.clone(), write_calls[2].0, write_calls[2].1).await,
+        StatusCode::OK
+    );
+    // Nobody signed in: 401.
+    assert_eq!(
+        call(new_client(), write_calls[0].0, write_calls[0].1).await,
+        StatusCode::UNAUTHORIZED
+    );
+}

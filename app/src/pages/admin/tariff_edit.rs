@@ -15,7 +15,11 @@ use crate::dto::TariffEditDto;
 #[component]
 pub fn AdminTariffEdit() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id")).and_then(|s| s.parse::<Uuid>().ok());
+    let id = move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|s| s.parse::<Uuid>().ok())
+    };
     let save = ServerAction::<AdminUpdateTariff>::new();
     let archive = ServerAction::<AdminSetTariffActive>::new();
     let me = Resource::new(|| (), |_| current_staff());
@@ -44,7 +48,12 @@ pub fn AdminTariffEdit() -> impl IntoView {
 }
 
 #[component]
-fn Editor(data: TariffEditDto, can_edit: bool, save: ServerAction<AdminUpdateTariff>, archive: ServerAction<AdminSetTariffActive>) -> impl IntoView {
+fn Editor(
+    data: TariffEditDto,
+    can_edit: bool,
+    save: ServerAction<AdminUpdateTariff>,
+    archive: ServerAction<AdminSetTariffActive>,
+) -> impl IntoView {
     let t = data.tariff.clone();
     let id = t.id;
     let active = t.active;
@@ -55,10 +64,20 @@ fn Editor(data: TariffEditDto, can_edit: bool, save: ServerAction<AdminUpdateTar
     let chosen = RwSignal::new(t.films.iter().map(|f| f.id).collect::<Vec<_>>());
     let old_price = t.monthly_price.display();
     let old_price_text = old_price.clone();
-    let server_error = Signal::derive(move || if save.pending().get() { None } else { save.value().get().and_then(|r| r.err()) });
+    let server_error = Signal::derive(move || {
+        if save.pending().get() {
+            None
+        } else {
+            save.value().get().and_then(|r| r.err())
+        }
+    });
     let errors = FormErrors::new(server_error);
     let saved = move || !save.pending().get() && matches!(save.value().get(), Some(Ok(_)));
-    let new_price = move || validate_monthly_price(&price.get(), Currency::Rub).ok().map(|m| m.display());
+    let new_price = move || {
+        validate_monthly_price(&price.get(), Currency::Rub)
+            .ok()
+            .map(|m| m.display())
+    };
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -82,7 +101,10 @@ fn Editor(data: TariffEditDto, can_edit: bool, save: ServerAction<AdminUpdateTar
         }
     };
 
-    let field = move |id: &'static str, label: &'static str, key: &'static str, value: RwSignal<String>| {
+    let field = move |id: &'static str,
+                      label: &'static str,
+                      key: &'static str,
+                      value: RwSignal<String>| {
         let error = move || errors.get(key);
         view! {
             <div class="field" class:invalid=move || error().is_some()>

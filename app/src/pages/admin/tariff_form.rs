@@ -7,9 +7,21 @@ use crate::domain::catalog::{TariffDraft, TariffInput};
 /// "New tariff": checked in the browser with `TariffDraft::parse`, the server's own rule.
 #[component]
 pub fn NewTariffForm(action: ServerAction<AdminCreateTariff>) -> impl IntoView {
-    let server_error = Signal::derive(move || if action.pending().get() { None } else { action.value().get().and_then(|r| r.err()) });
+    let server_error = Signal::derive(move || {
+        if action.pending().get() {
+            None
+        } else {
+            action.value().get().and_then(|r| r.err())
+        }
+    });
     let errors = FormErrors::new(server_error);
-    let (code, name, role, price, description) = (NodeRef::new(), NodeRef::new(), NodeRef::new(), NodeRef::new(), NodeRef::new());
+    let (code, name, role, price, description) = (
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+    );
     let created = move || action.value().get().and_then(|r| r.ok()).map(|t| t.name);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -23,7 +35,13 @@ pub fn NewTariffForm(action: ServerAction<AdminCreateTariff>) -> impl IntoView {
         };
         let problems = TariffDraft::parse(&input).err().unwrap_or_default();
         if errors.check(&problems) {
-            action.dispatch(AdminCreateTariff { code: input.code, name: input.name, description: input.description, role: input.role, monthly_price: input.monthly_price });
+            action.dispatch(AdminCreateTariff {
+                code: input.code,
+                name: input.name,
+                description: input.description,
+                role: input.role,
+                monthly_price: input.monthly_price,
+            });
         }
     };
     view! {

@@ -47,7 +47,10 @@ pub fn AdminTariffs() -> impl IntoView {
     };
     let create = ServerAction::<AdminCreateTariff>::new();
     let me = Resource::new(|| (), |_| current_staff());
-    let tariffs = Resource::new(move || (q(), status(), page(), create.version().get()), |(q, s, p, _)| admin_list_tariffs(q, s, p));
+    let tariffs = Resource::new(
+        move || (q(), status(), page(), create.version().get()),
+        |(q, s, p, _)| admin_list_tariffs(q, s, p),
+    );
 
     view! {
         <Title text="Tariffs" />

@@ -245,7 +245,10 @@ pub async fn update_tariff(
 }
 
 /// The tariff, every film to choose from, and the price history (newest first).
-pub async fn tariff_editor(db: &DatabaseConnection, id: Uuid) -> Result<crate::dto::TariffEditDto, ServiceError> {
+pub async fn tariff_editor(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Result<crate::dto::TariffEditDto, ServiceError> {
     use crate::domain::{Currency, Money};
     use crate::dto::{FilmDto, MoneyDto, PriceChangeDto, TariffEditDto};
     use entity::{films, tariff_price_history};
@@ -257,7 +260,11 @@ pub async fn tariff_editor(db: &DatabaseConnection, id: Uuid) -> Result<crate::d
         .all(db)
         .await?
         .into_iter()
-        .map(|f| FilmDto { id: f.id, title: f.title, year: f.year })
+        .map(|f| FilmDto {
+            id: f.id,
+            title: f.title,
+            year: f.year,
+        })
         .collect();
     let history = tariff_price_history::Entity::find()
         .filter(tariff_price_history::Column::TariffId.eq(id))
@@ -275,5 +282,9 @@ pub async fn tariff_editor(db: &DatabaseConnection, id: Uuid) -> Result<crate::d
             }
         })
         .collect();
-    Ok(TariffEditDto { tariff, all_films, history })
+    Ok(TariffEditDto {
+        tariff,
+        all_films,
+        history,
+    })
 }
