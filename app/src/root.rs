@@ -4,7 +4,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::admin::{
-    AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
+    AdminDiscounts, AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
 };
 use crate::pages::customer::Landing;
 use crate::pages::not_found::NotFound;
@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tariffs") view=AdminTariffs />
                     <Route path=path!("tariffs/:id") view=AdminTariffEdit />
                     <Route path=path!("promo-codes") view=AdminPromos />
+                    <Route path=path!("personal-discounts") view=AdminDiscounts />
                     <Route path=path!("month-discounts") view=AdminMonthDiscounts />
                 </ParentRoute>
             </Routes>

@@ -1,6 +1,7 @@
 //! Server functions: thin. Extract the caller, call one service, map the result.
 
 pub mod catalog;
+pub mod discounts;
 pub mod month_discounts;
 pub mod pricing;
 pub mod promos;

@@ -1,3 +1,4 @@
+mod discounts;
 mod login;
 mod month_discounts;
 mod promos;
@@ -6,6 +7,7 @@ mod tariff_edit;
 mod tariff_form;
 mod tariffs;
 
+pub use discounts::AdminDiscounts;
 pub use login::LoginPage;
 pub use month_discounts::AdminMonthDiscounts;
 pub use promos::AdminPromos;

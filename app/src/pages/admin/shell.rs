@@ -34,6 +34,7 @@ pub fn AdminShell() -> impl IntoView {
                 <A href="/admin/tariffs">"Tariffs"</A>
                 <A href="/admin/month-discounts">"Month discounts"</A>
                 <A href="/admin/promo-codes">"Promo codes"</A>
+                <A href="/admin/personal-discounts">"Personal discounts"</A>
             </nav>
             <main class="admin-main" id="main">
                 <Outlet />
