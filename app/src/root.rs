@@ -4,7 +4,8 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::admin::{
-    AdminDiscounts, AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
+    AdminDiscounts, AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs,
+    LoginPage,
 };
 use crate::pages::customer::Landing;
 use crate::pages::not_found::NotFound;

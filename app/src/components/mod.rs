@@ -3,7 +3,9 @@
 mod field;
 mod pager;
 mod states;
+mod url;
 
 pub use field::{FormErrors, TextField, input_value};
 pub use pager::Pager;
 pub use states::{EmptyState, ErrorState, LoadingRows};
+pub use url::encode_query_value;

@@ -5,7 +5,10 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::discounts::{AdminRemoveDiscount, AdminSetDiscount, admin_list_discounts};
 use crate::api::staff_session::current_staff;
-use crate::components::{EmptyState, ErrorState, FormErrors, LoadingRows, Pager, TextField, input_value};
+use crate::components::{
+    EmptyState, ErrorState, FormErrors, LoadingRows, Pager, TextField, encode_query_value,
+    input_value,
+};
 use crate::domain::DomainError;
 use crate::domain::pricing::Percent;
 use crate::domain::promo::parse_instant;
@@ -14,12 +17,18 @@ use crate::domain::promo::parse_instant;
 fn check(customer: &str, percent: &str, until: &str, reason: &str) -> Vec<DomainError> {
     let mut errors = Vec::new();
     if customer.trim().is_empty() {
-        errors.push(DomainError::invalid("customer", "enter the customer's e-mail or id"));
+        errors.push(DomainError::invalid(
+            "customer",
+            "enter the customer's e-mail or id",
+        ));
     }
     errors.extend(Percent::parse(percent, "percent").err());
     errors.extend(parse_instant(until, "valid_until").err());
     if reason.trim().is_empty() {
-        errors.push(DomainError::invalid("reason", "say why the customer gets this discount"));
+        errors.push(DomainError::invalid(
+            "reason",
+            "say why the customer gets this discount",
+        ));
     }
     errors
 }
@@ -29,21 +38,60 @@ fn check(customer: &str, percent: &str, until: &str, reason: &str) -> Vec<Domain
 pub fn AdminDiscounts() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.with(|m| m.get("q").unwrap_or_default());
-    let page = move || query.with(|m| m.get("page")).and_then(|p| p.parse::<u32>().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    let page = move || {
+        query
+            .with(|m| m.get("page"))
+            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
+    };
     let me = Resource::new(|| (), |_| current_staff());
     let set = ServerAction::<AdminSetDiscount>::new();
     let remove = ServerAction::<AdminRemoveDiscount>::new();
-    let list = Resource::new(move || (q(), page(), set.version().get(), remove.version().get()), |(q, p, ..)| admin_list_discounts(q, p));
+    let list = Resource::new(
+        move || (q(), page(), set.version().get(), remove.version().get()),
+        |(q, p, ..)| admin_list_discounts(q, p),
+    );
 
-    let server_error = Signal::derive(move || if set.pending().get() { None } else { set.value().get().and_then(|r| r.err()) });
+    let server_error = Signal::derive(move || {
+        if set.pending().get() {
+            None
+        } else {
+            set.value().get().and_then(|r| r.err())
+        }
+    });
     let errors = FormErrors::new(server_error);
-    let (customer, percent, until, reason) = (NodeRef::new(), NodeRef::new(), NodeRef::new(), NodeRef::new());
-    let done = move || set.value().get().and_then(|r| r.ok()).map(|d| format!("{} now has {} % off.", d.customer_email.unwrap_or_else(|| d.customer_id.to_string()), d.percent));
+    let (customer, percent, until, reason) = (
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+        NodeRef::new(),
+    );
+    let done = move || {
+        set.value().get().and_then(|r| r.ok()).map(|d| {
+            format!(
+                "{} now has {} % off.",
+                d.customer_email
+                    .unwrap_or_else(|| d.customer_id.to_string()),
+                d.percent
+            )
+        })
+    };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (c, p, u, r) = (input_value(&customer), input_value(&percent), input_value(&until), input_value(&reason));
+        let (c, p, u, r) = (
+            input_value(&customer),
+            input_value(&percent),
+            input_value(&until),
+            input_value(&reason),
+        );
         if errors.check(&check(&c, &p, &u, &r)) {
-            set.dispatch(AdminSetDiscount { customer: c, percent: p, valid_until: u, reason: r });
+            set.dispatch(AdminSetDiscount {
+                customer: c,
+                percent: p,
+                valid_until: u,
+                reason: r,
+            });
         }
     };
 
@@ -122,7 +170,7 @@ pub fn AdminDiscounts() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table></div>
-                            <Pager page=page.page page_count first last total=page.total href_for=move |p| format!("/admin/personal-discounts?q={}&page={p}", q_now.replace(' ', "%20")) />
+                            <Pager page=page.page page_count first last total=page.total href_for=move |p| format!("/admin/personal-discounts?q={}&page={p}", encode_query_value(&q_now)) />
                         }.into_any()
                     }
                     Err(error) => view! { <ErrorState error /> }.into_any(),

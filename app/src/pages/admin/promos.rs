@@ -8,7 +8,8 @@ use crate::api::promos::{
 };
 use crate::api::staff_session::current_staff;
 use crate::components::{
-    EmptyState, ErrorState, FormErrors, LoadingRows, Pager, TextField, input_value,
+    EmptyState, ErrorState, FormErrors, LoadingRows, Pager, TextField, encode_query_value,
+    input_value,
 };
 use crate::domain::promo::{
     PromoTermsInput, validate_batch_count, validate_batch_prefix, validate_promo_code,
@@ -23,18 +24,6 @@ const STATUSES: [(&str, &str); 5] = [
     ("expired", "Expired"),
     ("exhausted", "Used up"),
 ];
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 fn discount_text(p: &PromoDto) -> String {
     match (&p.percent, &p.amount) {
@@ -159,7 +148,7 @@ pub fn AdminPromos() -> impl IntoView {
                         let (first, last) = list.shown_range();
                         let page_count = list.page_count();
                         let (q_now, s_now) = (q(), status());
-                        let href_for = move |p: u32| format!("/admin/promo-codes?q={}&status={}&page={p}", encode(&q_now), encode(&s_now));
+                        let href_for = move |p: u32| format!("/admin/promo-codes?q={}&status={}&page={p}", encode_query_value(&q_now), encode_query_value(&s_now));
                         view! {
                             <div class="table-wrap">
                                 <table class="data-table">
@@ -278,7 +267,10 @@ fn CreatePromoForm(action: ServerAction<AdminCreatePromo>) -> impl IntoView {
 }
 
 fn csv_href(batch: &PromoBatchDto) -> String {
-    format!("data:text/csv;charset=utf-8,{}", encode(&batch.to_csv()))
+    format!(
+        "data:text/csv;charset=utf-8,{}",
+        encode_query_value(&batch.to_csv())
+    )
 }
 
 #[component]

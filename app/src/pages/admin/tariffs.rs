@@ -5,26 +5,13 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::catalog::{AdminCreateTariff, admin_list_tariffs};
 use crate::api::staff_session::current_staff;
-use crate::components::{EmptyState, ErrorState, LoadingRows, Pager};
+use crate::components::{EmptyState, ErrorState, LoadingRows, Pager, encode_query_value};
 
 const STATUSES: [(&str, &str); 3] = [
     ("all", "All"),
     ("active", "On sale"),
     ("archived", "Archived"),
 ];
-
-/// Percent-encodes a query-string value (RFC 3986 unreserved characters pass through).
-fn encode_query_value(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 /// Staff view of the price list: every tariff, searchable, filterable, paged.
 /// Filters live in the URL, so the back button and shared links work.
@@ -145,16 +132,5 @@ pub fn AdminTariffs() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::encode_query_value;
-
-    #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(encode_query_value("a b&c=ё"), "a%20b%26c%3D%D1%91");
-        assert_eq!(encode_query_value("premium-1"), "premium-1");
     }
 }
