@@ -86,6 +86,25 @@ impl ServiceError {
         }
     }
 
+    /// Messages per input field, for validation failures (`None` for every other error).
+    pub fn field_errors(&self) -> Option<std::collections::BTreeMap<String, Vec<String>>> {
+        let mut map = std::collections::BTreeMap::<String, Vec<String>>::new();
+        match self {
+            ServiceError::Invalid(errors) => {
+                for err in errors {
+                    map.entry(err.field().to_string())
+                        .or_default()
+                        .push(err.message().to_string());
+                }
+            }
+            ServiceError::Rule { field, message, .. } => {
+                map.insert(field.to_string(), vec![message.clone()]);
+            }
+            _ => return None,
+        }
+        Some(map)
+    }
+
     /// Logs the whole cause chain of an internal failure; callers see a generic message.
     pub fn log_if_internal(&self) {
         if self.is_internal() {
@@ -112,16 +131,10 @@ impl From<ServiceError> for AppError {
         e.log_if_internal();
         let message = e.public_message();
         match e {
-            ServiceError::Invalid(errors) => {
-                let mut fields = std::collections::BTreeMap::<String, Vec<String>>::new();
-                for err in errors {
-                    fields
-                        .entry(err.field().to_string())
-                        .or_default()
-                        .push(err.message().to_string());
-                }
-                AppError::Validation { message, fields }
-            }
+            ServiceError::Invalid(_) => AppError::Validation {
+                message,
+                fields: e.field_errors().unwrap_or_default(),
+            },
             ServiceError::InvalidCredentials | ServiceError::Unauthenticated => {
                 AppError::Unauthorized(message)
             }

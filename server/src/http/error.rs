@@ -68,21 +68,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { .. } => StatusCode::CONFLICT,
             ServiceError::Db(_) | ServiceError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let fields = match &e {
-            ServiceError::Invalid(errors) => {
-                let mut map = BTreeMap::<String, Vec<String>>::new();
-                for err in errors {
-                    map.entry(err.field().to_string())
-                        .or_default()
-                        .push(err.message().to_string());
-                }
-                Some(map)
-            }
-            ServiceError::Rule { field, message, .. } => {
-                Some(BTreeMap::from([(field.to_string(), vec![message.clone()])]))
-            }
-            _ => None,
-        };
+        let fields = e.field_errors();
         ApiError {
             status,
             code: e.code().to_string(),
