@@ -71,6 +71,35 @@ pub struct StaffDto {
     pub role: StaffRole,
 }
 
+/// A customer as the customer pages and support see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CustomerDto {
+    pub id: Uuid,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+impl CustomerDto {
+    /// What to call them: the name, else the e-mail, else a short id.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.email.clone())
+            .unwrap_or_else(|| format!("customer {}", &self.id.simple().to_string()[..8]))
+    }
+}
+
+/// What the pricing page needs to price any quote in the browser: the month-discount
+/// table and the signed-in customer's personal discount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricingContextDto {
+    pub month_discounts: Vec<MonthDiscountDto>,
+    pub customer: Option<CustomerDto>,
+    /// Percent as a decimal string, e.g. `"15"`.
+    pub personal_percent: Option<String>,
+}
+
 /// One page of a list, with enough to draw "21–40 of 57" and the pager.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageDto<T> {
@@ -303,4 +332,202 @@ pub struct TariffEditDto {
     pub tariff: TariffDto,
     pub all_films: Vec<FilmDto>,
     pub history: Vec<PriceChangeDto>,
+    /// Active (or in grace) subscriptions of this tariff: the ones a reprice reaches at renewal.
+    pub active_subscriptions: u64,
+}
+
+/// An invoice: the frozen quote it was issued with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvoiceDto {
+    pub id: Uuid,
+    /// Human number, e.g. `KB-2026-000123`.
+    pub number: String,
+    pub tariff_id: Uuid,
+    pub tariff_name: String,
+    pub months: u32,
+    pub list_price: MoneyDto,
+    pub discount: Option<DiscountDto>,
+    pub total: MoneyDto,
+    /// `open`, `paid` or `void`.
+    pub status: String,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+}
+
+/// A payment as the customer and the API see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PaymentDto {
+    pub id: Uuid,
+    pub invoice_id: Uuid,
+    pub invoice_number: String,
+    pub tariff_id: Uuid,
+    pub months: u32,
+    /// `pending`, `succeeded`, `failed`, `canceled` or `refunded`.
+    pub status: String,
+    pub amount: MoneyDto,
+    pub description: String,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+    /// Until when the customer may ask for a refund (succeeded payments only).
+    pub refundable_until: Option<String>,
+    /// Where to pay (pending payments only).
+    pub confirmation_url: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CheckoutDto {
+    pub invoice: InvoiceDto,
+    pub payment: PaymentDto,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RefundDto {
+    pub id: Uuid,
+    pub payment_id: Uuid,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub amount: MoneyDto,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RefundResultDto {
+    pub refund: RefundDto,
+}
+
+/// `GET /api/v1/me/subscription`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SubscriptionDto {
+    /// `none`, `active`, `grace`, `expired` or `canceled`.
+    pub status: String,
+    pub tariff: Option<TariffSummaryDto>,
+    pub current_period_start: Option<String>,
+    pub current_period_end: Option<String>,
+    pub access_until: Option<String>,
+    pub auto_renew: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TariffSummaryDto {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// One line of the customer's statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StatementLineDto {
+    pub id: Uuid,
+    pub date: String,
+    /// `charge`, `payment`, `refund`, `charge_reversal` or `adjustment`.
+    pub kind: String,
+    pub description: String,
+    /// Positive: owed by the customer; negative: in their favour.
+    pub amount: MoneyDto,
+    /// Running balance after this line (positive = the customer owes).
+    pub balance: MoneyDto,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EntitlementRoleDto {
+    pub role: String,
+    pub valid_until: String,
+}
+
+/// `GET /api/v1/entitlements/{user_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EntitlementDto {
+    pub user_id: Uuid,
+    pub roles: Vec<EntitlementRoleDto>,
+    pub film_ids: Vec<Uuid>,
+}
+
+/// What the checkout page shows before paying.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutPreviewDto {
+    pub tariff: TariffSummaryDto,
+    pub quote: QuoteDto,
+    pub customer: Option<CustomerDto>,
+    /// A fresh idempotency key for this checkout form: a double submit pays once.
+    pub key: String,
+}
+
+/// The customer's account page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountDto {
+    pub customer: CustomerDto,
+    pub subscription: SubscriptionDto,
+    pub payments: Vec<PaymentDto>,
+    pub statement: Vec<StatementLineDto>,
+    /// The server's clock, so countdowns in the browser agree with the server.
+    pub now: String,
+}
+
+/// One row of the support console's payments list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AdminPaymentRowDto {
+    pub id: Uuid,
+    pub created_at: String,
+    pub customer_id: Uuid,
+    pub customer_email: Option<String>,
+    pub invoice_number: String,
+    pub amount: MoneyDto,
+    pub status: String,
+    pub provider_payment_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AdminPaymentPageDto {
+    pub data: Vec<AdminPaymentRowDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// One step of a payment's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PaymentEventDto {
+    pub at: String,
+    pub kind: String,
+    pub source: String,
+    pub note: Option<String>,
+    /// The raw webhook body, as received.
+    pub payload: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AdminPaymentDto {
+    pub payment: PaymentDto,
+    pub customer: CustomerDto,
+    pub provider: String,
+    pub provider_payment_id: Option<String>,
+    pub refund: Option<RefundDto>,
+    pub timeline: Vec<PaymentEventDto>,
+}
+
+/// Everything support sees about one customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AdminCustomerDto {
+    pub customer: CustomerDto,
+    pub subscription: SubscriptionDto,
+    pub entitlement: EntitlementDto,
+    pub invoices: Vec<InvoiceDto>,
+    pub payments: Vec<PaymentDto>,
+    pub ledger: Vec<StatementLineDto>,
 }

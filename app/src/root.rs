@@ -7,7 +7,7 @@ use crate::pages::admin::{
     AdminDiscounts, AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs,
     LoginPage,
 };
-use crate::pages::customer::Landing;
+use crate::pages::customer::{AccountPage, CheckoutPage, CheckoutReturnPage, Landing, SignInPage};
 use crate::pages::not_found::NotFound;
 
 /// The HTML document around the app, rendered on the server.
@@ -44,6 +44,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/") view=Landing />
+                <Route path=path!("/sign-in") view=SignInPage />
+                <Route path=path!("/checkout") view=CheckoutPage />
+                <Route path=path!("/checkout/return") view=CheckoutReturnPage />
+                <Route path=path!("/account") view=AccountPage />
                 <Route path=path!("/admin/login") view=LoginPage />
                 <ParentRoute path=path!("/admin") view=AdminShell>
                     <Route path=path!("") view=|| view! { <Redirect path="/admin/tariffs" /> } />

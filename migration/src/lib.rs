@@ -8,6 +8,8 @@ mod m20261123_000003_create_catalog;
 mod m20261123_000004_create_pricing;
 mod m20261123_000005_create_reliability;
 mod m20261123_000006_pricing_details;
+mod m20261123_000007_create_billing;
+mod m20261123_000008_create_sandbox;
 
 pub struct Migrator;
 
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_pricing::Migration),
             Box::new(m20261123_000005_create_reliability::Migration),
             Box::new(m20261123_000006_pricing_details::Migration),
+            Box::new(m20261123_000007_create_billing::Migration),
+            Box::new(m20261123_000008_create_sandbox::Migration),
         ]
     }
 }

@@ -81,12 +81,19 @@ pub struct Settings {
     pub service_token: Option<Secret>,
     pub provider: ProviderKind,
     pub refund_window: TimeDelta,
+    /// HMAC secret of the sandbox's webhooks (shared by the sandbox and our endpoint).
+    pub sandbox_webhook_secret: Secret,
+    /// How stale a quote may be (see `app::ssr::pricing_cache`); zero turns the cache off.
+    pub quote_cache_ttl: TimeDelta,
     pub rabbitmq_url: Option<Secret>,
     pub notify_url: Option<String>,
     pub auth_service_url: Option<String>,
     pub clock: ClockMode,
     pub demo_seed: bool,
 }
+
+/// The sandbox's default webhook secret (the sandbox is a test provider by nature).
+pub const DEV_SANDBOX_SECRET: &str = "kinobill-sandbox-webhook-secret";
 
 /// The development JWT secret. Fine on a laptop; refused with PostgreSQL (production).
 pub const DEV_JWT_SECRET: &str = "kinobill-dev-secret-change-me-in-production";
@@ -124,6 +131,8 @@ const KEYS: &[(&str, bool)] = &[
     ("service_token", true),
     ("payments.provider", false),
     ("payments.refund_window", false),
+    ("payments.sandbox_webhook_secret", true),
+    ("pricing.quote_cache_ttl", false),
     ("rabbitmq.url", true),
     ("notify.url", false),
     ("auth_service.url", false),
@@ -426,6 +435,25 @@ impl Settings {
             }
         })?;
 
+        let sandbox_webhook_secret = src.parse(
+            "payments.sandbox_webhook_secret",
+            Secret::new(DEV_SANDBOX_SECRET),
+            |v| {
+                if v.len() < 16 {
+                    Err("use at least 16 characters".to_string())
+                } else {
+                    Ok(Secret::new(v))
+                }
+            },
+        )?;
+        let quote_cache_ttl = src.parse("pricing.quote_cache_ttl", TimeDelta::seconds(2), |v| {
+            match parse_iso8601_duration(v, "quote_cache_ttl") {
+                Ok(d) if d >= TimeDelta::zero() && d <= TimeDelta::minutes(5) => Ok(d),
+                Ok(_) => Err("expected a duration from PT0S to PT5M".to_string()),
+                Err(_) => Err("expected an ISO 8601 duration such as PT2S".to_string()),
+            }
+        })?;
+
         let rabbitmq_url = src
             .string("rabbitmq.url")
             .map(|v| {
@@ -472,6 +500,8 @@ impl Settings {
             service_token,
             provider,
             refund_window,
+            quote_cache_ttl,
+            sandbox_webhook_secret,
             rabbitmq_url,
             notify_url,
             auth_service_url,

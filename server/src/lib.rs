@@ -11,13 +11,18 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use app::ssr::clock::{SharedClock, TestClock};
+use app::ssr::customer_token::CustomerTokens;
+use app::ssr::pricing_cache::PricingCache;
+use app::ssr::providers::SharedProvider;
+use app::ssr::providers::sandbox::Sandbox;
+use app::ssr::state::BillingSettings;
 use app::ssr::{AppState, services};
 use leptos::config::LeptosOptions;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::config::{ClockMode, Settings};
+use crate::config::{ClockMode, ProviderKind, Settings};
 
 /// The Leptos project name (site files are `/pkg/kinobill.*`).
 pub const LEPTOS_OUTPUT_NAME: &str = "kinobill";
@@ -60,16 +65,55 @@ impl Application {
         let listener = TcpListener::bind(settings.server.addr)
             .await
             .with_context(|| format!("binding {}", settings.server.addr))?;
+        let bound = listener.local_addr()?;
+        // With port 0 (tests) the configured URL cannot know the port: use the bound one.
+        let public_url = if settings.server.addr.port() == 0
+            && settings.server.public_url == format!("http://{}", settings.server.addr)
+        {
+            format!("http://{bound}")
+        } else {
+            settings.server.public_url.clone()
+        };
+        let (provider, sandbox): (SharedProvider, Option<Arc<Sandbox>>) = match settings.provider {
+            ProviderKind::Sandbox => {
+                let sandbox = Arc::new(Sandbox::new(
+                    db.clone(),
+                    clock.clone(),
+                    settings.sandbox_webhook_secret.expose(),
+                    &public_url,
+                    &format!("{public_url}/api/v1/webhooks/sandbox"),
+                ));
+                (sandbox.clone(), Some(sandbox))
+            }
+            other => anyhow::bail!(
+                "payment provider {other:?} is configured, but only the sandbox adapter is available in this build; set KINOBILL__PAYMENTS__PROVIDER=sandbox"
+            ),
+        };
         let leptos_options = LeptosOptions::builder()
             .output_name(LEPTOS_OUTPUT_NAME)
             .site_root(settings.server.site_root.as_str())
             .site_pkg_dir("pkg")
-            .site_addr(listener.local_addr()?)
+            .site_addr(bound)
             .build();
         let state = AppState {
             leptos_options,
             db,
             clock,
+            customer_tokens: CustomerTokens::new(settings.jwt_secret.expose()),
+            demo_sign_in: settings.jwt_secret.expose() == config::DEV_JWT_SECRET,
+            pricing_cache: Arc::new(PricingCache::new(
+                settings.quote_cache_ttl.to_std().unwrap_or_default(),
+            )),
+            provider,
+            sandbox,
+            billing: BillingSettings {
+                public_url,
+                refund_window: settings.refund_window,
+            },
+            service_token: settings
+                .service_token
+                .as_ref()
+                .map(|t| Arc::from(t.expose())),
         };
         let router = http::router(state.clone(), settings.secure_cookies());
         Ok(Application {
@@ -92,14 +136,35 @@ impl Application {
         self.test_clock.clone()
     }
 
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let webhooks = self.state.sandbox.clone().map(|sandbox| {
+            tokio::spawn(async move {
+                // The sandbox's own delivery loop: due webhooks, retried with backoff.
+                let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = sandbox.deliver_due(50).await {
+                        tracing::warn!(error = %e, "sandbox webhook delivery");
+                    }
+                }
+            })
+        });
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        if let Some(w) = webhooks {
+            w.abort();
+        }
+        served
     }
 }
 

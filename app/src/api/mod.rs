@@ -1,6 +1,8 @@
 //! Server functions: thin. Extract the caller, call one service, map the result.
 
+pub mod billing;
 pub mod catalog;
+pub mod customer_session;
 pub mod discounts;
 pub mod month_discounts;
 pub mod pricing;

@@ -8,6 +8,7 @@ pub mod money;
 pub mod pricing;
 pub mod promo;
 pub mod staff;
+pub mod subscription;
 pub mod validation;
 
 pub use error::DomainError;

@@ -48,6 +48,23 @@ impl StaffRole {
             StaffRole::Support => false,
         }
     }
+
+    /// Payments, customers and ledgers are support's job (and the admin's); marketing
+    /// never touches money.
+    pub fn can_support(self) -> bool {
+        match self {
+            StaffRole::Admin | StaffRole::Support => true,
+            StaffRole::Marketing => false,
+        }
+    }
+
+    /// Only an admin may refund outside the window (with a reason).
+    pub fn can_override_refund_window(self) -> bool {
+        match self {
+            StaffRole::Admin => true,
+            StaffRole::Marketing | StaffRole::Support => false,
+        }
+    }
 }
 
 impl FromStr for StaffRole {

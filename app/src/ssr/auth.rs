@@ -15,6 +15,8 @@ use crate::error::AppError;
 
 /// Session key holding the signed-in staff member's id.
 pub const STAFF_SESSION_KEY: &str = "staff_id";
+/// Session key holding the signed-in customer's id (set after a verified auth-service token).
+pub const CUSTOMER_SESSION_KEY: &str = "customer_id";
 
 /// Argon2id with the crate's defaults (19 MiB, t=2, p=1: OWASP's recommendation).
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -82,6 +84,43 @@ pub async fn session_staff(
         Some(id) => services::staff::find_active(&state.db, id).await,
         None => Ok(None),
     }
+}
+
+/// The customer of this session, if any.
+pub async fn session_customer(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<crate::dto::CustomerDto>, ServiceError> {
+    let id: Option<uuid::Uuid> = session
+        .get(CUSTOMER_SESSION_KEY)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading session: {e}"))?;
+    match id {
+        Some(id) => services::customers::find(&state.db, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Signs a verified customer into this browser session. The id is cycled first
+/// (no session fixation); a staff sign-in in the same browser is kept.
+pub async fn start_customer_session(session: &Session, customer: uuid::Uuid) -> anyhow::Result<()> {
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| anyhow::anyhow!("cycling the session id: {e}"))?;
+    session
+        .insert(CUSTOMER_SESSION_KEY, customer)
+        .await
+        .map_err(|e| anyhow::anyhow!("storing the customer session: {e}"))
+}
+
+/// The check every customer server function starts with.
+pub async fn require_customer() -> Result<(AppState, crate::dto::CustomerDto), AppError> {
+    let (state, session) = request_context().await?;
+    let customer = session_customer(&state, &session)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    Ok((state, customer))
 }
 
 /// The role check every admin server function starts with. Route guards only help the

@@ -27,6 +27,9 @@ pub enum ServiceError {
         field: &'static str,
         message: String,
     },
+    /// The payment provider failed or timed out; the same request may be retried.
+    #[error("payment provider unavailable: {0}")]
+    ProviderUnavailable(String),
     #[error("database error")]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -50,6 +53,7 @@ impl ServiceError {
             ServiceError::Forbidden => "forbidden",
             ServiceError::NotFound { .. } => "not_found",
             ServiceError::Conflict { code, .. } | ServiceError::Rule { code, .. } => code,
+            ServiceError::ProviderUnavailable(_) => "provider_unavailable",
             ServiceError::Db(_) | ServiceError::Unexpected(_) => "internal_error",
         }
     }
@@ -79,6 +83,10 @@ impl ServiceError {
             ServiceError::NotFound { entity } => format!("The {entity} was not found."),
             ServiceError::Conflict { message, .. } | ServiceError::Rule { message, .. } => {
                 message.clone()
+            }
+            ServiceError::ProviderUnavailable(_) => {
+                "The payment service did not answer. Nothing was charged twice: please try again."
+                    .to_string()
             }
             ServiceError::Db(_) | ServiceError::Unexpected(_) => {
                 "Something went wrong on our side. Please try again.".to_string()
@@ -143,6 +151,7 @@ impl From<ServiceError> for AppError {
             ServiceError::NotFound { .. } => AppError::NotFound,
             ServiceError::Conflict { .. } => AppError::Conflict(message),
             ServiceError::Rule { field, .. } => AppError::validation(field, message),
+            ServiceError::ProviderUnavailable(_) => AppError::Unavailable(message),
             ServiceError::Db(_) | ServiceError::Unexpected(_) => AppError::Internal,
         }
     }

@@ -2,11 +2,17 @@
 
 pub mod auth;
 pub mod clock;
+pub mod customer_token;
 pub mod error;
+pub mod idempotency;
+pub mod outbox;
+pub mod pricing_cache;
+pub mod providers;
 pub mod repo;
 pub mod services;
 pub mod session_store;
 pub mod state;
+pub mod time;
 
 pub use clock::{Clock, SharedClock};
 pub use error::ServiceError;

@@ -3,6 +3,8 @@ use leptos::config::LeptosOptions;
 use sea_orm::DatabaseConnection;
 
 use super::SharedClock;
+use super::customer_token::CustomerTokens;
+use super::pricing_cache::PricingCache;
 
 /// Everything a request needs. Given to axum handlers as router state and to server
 /// functions and SSR as Leptos context, so both paths see the same database and clock.
@@ -11,6 +13,28 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
     pub clock: SharedClock,
+    /// Verifies the auth service's customer tokens.
+    pub customer_tokens: CustomerTokens,
+    /// True only with the development JWT secret: the pages then offer "sign in as a
+    /// demo customer" (they mint a token with the public dev secret, which is worthless
+    /// anywhere else).
+    pub demo_sign_in: bool,
+    pub pricing_cache: std::sync::Arc<PricingCache>,
+    /// The configured payment provider (the sandbox by default).
+    pub provider: super::providers::SharedProvider,
+    /// The sandbox itself when it is the provider: its hosted page and webhook loop.
+    pub sandbox: Option<std::sync::Arc<super::providers::sandbox::Sandbox>>,
+    pub billing: BillingSettings,
+    /// Bearer token of service callers (entitlement look-ups); `None` turns them off.
+    pub service_token: Option<std::sync::Arc<str>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BillingSettings {
+    /// The address customers use, for return URLs (`http://127.0.0.1:3000`).
+    pub public_url: String,
+    /// How long after paying a customer may ask for a refund.
+    pub refund_window: chrono::TimeDelta,
 }
 
 impl FromRef<AppState> for LeptosOptions {

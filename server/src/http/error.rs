@@ -47,7 +47,7 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.")
     }
 
-    pub fn unauthorized(message: &str) -> Self {
+    pub fn unauthorized(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 }
@@ -66,6 +66,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden => StatusCode::FORBIDDEN,
             ServiceError::NotFound { .. } => StatusCode::NOT_FOUND,
             ServiceError::Conflict { .. } => StatusCode::CONFLICT,
+            ServiceError::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
             ServiceError::Db(_) | ServiceError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let fields = e.field_errors();

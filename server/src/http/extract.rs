@@ -1,13 +1,13 @@
 //! Extractors that turn bad input into the contract's JSON errors instead of axum's text.
 
 use app::domain::StaffRole;
-use app::dto::StaffDto;
+use app::dto::{CustomerDto, StaffDto};
 use app::ssr::{AppState, ServiceError, services};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -18,7 +18,11 @@ use super::error::ApiError;
 pub struct ApiJson<T>(pub T);
 
 fn is_json_content_type(req: &Request) -> bool {
-    req.headers()
+    is_json(req.headers())
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
@@ -52,21 +56,38 @@ where
                 format!("The request body could not be read: {}", e.body_text()),
             )
         })?;
-        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("The request body is not valid JSON: {e}"),
-            )
-        })?;
-        serde_json::from_value(value).map(ApiJson).map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                format!("The request body has the wrong shape: {e}"),
-            )
-        })
+        parse_json_body(&bytes).map(ApiJson)
     }
+}
+
+/// The body-parsing half of [`ApiJson`], for handlers that need the raw bytes too
+/// (idempotency fingerprints, webhook signatures).
+pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, ApiError> {
+    if !is_json(headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON with Content-Type: application/json.",
+        ));
+    }
+    parse_json_body(bytes)
+}
+
+fn parse_json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("The request body is not valid JSON: {e}"),
+        )
+    })?;
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            format!("The request body has the wrong shape: {e}"),
+        )
+    })
 }
 
 /// A staff member authenticated by `Authorization: Bearer <staff API token>`.
@@ -106,5 +127,65 @@ impl FromRequestParts<AppState> for StaffCaller {
             )),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// A customer authenticated by the auth service's JWT (`Authorization: Bearer <JWT>`),
+/// created on first sight.
+pub struct CustomerCaller(pub CustomerDto);
+
+/// Like [`CustomerCaller`] for endpoints where the token is optional (quotes). A token
+/// that is sent but invalid is still refused: silently pricing without the customer's
+/// discount would hide their mistake.
+pub struct OptionalCustomer(pub Option<CustomerDto>);
+
+async fn customer_from_parts(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<CustomerDto>, ApiError> {
+    if parts.headers.get(AUTHORIZATION).is_none() {
+        return Ok(None);
+    }
+    let token = bearer_token(parts).ok_or_else(|| {
+        ApiError::unauthorized("Send the auth service's token as Authorization: Bearer <JWT>.")
+    })?;
+    let now = state.clock.now();
+    let claims = state.customer_tokens.verify(token, now).map_err(|e| {
+        tracing::info!(reason = %e, "customer token refused");
+        ApiError::unauthorized(format!("The customer token is not valid: {e}."))
+    })?;
+    Ok(Some(
+        services::customers::upsert_from_claims(&state.db, &claims, now).await?,
+    ))
+}
+
+impl FromRequestParts<AppState> for CustomerCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        customer_from_parts(parts, state)
+            .await?
+            .map(CustomerCaller)
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "Send the auth service's token as Authorization: Bearer <JWT>.",
+                )
+            })
+    }
+}
+
+impl FromRequestParts<AppState> for OptionalCustomer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        customer_from_parts(parts, state)
+            .await
+            .map(OptionalCustomer)
     }
 }

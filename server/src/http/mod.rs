@@ -1,18 +1,23 @@
 //! HTTP transport: routes, middleware, error mapping. No business rules here.
 
+pub mod account_export;
 pub mod admin_guard;
+pub mod customer_sign_in;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod idempotent;
 pub mod layers;
 pub mod openapi;
+pub mod pricing_cache_reset;
 pub mod rest;
+pub mod sandbox_pages;
 
 use app::ssr::AppState;
 use app::ssr::session_store::DbSessionStore;
 use app::{App, shell};
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -42,11 +47,21 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/auth/callback", post(customer_sign_in::callback))
+        .route("/account/statement.csv", get(account_export::statement_csv))
+        .route(
+            "/sandbox/pay/{id}",
+            get(sandbox_pages::show).post(sandbox_pages::submit),
+        )
         .nest("/api", rest::router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin_guard::require_staff_session,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pricing_cache_reset::clear_after_staff_writes,
         ))
         .layer(sessions)
         .with_state(state);

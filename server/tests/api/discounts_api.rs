@@ -65,13 +65,19 @@ async fn marketing_sets_replaces_and_removes_a_personal_discount() {
         promo_code: None,
         customer_id: Some(anna.id),
     };
-    let q = pricing::quote(&app.db, &SharedClock::system(), &req)
-        .await
-        .unwrap();
+    let q = pricing::quote(
+        &app.db,
+        &app.state.pricing_cache,
+        &SharedClock::system(),
+        &req,
+    )
+    .await
+    .unwrap();
     assert_eq!(q.applied_discount.as_ref().unwrap().kind, "personal");
     assert_eq!(q.total.amount, "4491.00");
     let anonymous = pricing::quote(
         &app.db,
+        &app.state.pricing_cache,
         &SharedClock::system(),
         &QuoteRequest {
             customer_id: None,
@@ -119,9 +125,14 @@ async fn marketing_sets_replaces_and_removes_a_personal_discount() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let after = pricing::quote(&app.db, &SharedClock::system(), &req)
-        .await
-        .unwrap();
+    let after = pricing::quote(
+        &app.db,
+        &app.state.pricing_cache,
+        &SharedClock::system(),
+        &req,
+    )
+    .await
+    .unwrap();
     assert_eq!(after.applied_discount.unwrap().kind, "months");
 
     let actions: Vec<String> = audit_log::Entity::find()

@@ -113,8 +113,14 @@ impl Drop for TestDb {
     }
 }
 
-pub fn test_settings(db_url: &str, seed: bool) -> Settings {
-    let env = vec![
+pub const TEST_SERVICE_TOKEN: &str = "test-service-token-0123456789";
+
+pub fn test_settings_with(db_url: &str, seed: bool, extra: &[(&str, &str)]) -> Settings {
+    let mut env = vec![
+        (
+            "KINOBILL__SERVICE_TOKEN".to_string(),
+            TEST_SERVICE_TOKEN.to_string(),
+        ),
         ("DATABASE_URL".to_string(), db_url.to_string()),
         (
             "KINOBILL__SERVER__ADDR".to_string(),
@@ -130,12 +136,16 @@ pub fn test_settings(db_url: &str, seed: bool) -> Settings {
             "5".to_string(),
         ),
     ];
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Settings::from_sources(None, "", env).expect("test settings")
 }
 
 pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
+    /// The running app's state: its provider (the sandbox), clock and settings.
+    pub state: app::ssr::AppState,
+    pub test_clock: Option<std::sync::Arc<app::ssr::clock::TestClock>>,
     /// Keeps cookies, never follows redirects (tests assert on them).
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -150,14 +160,25 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(seed: bool) -> TestApp {
+    spawn_app_custom(seed, &[]).await
+}
+
+/// The app with demo data and the test clock enabled (`app.clock()` moves it).
+pub async fn spawn_app_with_test_clock() -> TestApp {
+    spawn_app_custom(true, &[("KINOBILL__CLOCK", "test")]).await
+}
+
+pub async fn spawn_app_custom(seed: bool, extra: &[(&str, &str)]) -> TestApp {
     init_logs();
     let test_db = TestDb::new().await;
-    let settings = test_settings(&test_db.url, seed);
+    let settings = test_settings_with(&test_db.url, seed, extra);
     let app = Application::build(&settings)
         .await
         .expect("build application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db();
+    let state = app.state();
+    let test_clock = app.test_clock();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let _ = app
@@ -169,6 +190,8 @@ pub async fn spawn_app_with(seed: bool) -> TestApp {
     TestApp {
         address,
         db,
+        state,
+        test_clock,
         client: new_client(),
         shutdown: Some(tx),
         server: Some(server),
@@ -239,6 +262,17 @@ impl TestApp {
         .expect("mint token")
     }
 
+    /// A token as the auth service would issue it for `email`; valid for 90 days, so
+    /// tests that move the test clock keep a usable token.
+    pub fn customer_token(&self, id: Uuid, email: &str) -> String {
+        customer_token_with(
+            TEST_JWT_SECRET,
+            id,
+            Some(email),
+            chrono::Utc::now() + chrono::TimeDelta::days(90),
+        )
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -280,4 +314,19 @@ pub const SUPPORT: (&str, &str) = ("support@kinobill.local", "kinobill-support")
 /// Text with no-break spaces turned into plain ones, for readable assertions on money.
 pub fn plain_spaces(s: &str) -> String {
     s.replace(['\u{a0}', '\u{202f}'], " ")
+}
+
+pub fn customer_token_with(
+    secret: &str,
+    id: Uuid,
+    email: Option<&str>,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    use app::ssr::customer_token::{CustomerClaims, CustomerTokens};
+    CustomerTokens::new(secret).issue(&CustomerClaims {
+        id,
+        email: email.map(str::to_string),
+        name: None,
+        expires_at,
+    })
 }

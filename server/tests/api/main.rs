@@ -2,7 +2,9 @@
 //! (SQLite, or PostgreSQL with TEST_DATABASE=postgres) and talks HTTP to it.
 
 mod admin_api;
+mod checkout_api;
 mod cli;
+mod customer_auth;
 mod discounts_api;
 mod helpers;
 mod migrations;

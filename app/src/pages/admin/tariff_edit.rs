@@ -64,6 +64,7 @@ fn Editor(
     let chosen = RwSignal::new(t.films.iter().map(|f| f.id).collect::<Vec<_>>());
     let old_price = t.monthly_price.display();
     let old_price_text = old_price.clone();
+    let affected = data.active_subscriptions;
     let server_error = Signal::derive(move || {
         if save.pending().get() {
             None
@@ -137,7 +138,7 @@ fn Editor(
                     <span class="muted">"Now "</span><strong>{old_price_text}</strong>
                     {move || new_price().filter(|n| *n != old_price).map(|n| view! {
                         <span class="muted">" → new "</span><strong class="new-price">{n}</strong>
-                        <p class="field-hint">"Issued invoices keep the price they were issued at; renewals use the new one."</p>
+                        <p class="field-hint affected">{renewal_note(affected)}</p>
                     })}
                 </div>
             </div>
@@ -190,4 +191,14 @@ fn Editor(
             }.into_any()
         }}
     }
+}
+
+/// What a reprice means for existing customers.
+fn renewal_note(affected: u64) -> String {
+    let subs = match affected {
+        0 => "No active subscriptions are affected".to_string(),
+        1 => "1 active subscription renews at the new price".to_string(),
+        n => format!("{n} active subscriptions renew at the new price"),
+    };
+    format!("{subs}; issued invoices keep the price they were issued at.")
 }

@@ -1,8 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::SiteHeader;
 use crate::api::catalog::list_tariffs;
-use crate::api::pricing::{CheckPromoCode, pricing_table};
+use crate::api::pricing::{CheckPromoCode, pricing_context};
 use crate::components::{EmptyState, ErrorState, LoadingRows};
 use crate::domain::pricing::{
     self, Discount, DiscountKind, MonthDiscount, Months, Percent, PromoCode, QuoteInput,
@@ -13,6 +14,7 @@ use crate::dto::{MonthDiscountDto, PromoCheckDto, TariffDto};
 const MONTH_CHOICES: [u32; 8] = [1, 2, 3, 6, 9, 12, 24, 36];
 
 fn to_domain_table(rows: &[MonthDiscountDto]) -> Vec<MonthDiscount> {
+    // Rows come from the server's own table, already valid; anything else is skipped.
     rows.iter()
         .filter_map(|r| {
             Some(MonthDiscount {
@@ -40,19 +42,14 @@ fn months_label(m: u32, table: &[MonthDiscount]) -> String {
 #[component]
 pub fn Landing() -> impl IntoView {
     let tariffs = Resource::new(|| (), |_| list_tariffs());
-    let table = Resource::new(|| (), |_| pricing_table());
+    let context = Resource::new(|| (), |_| pricing_context());
     let months = RwSignal::new(1_u32);
     let promo = RwSignal::new(None::<PromoCheckDto>);
 
     view! {
         <Title text="Priority films by subscription" />
         <div class="site">
-            <header class="site-header">
-                <a class="brand" href="/">"Kinobill"</a>
-                <nav aria-label="Site">
-                    <a href="/admin">"Staff console"</a>
-                </nav>
-            </header>
+            <SiteHeader />
             <main class="landing">
                 <section class="hero">
                     <h1>"Priority films, one subscription"</h1>
@@ -62,15 +59,23 @@ pub fn Landing() -> impl IntoView {
                     <h2 id="tariffs-heading" class="section-title">"Tariffs"</h2>
                     <Suspense fallback=|| view! { <LoadingRows rows=3 label="Loading tariffs…" /> }>
                         {move || Suspend::new(async move {
-                            let table = to_domain_table(&table.await.unwrap_or_default());
+                            let context = context.await.ok();
+                            let table = to_domain_table(context.as_ref().map(|c| c.month_discounts.as_slice()).unwrap_or_default());
+                            let personal = context
+                                .as_ref()
+                                .and_then(|c| c.personal_percent.as_deref())
+                                .and_then(|p| Percent::parse(p, "percent").ok());
                             match tariffs.await {
                                 Ok(list) if list.is_empty() => view! {
                                     <EmptyState title="No tariffs on sale right now".to_string() hint="Please come back soon." />
                                 }.into_any(),
                                 Ok(list) => view! {
+                                    <p class="personal-discount-note" hidden=personal.is_none()>
+                                        {personal.map(|p| format!("Your personal discount of {p} % is taken into account below."))}
+                                    </p>
                                     <PricingControls months promo table=table.clone() />
                                     <div class="tariff-grid">
-                                        {list.into_iter().map(|t| view! { <TariffCard tariff=t months promo table=table.clone() /> }).collect_view()}
+                                        {list.into_iter().map(|t| view! { <TariffCard tariff=t months promo personal table=table.clone() /> }).collect_view()}
                                     </div>
                                 }.into_any(),
                                 Err(error) => view! { <ErrorState error /> }.into_any(),
@@ -212,6 +217,7 @@ fn TariffCard(
     tariff: TariffDto,
     months: RwSignal<u32>,
     promo: RwSignal<Option<PromoCheckDto>>,
+    personal: Option<Percent>,
     table: Vec<MonthDiscount>,
 ) -> impl IntoView {
     let (open, set_open) = signal(false);
@@ -233,7 +239,7 @@ fn TariffCard(
         Some(pricing::quote(&QuoteInput {
             monthly_price: monthly?,
             months: m,
-            personal: None,
+            personal,
             promo: promo_value,
             month_discounts: &table,
         }))
@@ -277,6 +283,15 @@ fn TariffCard(
                 </span>
             </p>
             <p class="tariff-description">{tariff.description}</p>
+            <a class="button primary buy" href=move || {
+                let mut url = format!("/checkout?tariff={tariff_id}&months={}", months.get());
+                if let Some(code) = promo.with(|p| p.as_ref().filter(|p| p.applies_to(tariff_id)).map(|p| p.code.clone())) {
+                    url.push_str(&format!("&promo={}", crate::components::encode_query_value(&code)));
+                }
+                url
+            }>
+                "Buy"
+            </a>
             <button
                 type="button"
                 class="button ghost films-toggle"

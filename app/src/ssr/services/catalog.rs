@@ -252,7 +252,7 @@ pub async fn tariff_editor(
     use crate::domain::{Currency, Money};
     use crate::dto::{FilmDto, MoneyDto, PriceChangeDto, TariffEditDto};
     use entity::{films, tariff_price_history};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
     let tariff = get_tariff(db, id).await?;
     let all_films = films::Entity::find()
@@ -282,9 +282,15 @@ pub async fn tariff_editor(
             }
         })
         .collect();
+    let active_subscriptions = entity::subscriptions::Entity::find()
+        .filter(entity::subscriptions::Column::TariffId.eq(id))
+        .filter(entity::subscriptions::Column::Status.is_in(["active", "grace"]))
+        .count(db)
+        .await?;
     Ok(TariffEditDto {
         tariff,
         all_films,
         history,
+        active_subscriptions,
     })
 }

@@ -1,8 +1,15 @@
 //! Business operations. Server functions and REST handlers call these and nothing below.
 
+pub mod account;
 pub mod catalog;
+pub mod checkout;
+pub mod customers;
 pub mod discounts;
+pub mod payments;
 pub mod pricing;
 pub mod promos;
+pub mod refunds;
 pub mod seed;
+pub mod settlement;
 pub mod staff;
+pub mod support;

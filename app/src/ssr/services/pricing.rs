@@ -1,10 +1,7 @@
 //! Quotes and promo codes: the database side of `domain::pricing`.
 
 use chrono::{DateTime, Utc};
-use entity::{
-    month_discounts, personal_discounts, promo_code_tariffs, promo_codes, promo_redemptions,
-    tariffs,
-};
+use entity::{month_discounts, personal_discounts, promo_codes, promo_redemptions};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
@@ -19,6 +16,7 @@ use crate::domain::{Currency, Money};
 use crate::dto::{MoneyDto, MonthDiscountDto, PromoCheckDto, QuoteDto};
 use crate::ssr::ServiceError;
 use crate::ssr::clock::SharedClock;
+use crate::ssr::pricing_cache::{PricingCache, PromoRow, load_promo};
 
 fn rule(code: &'static str, field: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::Rule {
@@ -94,30 +92,37 @@ impl ValidPromo {
     }
 }
 
+fn not_found(input: &str) -> ServiceError {
+    rule(
+        "promo_not_found",
+        "promo_code",
+        format!("There is no promo code {}.", input.trim().to_uppercase()),
+    )
+}
+
+/// Checks a promo code against the database (no cache): for the pricing page's check
+/// and for checkout, which must see the latest state.
 pub async fn check_promo<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     input: &str,
     customer: Option<Uuid>,
 ) -> Result<ValidPromo, ServiceError> {
-    let code = PromoCode::parse(input).map_err(|_| {
-        rule(
-            "promo_not_found",
-            "promo_code",
-            format!("There is no promo code \"{}\".", input.trim()),
-        )
-    })?;
-    let model = promo_codes::Entity::find()
-        .filter(promo_codes::Column::Code.eq(code.as_str()))
-        .one(db)
+    let code = PromoCode::parse(input).map_err(|_| not_found(input))?;
+    let row = load_promo(db, code.as_str())
         .await?
-        .ok_or_else(|| {
-            rule(
-                "promo_not_found",
-                "promo_code",
-                format!("There is no promo code {}.", code.as_str()),
-            )
-        })?;
+        .ok_or_else(|| not_found(input))?;
+    validate_promo(db, &row, now, customer).await
+}
+
+/// The rules of a promo code, in the order a customer would want to hear them.
+async fn validate_promo<C: ConnectionTrait>(
+    db: &C,
+    row: &PromoRow,
+    now: DateTime<Utc>,
+    customer: Option<Uuid>,
+) -> Result<ValidPromo, ServiceError> {
+    let model = &row.model;
     if !model.active {
         return Err(rule(
             "promo_inactive",
@@ -178,17 +183,10 @@ pub async fn check_promo<C: ConnectionTrait>(
             model.id
         ))
     })?;
-    let tariff_ids = promo_code_tariffs::Entity::find()
-        .filter(promo_code_tariffs::Column::PromoCodeId.eq(model.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.tariff_id)
-        .collect();
     Ok(ValidPromo {
-        model,
+        model: model.clone(),
         value,
-        tariff_ids,
+        tariff_ids: row.tariff_ids.clone(),
     })
 }
 
@@ -221,16 +219,19 @@ pub struct QuoteRequest {
     pub customer_id: Option<Uuid>,
 }
 
-/// What the customer would pay now. Errors carry the contract's codes.
+/// What the customer would pay now. Errors carry the contract's codes. Reads through
+/// the pricing cache (see its module for why a quote may be a moment stale).
 pub async fn quote(
     db: &DatabaseConnection,
+    cache: &PricingCache,
     clock: &SharedClock,
     req: &QuoteRequest,
 ) -> Result<QuoteDto, ServiceError> {
     let months = Months::new(req.months)?;
-    let tariff = tariffs::Entity::find_by_id(req.tariff_id)
-        .one(db)
-        .await?
+    let catalog = cache.catalog(db).await?;
+    let tariff = catalog
+        .tariffs
+        .get(&req.tariff_id)
         .ok_or(ServiceError::NotFound { entity: "tariff" })?;
     if !tariff.active {
         return Err(rule(
@@ -246,8 +247,13 @@ pub async fn quote(
         .map(str::trim)
         .filter(|c| !c.is_empty())
     {
-        Some(code) => {
-            let promo = check_promo(db, now, code, req.customer_id).await?;
+        Some(input) => {
+            let code = PromoCode::parse(input).map_err(|_| not_found(input))?;
+            let row = cache
+                .promo(db, code.as_str())
+                .await?
+                .ok_or_else(|| not_found(input))?;
+            let promo = validate_promo(db, &row, now, req.customer_id).await?;
             if !promo.applies_to(tariff.id) {
                 return Err(rule(
                     "promo_not_applicable",
@@ -266,14 +272,13 @@ pub async fn quote(
         Some(customer) => active_personal_discount(db, customer, now).await?,
         None => None,
     };
-    let table = month_table(db).await?;
     let currency: Currency = tariff.currency.parse().unwrap_or_default();
     let q = pricing::quote(&QuoteInput {
         monthly_price: Money::from_minor(tariff.monthly_price_minor, currency),
         months,
         personal,
         promo,
-        month_discounts: &table,
+        month_discounts: &catalog.month_table,
     });
     Ok(QuoteDto::from_quote(tariff.id, req.months, &q))
 }

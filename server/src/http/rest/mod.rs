@@ -3,10 +3,16 @@
 pub mod admin_discounts;
 pub mod admin_month_discounts;
 pub mod admin_promos;
+pub mod admin_support;
 pub mod admin_tariffs;
+pub mod checkout;
+pub mod entitlements;
 pub mod json;
+pub mod me;
+pub mod payments;
 pub mod quotes;
 pub mod tariffs;
+pub mod webhooks;
 
 use app::ssr::AppState;
 use axum::Router;
@@ -25,6 +31,17 @@ pub fn router() -> Router<AppState> {
             get(admin_tariffs::list).post(admin_tariffs::create),
         )
         .route("/quotes", post(quotes::create))
+        .route("/checkout", post(checkout::create))
+        .route("/payments/{id}", get(payments::get))
+        .route("/payments/{id}/refund", post(payments::refund))
+        .route(
+            "/me/subscription",
+            get(me::subscription).patch(me::patch_subscription),
+        )
+        .route("/me/payments", get(me::payments))
+        .route("/me/statement", get(me::statement))
+        .route("/entitlements/{user_id}", get(entitlements::get))
+        .route("/webhooks/{provider}", post(webhooks::receive))
         .route(
             "/admin/customers/{user_id}/discount",
             axum::routing::put(admin_discounts::set).delete(admin_discounts::remove),
@@ -46,6 +63,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/promo-codes/{id}",
             axum::routing::patch(admin_promos::patch).delete(admin_promos::delete),
+        )
+        .route("/admin/payments", get(admin_support::list))
+        .route("/admin/payments/{id}", get(admin_support::get))
+        .route("/admin/payments/{id}/refund", post(admin_support::refund))
+        .route("/admin/customers/{user_id}", get(admin_support::customer))
+        .route(
+            "/admin/customers/{user_id}/subscription",
+            axum::routing::put(admin_support::change_tariff),
+        )
+        .route(
+            "/admin/customers/{user_id}/adjustments",
+            post(admin_support::adjust),
         )
         .route("/openapi.json", get(openapi::document));
     Router::new()

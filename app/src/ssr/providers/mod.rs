@@ -1,0 +1,159 @@
+//! The payment provider behind one trait. Billing talks only to [`PaymentProvider`]; the
+//! sandbox (default) and the real adapters implement it. Every outcome is an exhaustive
+//! enum, so a new provider state cannot slip through a catch-all.
+
+pub mod sandbox;
+pub mod signature;
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+
+use crate::domain::Money;
+
+/// What we ask the provider to charge. `idempotency_key` is ours and reused on every
+/// retry of the same attempt, so the provider never creates a second payment for it.
+#[derive(Debug, Clone)]
+pub struct CreatePayment {
+    pub idempotency_key: String,
+    pub amount: Money,
+    pub description: String,
+    pub return_url: String,
+    pub save_payment_method: bool,
+    /// Our payment id, echoed back in webhooks.
+    pub reference: String,
+}
+
+/// A charge of a saved payment method (renewals), confirmed without the customer.
+#[derive(Debug, Clone)]
+pub struct ChargeSaved {
+    pub idempotency_key: String,
+    pub amount: Money,
+    pub description: String,
+    pub payment_method_token: String,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    pub idempotency_key: String,
+    pub provider_payment_id: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Pending,
+    Succeeded,
+    Failed { code: String, message: String },
+    Canceled,
+}
+
+/// A card the provider saved for later charges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedMethod {
+    pub token: String,
+    pub brand: String,
+    pub last4: String,
+}
+
+/// The provider's view of a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderPayment {
+    pub id: String,
+    pub status: PaymentStatus,
+    pub amount: Money,
+    /// Where to send the customer to pay (absent for charges of a saved card).
+    pub confirmation_url: Option<String>,
+    pub saved_method: Option<SavedMethod>,
+    /// Our reference (payment id) as we sent it.
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundStatus {
+    Pending,
+    Succeeded,
+    Failed { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRefund {
+    pub id: String,
+    pub status: RefundStatus,
+}
+
+/// A verified webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookEvent {
+    Payment {
+        event_id: String,
+        occurred_at: DateTime<Utc>,
+        payment: ProviderPayment,
+    },
+    Refund {
+        event_id: String,
+        occurred_at: DateTime<Utc>,
+        provider_payment_id: String,
+        refund: ProviderRefund,
+    },
+}
+
+impl WebhookEvent {
+    pub fn event_id(&self) -> &str {
+        match self {
+            WebhookEvent::Payment { event_id, .. } | WebhookEvent::Refund { event_id, .. } => {
+                event_id
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// No answer in time: the operation may or may not have happened. Retry with the
+    /// same idempotency key to find out.
+    #[error("the payment provider did not answer in time")]
+    Timeout,
+    #[error("the payment provider is unavailable: {0}")]
+    Unavailable(String),
+    /// The provider refused the request itself (not a declined card).
+    #[error("the payment provider refused the request: {code}: {message}")]
+    Rejected { code: String, message: String },
+    #[error("the payment provider does not know this payment")]
+    NotFound,
+    #[error("the webhook signature is missing or wrong")]
+    InvalidSignature,
+    #[error("the webhook could not be read: {0}")]
+    MalformedWebhook(String),
+}
+
+#[async_trait::async_trait]
+pub trait PaymentProvider: Send + Sync + fmt::Debug {
+    /// `sandbox`, `yookassa`, `cloudpayments`: stored with every payment.
+    fn name(&self) -> &'static str;
+
+    async fn create_payment(&self, req: &CreatePayment) -> Result<ProviderPayment, ProviderError>;
+
+    async fn get_payment(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<ProviderPayment, ProviderError>;
+
+    async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError>;
+
+    /// Idempotent by `req.idempotency_key`.
+    async fn refund(&self, req: &RefundRequest) -> Result<ProviderRefund, ProviderError>;
+
+    /// Verifies the signature over the raw body before reading anything from it.
+    fn verify_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<WebhookEvent, ProviderError>;
+}
+
+pub type SharedProvider = Arc<dyn PaymentProvider>;

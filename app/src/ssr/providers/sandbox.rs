@@ -1,0 +1,843 @@
+//! The sandbox payment provider: part of the product and the default. It behaves like a
+//! separate payment company: its own tables (`sandbox_*`, never a billing table), a
+//! hosted payment page (`/sandbox/pay/{id}`, served by `server::http::sandbox_pages`),
+//! test cards (API.md), idempotency keys, saved card tokens, HMAC-signed webhooks sent
+//! over HTTP with its own retries, and settable latency and faults for tests.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::{sandbox_cards, sandbox_payments, sandbox_refunds, sandbox_webhooks};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    ChargeSaved, CreatePayment, PaymentProvider, PaymentStatus, ProviderError, ProviderPayment,
+    ProviderRefund, RefundRequest, RefundStatus, SavedMethod, WebhookEvent, signature,
+};
+use crate::domain::{Currency, Money};
+use crate::ssr::clock::SharedClock;
+use crate::ssr::repo::is_unique_violation;
+
+/// Test cards and what they do (API.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestCard {
+    Succeeds,
+    Declined,
+    InsufficientFunds,
+    /// Succeeds, but no webhook is ever sent: only a poll finds out.
+    SucceedsSilently,
+    /// Succeeds; the webhook arrives three times, with a late `pending` in between.
+    SucceedsNoisily,
+}
+
+impl TestCard {
+    /// Any other number that passes the Luhn check succeeds, like at real test gateways.
+    pub fn for_number(number: &str) -> Option<TestCard> {
+        match number {
+            "4000000000000002" => Some(TestCard::Declined),
+            "4000000000009995" => Some(TestCard::InsufficientFunds),
+            "4000000000000341" => Some(TestCard::SucceedsSilently),
+            "4000000000000259" => Some(TestCard::SucceedsNoisily),
+            n if luhn_ok(n) => Some(TestCard::Succeeds),
+            _ => None,
+        }
+    }
+}
+
+/// Digits only (spaces and dashes as people type them are dropped), 12 to 19 of them.
+pub fn normalise_card_number(input: &str) -> Option<String> {
+    let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    (digits.len() >= 12 && digits.len() <= 19 && digits.chars().all(|c| c.is_ascii_digit()))
+        .then_some(digits)
+}
+
+fn luhn_ok(digits: &str) -> bool {
+    let mut sum = 0;
+    for (i, c) in digits.chars().rev().enumerate() {
+        let Some(mut d) = c.to_digit(10) else {
+            return false;
+        };
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    !digits.is_empty() && sum % 10 == 0
+}
+
+/// Faults a test can inject; each counter is used up one call at a time.
+#[derive(Debug, Default, Clone)]
+pub struct Faults {
+    /// Added to every API call.
+    pub latency: Duration,
+    /// The next N `create_payment` calls create the payment, then report a timeout.
+    pub timeout_after_create: u32,
+    /// The next N API calls fail with a 5xx before doing anything.
+    pub unavailable: u32,
+}
+
+/// The webhook payload the sandbox sends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SandboxEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created: DateTime<Utc>,
+    pub data: SandboxEventData,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SandboxEventData {
+    pub payment: SandboxPaymentView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<SandboxRefundView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SandboxPaymentView {
+    pub id: String,
+    pub status: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub reference: String,
+    #[serde(default)]
+    pub failure_code: Option<String>,
+    #[serde(default)]
+    pub card_last4: Option<String>,
+    #[serde(default)]
+    pub card_token: Option<String>,
+    #[serde(default)]
+    pub confirmation_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SandboxRefundView {
+    pub id: String,
+    pub status: String,
+    pub amount_minor: i64,
+}
+
+/// What the hosted page shows.
+#[derive(Debug, Clone)]
+pub struct HostedPayment {
+    pub id: String,
+    pub amount: Money,
+    pub description: String,
+    pub status: String,
+    pub failure_code: Option<String>,
+    pub return_url: String,
+    pub save_card: bool,
+}
+
+/// What happened when a card was entered on the hosted page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayOutcome {
+    /// Done (or was already done): go back to the merchant.
+    Finished {
+        return_url: String,
+    },
+    /// Not a card number: show the page again with this message.
+    InvalidCard(String),
+    NotFound,
+}
+
+#[derive(Debug)]
+pub struct Sandbox {
+    db: DatabaseConnection,
+    clock: SharedClock,
+    secret: Arc<[u8]>,
+    /// Where the hosted page lives, e.g. `http://127.0.0.1:3000`.
+    base_url: String,
+    /// Where webhooks go (our `/api/v1/webhooks/sandbox`).
+    webhook_url: String,
+    http: reqwest::Client,
+    faults: Mutex<Faults>,
+}
+
+fn failure_message(code: &str) -> &'static str {
+    match code {
+        "card_declined" => "The card was declined by the bank.",
+        "insufficient_funds" => "There is not enough money on the card.",
+        "canceled" => "The payment was canceled on the payment page.",
+        _ => "The payment failed.",
+    }
+}
+
+impl Sandbox {
+    pub fn new(
+        db: DatabaseConnection,
+        clock: SharedClock,
+        secret: &str,
+        base_url: &str,
+        webhook_url: &str,
+    ) -> Sandbox {
+        Sandbox {
+            db,
+            clock,
+            secret: Arc::from(secret.as_bytes()),
+            base_url: base_url.trim_end_matches('/').to_string(),
+            webhook_url: webhook_url.to_string(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            faults: Mutex::new(Faults::default()),
+        }
+    }
+
+    /// Replaces the injected faults (tests).
+    pub fn set_faults(&self, faults: Faults) {
+        *self.faults.lock().unwrap_or_else(|p| p.into_inner()) = faults;
+    }
+
+    pub fn secret(&self) -> &[u8] {
+        &self.secret
+    }
+
+    async fn before_call(&self) -> Result<(), ProviderError> {
+        let (latency, unavailable) = {
+            let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+            let unavailable = f.unavailable > 0;
+            if unavailable {
+                f.unavailable -= 1;
+            }
+            (f.latency, unavailable)
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        if unavailable {
+            return Err(ProviderError::Unavailable(
+                "503 Service Unavailable (injected)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn take_timeout_after_create(&self) -> bool {
+        let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        if f.timeout_after_create > 0 {
+            f.timeout_after_create -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn view(&self, p: &sandbox_payments::Model) -> SandboxPaymentView {
+        SandboxPaymentView {
+            id: p.id.clone(),
+            status: p.status.clone(),
+            amount_minor: p.amount_minor,
+            currency: p.currency.clone(),
+            reference: p.metadata.clone(),
+            failure_code: p.failure_code.clone(),
+            card_last4: p.card_last4.clone(),
+            card_token: p.card_token.clone(),
+            confirmation_url: (p.status == "pending")
+                .then(|| format!("{}/sandbox/pay/{}", self.base_url, p.id)),
+        }
+    }
+
+    async fn find(&self, id: &str) -> Result<Option<sandbox_payments::Model>, ProviderError> {
+        sandbox_payments::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(internal)
+    }
+
+    /// Creates (or, for a known idempotency key, returns) a payment.
+    async fn create(
+        &self,
+        key: &str,
+        amount: Money,
+        description: &str,
+        return_url: &str,
+        save_card: bool,
+        reference: &str,
+    ) -> Result<sandbox_payments::Model, ProviderError> {
+        if let Some(existing) = self.by_key(key).await? {
+            return Ok(existing);
+        }
+        let now = self.clock.now();
+        let row = sandbox_payments::ActiveModel {
+            id: Set(format!("sbx_{}", Uuid::new_v4().simple())),
+            idempotency_key: Set(key.to_string()),
+            amount_minor: Set(amount.minor()),
+            currency: Set(amount.currency().code().to_string()),
+            description: Set(description.to_string()),
+            return_url: Set(return_url.to_string()),
+            metadata: Set(reference.to_string()),
+            status: Set("pending".into()),
+            failure_code: Set(None),
+            card_last4: Set(None),
+            save_card: Set(save_card),
+            card_token: Set(None),
+            refunded_minor: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match row.insert(&self.db).await {
+            Ok(m) => Ok(m),
+            // Two calls with one key raced: the other one's payment is the payment.
+            Err(e) if is_unique_violation(&e) => self
+                .by_key(key)
+                .await?
+                .ok_or_else(|| ProviderError::Unavailable("idempotency race".into())),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn by_key(&self, key: &str) -> Result<Option<sandbox_payments::Model>, ProviderError> {
+        sandbox_payments::Entity::find()
+            .filter(sandbox_payments::Column::IdempotencyKey.eq(key))
+            .one(&self.db)
+            .await
+            .map_err(internal)
+    }
+
+    /// The hosted page's view of a payment.
+    pub async fn hosted(&self, id: &str) -> Result<Option<HostedPayment>, ProviderError> {
+        Ok(self.find(id).await?.map(|p| HostedPayment {
+            amount: Money::from_minor(p.amount_minor, p.currency.parse().unwrap_or_default()),
+            id: p.id,
+            description: p.description,
+            status: p.status,
+            failure_code: p.failure_code,
+            return_url: p.return_url,
+            save_card: p.save_card,
+        }))
+    }
+
+    /// The customer entered `card_number` on the hosted page. A payment that is no longer
+    /// pending is left as it is (a double-submitted form pays once).
+    pub async fn pay(&self, id: &str, card_number: &str) -> Result<PayOutcome, ProviderError> {
+        let Some(payment) = self.find(id).await? else {
+            return Ok(PayOutcome::NotFound);
+        };
+        if payment.status != "pending" {
+            return Ok(PayOutcome::Finished {
+                return_url: payment.return_url,
+            });
+        }
+        let Some(number) = normalise_card_number(card_number) else {
+            return Ok(PayOutcome::InvalidCard(
+                "Enter the 16 digits of a test card, e.g. 4242 4242 4242 4242.".into(),
+            ));
+        };
+        let Some(card) = TestCard::for_number(&number) else {
+            return Ok(PayOutcome::InvalidCard(
+                "This card number is not valid. Check the digits.".into(),
+            ));
+        };
+        let now = self.clock.now();
+        let (status, failure) = match card {
+            TestCard::Declined => ("failed", Some("card_declined")),
+            TestCard::InsufficientFunds => ("failed", Some("insufficient_funds")),
+            _ => ("succeeded", None),
+        };
+        let token = if status == "succeeded" && payment.save_card {
+            let token = format!("card_{}", Uuid::new_v4().simple());
+            sandbox_cards::ActiveModel {
+                token: Set(token.clone()),
+                card_number: Set(number.clone()),
+                created_at: Set(now),
+            }
+            .insert(&self.db)
+            .await
+            .map_err(internal)?;
+            Some(token)
+        } else {
+            None
+        };
+        // Only a still-pending payment moves: two concurrent submits settle it once.
+        let moved = sandbox_payments::Entity::update_many()
+            .col_expr(sandbox_payments::Column::Status, status.into())
+            .col_expr(
+                sandbox_payments::Column::FailureCode,
+                failure.map(str::to_string).into(),
+            )
+            .col_expr(
+                sandbox_payments::Column::CardLast4,
+                Some(number[number.len() - 4..].to_string()).into(),
+            )
+            .col_expr(sandbox_payments::Column::CardToken, token.into())
+            .col_expr(sandbox_payments::Column::UpdatedAt, now.into())
+            .filter(sandbox_payments::Column::Id.eq(id))
+            .filter(sandbox_payments::Column::Status.eq("pending"))
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        if moved.rows_affected == 1 {
+            let paid = self.find(id).await?.ok_or(ProviderError::NotFound)?;
+            self.schedule_webhooks(&paid, card, now).await?;
+        }
+        Ok(PayOutcome::Finished {
+            return_url: payment.return_url,
+        })
+    }
+
+    /// The customer pressed Cancel on the hosted page.
+    pub async fn cancel(&self, id: &str) -> Result<PayOutcome, ProviderError> {
+        let Some(payment) = self.find(id).await? else {
+            return Ok(PayOutcome::NotFound);
+        };
+        let now = self.clock.now();
+        let moved = sandbox_payments::Entity::update_many()
+            .col_expr(sandbox_payments::Column::Status, "canceled".into())
+            .col_expr(sandbox_payments::Column::UpdatedAt, now.into())
+            .filter(sandbox_payments::Column::Id.eq(id))
+            .filter(sandbox_payments::Column::Status.eq("pending"))
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        if moved.rows_affected == 1 {
+            let canceled = self.find(id).await?.ok_or(ProviderError::NotFound)?;
+            self.enqueue("payment.canceled", &canceled, None, now, now, None)
+                .await?;
+        }
+        Ok(PayOutcome::Finished {
+            return_url: payment.return_url,
+        })
+    }
+
+    async fn schedule_webhooks(
+        &self,
+        p: &sandbox_payments::Model,
+        card: TestCard,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProviderError> {
+        let kind = if p.status == "succeeded" {
+            "payment.succeeded"
+        } else {
+            "payment.failed"
+        };
+        match card {
+            TestCard::SucceedsSilently => {}
+            TestCard::SucceedsNoisily => {
+                // The same `succeeded` event three times, with a `pending` event created
+                // earlier but delivered in between: a consumer must dedupe and ignore it.
+                let id = format!("evt_{}", Uuid::new_v4().simple());
+                let mut pending_view = p.clone();
+                pending_view.status = "pending".into();
+                let s = TimeDelta::seconds(1);
+                self.enqueue(kind, p, None, now, now, Some(id.clone()))
+                    .await?;
+                self.enqueue(
+                    "payment.pending",
+                    &pending_view,
+                    None,
+                    now - s,
+                    now + s,
+                    None,
+                )
+                .await?;
+                self.enqueue(kind, p, None, now, now + s * 2, Some(id.clone()))
+                    .await?;
+                self.enqueue(kind, p, None, now, now + s * 3, Some(id))
+                    .await?;
+            }
+            _ => {
+                self.enqueue(kind, p, None, now, now, None).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a webhook to deliver at `due`. Deliveries of one event share its id.
+    async fn enqueue(
+        &self,
+        kind: &str,
+        p: &sandbox_payments::Model,
+        refund: Option<SandboxRefundView>,
+        created: DateTime<Utc>,
+        due: DateTime<Utc>,
+        event_id: Option<String>,
+    ) -> Result<(), ProviderError> {
+        let event = SandboxEvent {
+            id: event_id.unwrap_or_else(|| format!("evt_{}", Uuid::new_v4().simple())),
+            kind: kind.to_string(),
+            created,
+            data: SandboxEventData {
+                payment: self.view(p),
+                refund,
+            },
+        };
+        let payload = serde_json::to_string(&event).map_err(|e| internal(e.to_string()))?;
+        sandbox_webhooks::ActiveModel {
+            // One row per delivery; the event id inside the payload may repeat.
+            id: Set(format!("whd_{}", Uuid::new_v4().simple())),
+            payment_id: Set(p.id.clone()),
+            event_type: Set(kind.to_string()),
+            payload: Set(payload),
+            due_at: Set(due),
+            attempts: Set(0),
+            delivered_at: Set(None),
+            last_error: Set(None),
+            created_at: Set(self.clock.now()),
+        }
+        .insert(&self.db)
+        .await
+        .map_err(internal)?;
+        Ok(())
+    }
+
+    /// Sends the webhooks that are due, oldest first; failures retry with exponential
+    /// backoff (1 s, 2 s, 4 s … capped at 1 h) for up to `MAX_ATTEMPTS`. Returns how
+    /// many were delivered. One instance runs this loop (the sandbox is single-tenant).
+    pub async fn deliver_due(&self, limit: u64) -> Result<usize, ProviderError> {
+        const MAX_ATTEMPTS: i32 = 12;
+        let now = self.clock.now();
+        let due = sandbox_webhooks::Entity::find()
+            .filter(sandbox_webhooks::Column::DeliveredAt.is_null())
+            .filter(sandbox_webhooks::Column::DueAt.lte(now))
+            .filter(sandbox_webhooks::Column::Attempts.lt(MAX_ATTEMPTS))
+            .order_by_asc(sandbox_webhooks::Column::DueAt)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        let mut delivered = 0;
+        for w in due {
+            let sent_at = self.clock.now();
+            let header = signature::sign(&self.secret, w.payload.as_bytes(), sent_at);
+            let result = self
+                .http
+                .post(&self.webhook_url)
+                .header("content-type", "application/json")
+                .header(signature::HEADER, header)
+                .body(w.payload.clone())
+                .send()
+                .await;
+            let error = match result {
+                Ok(res) if res.status().is_success() => None,
+                Ok(res) => Some(format!("HTTP {}", res.status())),
+                Err(e) => Some(format!("{e}")),
+            };
+            let attempts = w.attempts + 1;
+            let mut row: sandbox_webhooks::ActiveModel = w.into();
+            row.attempts = Set(attempts);
+            match error {
+                None => {
+                    delivered += 1;
+                    row.delivered_at = Set(Some(self.clock.now()));
+                    row.last_error = Set(None);
+                }
+                Some(e) => {
+                    let backoff =
+                        TimeDelta::seconds(1_i64 << attempts.clamp(0, 12)).min(TimeDelta::hours(1));
+                    row.due_at = Set(self.clock.now() + backoff);
+                    row.last_error = Set(Some(e));
+                }
+            }
+            row.update(&self.db).await.map_err(internal)?;
+        }
+        Ok(delivered)
+    }
+
+    fn to_provider(&self, p: &sandbox_payments::Model) -> ProviderPayment {
+        let status = match p.status.as_str() {
+            "succeeded" => PaymentStatus::Succeeded,
+            "failed" => {
+                let code = p.failure_code.clone().unwrap_or_else(|| "failed".into());
+                PaymentStatus::Failed {
+                    message: failure_message(&code).to_string(),
+                    code,
+                }
+            }
+            "canceled" => PaymentStatus::Canceled,
+            _ => PaymentStatus::Pending,
+        };
+        let view = self.view(p);
+        ProviderPayment {
+            id: p.id.clone(),
+            status,
+            amount: Money::from_minor(p.amount_minor, p.currency.parse().unwrap_or_default()),
+            confirmation_url: view.confirmation_url,
+            saved_method: match (&p.card_token, &p.card_last4) {
+                (Some(token), Some(last4)) => Some(SavedMethod {
+                    token: token.clone(),
+                    brand: "Visa".into(),
+                    last4: last4.clone(),
+                }),
+                _ => None,
+            },
+            reference: p.metadata.clone(),
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::Unavailable(format!("sandbox storage: {e}"))
+}
+
+fn view_to_provider(v: &SandboxPaymentView) -> Result<ProviderPayment, ProviderError> {
+    let currency: Currency = v
+        .currency
+        .parse()
+        .map_err(|_| ProviderError::MalformedWebhook("currency".into()))?;
+    let status = match v.status.as_str() {
+        "pending" => PaymentStatus::Pending,
+        "succeeded" => PaymentStatus::Succeeded,
+        "canceled" => PaymentStatus::Canceled,
+        "failed" => {
+            let code = v.failure_code.clone().unwrap_or_else(|| "failed".into());
+            PaymentStatus::Failed {
+                message: failure_message(&code).to_string(),
+                code,
+            }
+        }
+        other => {
+            return Err(ProviderError::MalformedWebhook(format!(
+                "unknown status {other}"
+            )));
+        }
+    };
+    Ok(ProviderPayment {
+        id: v.id.clone(),
+        status,
+        amount: Money::from_minor(v.amount_minor, currency),
+        confirmation_url: v.confirmation_url.clone(),
+        saved_method: match (&v.card_token, &v.card_last4) {
+            (Some(token), Some(last4)) => Some(SavedMethod {
+                token: token.clone(),
+                brand: "Visa".into(),
+                last4: last4.clone(),
+            }),
+            _ => None,
+        },
+        reference: v.reference.clone(),
+    })
+}
+
+#[async_trait::async_trait]
+impl PaymentProvider for Sandbox {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    async fn create_payment(&self, req: &CreatePayment) -> Result<ProviderPayment, ProviderError> {
+        self.before_call().await?;
+        let p = self
+            .create(
+                &req.idempotency_key,
+                req.amount,
+                &req.description,
+                &req.return_url,
+                req.save_payment_method,
+                &req.reference,
+            )
+            .await?;
+        if self.take_timeout_after_create() {
+            return Err(ProviderError::Timeout);
+        }
+        Ok(self.to_provider(&p))
+    }
+
+    async fn get_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        self.before_call().await?;
+        let p = self.find(id).await?.ok_or(ProviderError::NotFound)?;
+        Ok(self.to_provider(&p))
+    }
+
+    async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError> {
+        self.before_call().await?;
+        let card = sandbox_cards::Entity::find_by_id(req.payment_method_token.clone())
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| ProviderError::Rejected {
+                code: "unknown_payment_method".into(),
+                message: "No saved card with this token.".into(),
+            })?;
+        let p = self
+            .create(
+                &req.idempotency_key,
+                req.amount,
+                &req.description,
+                "",
+                false,
+                &req.reference,
+            )
+            .await?;
+        if p.status == "pending" {
+            let behaviour = TestCard::for_number(&card.card_number).unwrap_or(TestCard::Succeeds);
+            let (status, failure) = match behaviour {
+                TestCard::Declined => ("failed", Some("card_declined")),
+                TestCard::InsufficientFunds => ("failed", Some("insufficient_funds")),
+                _ => ("succeeded", None),
+            };
+            let now = self.clock.now();
+            sandbox_payments::Entity::update_many()
+                .col_expr(sandbox_payments::Column::Status, status.into())
+                .col_expr(
+                    sandbox_payments::Column::FailureCode,
+                    failure.map(str::to_string).into(),
+                )
+                .col_expr(
+                    sandbox_payments::Column::CardLast4,
+                    Some(card.card_number[card.card_number.len() - 4..].to_string()).into(),
+                )
+                .col_expr(sandbox_payments::Column::UpdatedAt, now.into())
+                .filter(sandbox_payments::Column::Id.eq(p.id.as_str()))
+                .filter(sandbox_payments::Column::Status.eq("pending"))
+                .exec(&self.db)
+                .await
+                .map_err(internal)?;
+        }
+        let p = self.find(&p.id).await?.ok_or(ProviderError::NotFound)?;
+        Ok(self.to_provider(&p))
+    }
+
+    async fn refund(&self, req: &RefundRequest) -> Result<ProviderRefund, ProviderError> {
+        self.before_call().await?;
+        let view = |r: &sandbox_refunds::Model| ProviderRefund {
+            id: r.id.clone(),
+            status: RefundStatus::Succeeded,
+        };
+        if let Some(existing) = sandbox_refunds::Entity::find()
+            .filter(sandbox_refunds::Column::IdempotencyKey.eq(req.idempotency_key.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+        {
+            return Ok(view(&existing));
+        }
+        let payment = self
+            .find(&req.provider_payment_id)
+            .await?
+            .ok_or(ProviderError::NotFound)?;
+        let amount = req.amount.minor();
+        if payment.status != "succeeded" || payment.refunded_minor + amount > payment.amount_minor {
+            return Err(ProviderError::Rejected {
+                code: "refund_not_possible".into(),
+                message: "The payment has not succeeded or is already refunded.".into(),
+            });
+        }
+        let now = self.clock.now();
+        let refund = sandbox_refunds::ActiveModel {
+            id: Set(format!("rfd_{}", Uuid::new_v4().simple())),
+            payment_id: Set(payment.id.clone()),
+            idempotency_key: Set(req.idempotency_key.clone()),
+            amount_minor: Set(amount),
+            status: Set("succeeded".into()),
+            created_at: Set(now),
+        };
+        let refund = match refund.insert(&self.db).await {
+            Ok(r) => r,
+            Err(e) if is_unique_violation(&e) => sandbox_refunds::Entity::find()
+                .filter(sandbox_refunds::Column::IdempotencyKey.eq(req.idempotency_key.as_str()))
+                .one(&self.db)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| ProviderError::Unavailable("idempotency race".into()))?,
+            Err(e) => return Err(internal(e)),
+        };
+        sandbox_payments::Entity::update_many()
+            .col_expr(
+                sandbox_payments::Column::RefundedMinor,
+                sea_orm::sea_query::Expr::col(sandbox_payments::Column::RefundedMinor).add(amount),
+            )
+            .filter(sandbox_payments::Column::Id.eq(payment.id.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(view(&refund))
+    }
+
+    fn verify_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<WebhookEvent, ProviderError> {
+        let header = headers
+            .get(signature::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ProviderError::InvalidSignature)?;
+        if !signature::verify(&self.secret, header, body, now) {
+            return Err(ProviderError::InvalidSignature);
+        }
+        let event: SandboxEvent = serde_json::from_slice(body)
+            .map_err(|e| ProviderError::MalformedWebhook(e.to_string()))?;
+        let payment = view_to_provider(&event.data.payment)?;
+        Ok(match (event.kind.as_str(), event.data.refund) {
+            ("refund.succeeded" | "refund.failed", Some(r)) => WebhookEvent::Refund {
+                event_id: event.id,
+                occurred_at: event.created,
+                provider_payment_id: payment.id,
+                refund: ProviderRefund {
+                    id: r.id,
+                    status: if r.status == "succeeded" {
+                        RefundStatus::Succeeded
+                    } else {
+                        RefundStatus::Failed {
+                            message: "The refund failed.".into(),
+                        }
+                    },
+                },
+            },
+            (k, _) if k.starts_with("payment.") => WebhookEvent::Payment {
+                event_id: event.id,
+                occurred_at: event.created,
+                payment,
+            },
+            (other, _) => {
+                return Err(ProviderError::MalformedWebhook(format!(
+                    "unknown event type {other}"
+                )));
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_cards_behave_as_documented() {
+        assert_eq!(
+            TestCard::for_number("4242424242424242"),
+            Some(TestCard::Succeeds)
+        );
+        assert_eq!(
+            TestCard::for_number("4000000000000002"),
+            Some(TestCard::Declined)
+        );
+        assert_eq!(
+            TestCard::for_number("4000000000009995"),
+            Some(TestCard::InsufficientFunds)
+        );
+        assert_eq!(
+            TestCard::for_number("4000000000000341"),
+            Some(TestCard::SucceedsSilently)
+        );
+        assert_eq!(
+            TestCard::for_number("4000000000000259"),
+            Some(TestCard::SucceedsNoisily)
+        );
+        assert_eq!(TestCard::for_number("4242424242424241"), None, "Luhn");
+    }
+
+    #[test]
+    fn card_numbers_are_normalised() {
+        assert_eq!(
+            normalise_card_number("4242 4242-4242 4242").as_deref(),
+            Some("4242424242424242")
+        );
+        assert_eq!(normalise_card_number("4242"), None);
+        assert_eq!(normalise_card_number("4242x424242424242"), None);
+    }
+}

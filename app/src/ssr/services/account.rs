@@ -1,0 +1,185 @@
+//! The customer's account: subscription, statement (ledger with running balance) and
+//! entitlements.
+
+use chrono::{DateTime, Utc};
+use entity::{entitlements, ledger_entries, subscriptions, tariff_films, tariffs};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::domain::subscription::access_until;
+use crate::domain::{Currency, Money};
+use crate::dto::{
+    EntitlementDto, EntitlementRoleDto, MoneyDto, StatementLineDto, SubscriptionDto,
+    TariffSummaryDto,
+};
+use crate::ssr::ServiceError;
+use crate::ssr::time::rfc3339;
+
+pub async fn subscription<C: ConnectionTrait>(
+    db: &C,
+    customer: Uuid,
+) -> Result<SubscriptionDto, ServiceError> {
+    let Some(sub) = subscriptions::Entity::find()
+        .filter(subscriptions::Column::CustomerId.eq(customer))
+        .one(db)
+        .await?
+    else {
+        return Ok(SubscriptionDto {
+            status: "none".into(),
+            tariff: None,
+            current_period_start: None,
+            current_period_end: None,
+            access_until: None,
+            auto_renew: false,
+        });
+    };
+    let tariff = tariffs::Entity::find_by_id(sub.tariff_id).one(db).await?;
+    let has_access = matches!(sub.status.as_str(), "active" | "grace");
+    Ok(SubscriptionDto {
+        status: sub.status.clone(),
+        tariff: tariff.map(|t| TariffSummaryDto {
+            id: t.id,
+            code: t.code,
+            name: t.name,
+            role: t.role,
+        }),
+        current_period_start: Some(rfc3339(sub.current_period_start)),
+        current_period_end: Some(rfc3339(sub.current_period_end)),
+        access_until: has_access.then(|| rfc3339(access_until(sub.current_period_end))),
+        auto_renew: sub.auto_renew,
+    })
+}
+
+/// Turns renewals on or off. Only a subscription that can still renew may be changed.
+pub async fn set_auto_renew<C: ConnectionTrait>(
+    db: &C,
+    customer: Uuid,
+    on: bool,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionDto, ServiceError> {
+    let sub = subscriptions::Entity::find()
+        .filter(subscriptions::Column::CustomerId.eq(customer))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound {
+            entity: "subscription",
+        })?;
+    if on && !matches!(sub.status.as_str(), "active" | "grace") {
+        return Err(ServiceError::Rule {
+            code: "subscription_not_active",
+            field: "auto_renew",
+            message: "Only an active subscription can renew. Buy a tariff to start again.".into(),
+        });
+    }
+    if on && sub.payment_method_id.is_none() {
+        return Err(ServiceError::Rule {
+            code: "no_payment_method",
+            field: "auto_renew",
+            message:
+                "There is no saved card to renew with. Tick \"save the card\" at your next payment."
+                    .into(),
+        });
+    }
+    let mut s: subscriptions::ActiveModel = sub.into();
+    s.auto_renew = Set(on);
+    s.updated_at = Set(now);
+    s.update(db).await?;
+    subscription(db, customer).await
+}
+
+/// Ledger lines between `from` and `to` with the running balance (which includes every
+/// line before `from`, so a filtered statement still shows true balances).
+pub async fn statement<C: ConnectionTrait>(
+    db: &C,
+    customer: Uuid,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<StatementLineDto>, ServiceError> {
+    let rows = ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::CustomerId.eq(customer))
+        .order_by_asc(ledger_entries::Column::CreatedAt)
+        .order_by_asc(ledger_entries::Column::Id)
+        .all(db)
+        .await?;
+    let mut balance = 0_i64;
+    let mut out = Vec::new();
+    for r in rows {
+        balance += r.amount_minor;
+        if from.is_some_and(|f| r.created_at < f) || to.is_some_and(|t| r.created_at >= t) {
+            continue;
+        }
+        let currency: Currency = r.currency.parse().unwrap_or_default();
+        out.push(StatementLineDto {
+            id: r.id,
+            date: rfc3339(r.created_at),
+            kind: r.kind,
+            description: r.description,
+            amount: MoneyDto::from(Money::from_minor(r.amount_minor, currency)),
+            balance: MoneyDto::from(Money::from_minor(balance, currency)),
+        });
+    }
+    Ok(out)
+}
+
+/// CSV of a statement; fields with commas or quotes are quoted.
+pub fn statement_csv(lines: &[StatementLineDto]) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+    let mut out = String::from("date,kind,description,amount,currency,balance\n");
+    for l in lines {
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            l.date,
+            l.kind,
+            field(&l.description),
+            l.amount.amount,
+            l.amount.currency,
+            l.balance.amount
+        ));
+    }
+    out
+}
+
+/// Who may watch what: the role of the current tariff while access lasts.
+pub async fn entitlements<C: ConnectionTrait>(
+    db: &C,
+    customer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<EntitlementDto, ServiceError> {
+    let row = entitlements::Entity::find_by_id(customer)
+        .one(db)
+        .await?
+        .filter(|e| e.valid_until > now);
+    let (roles, film_ids) = match row {
+        Some(e) => {
+            let films = tariff_films::Entity::find()
+                .filter(tariff_films::Column::TariffId.eq(e.tariff_id))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|f| f.film_id)
+                .collect();
+            (
+                vec![EntitlementRoleDto {
+                    role: e.role,
+                    valid_until: rfc3339(e.valid_until),
+                }],
+                films,
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    Ok(EntitlementDto {
+        user_id: customer,
+        roles,
+        film_ids,
+    })
+}

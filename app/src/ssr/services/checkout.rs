@@ -1,0 +1,380 @@
+//! Checkout: an invoice with a frozen quote, a payment at the provider, and the URL the
+//! customer pays at. Safe to retry: the provider call reuses a key derived from the
+//! caller's idempotency key, so a timeout after the provider charged finds that payment.
+
+use chrono::{DateTime, Datelike, Utc};
+use entity::{invoice_counters, invoices, payment_events, payments, subscriptions, tariffs};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::domain::pricing::{self, DiscountKind, Months, QuoteInput};
+use crate::domain::{Currency, Money};
+use crate::dto::{CheckoutDto, CustomerDto, QuoteDto};
+use crate::ssr::outbox::{self, Destination};
+use crate::ssr::providers::{CreatePayment, PaymentStatus, ProviderError};
+use crate::ssr::services::{payments as payment_views, pricing as pricing_svc, settlement};
+use crate::ssr::{AppState, ServiceError};
+
+#[derive(Debug, Clone)]
+pub struct CheckoutRequest {
+    pub tariff_id: Uuid,
+    pub months: u32,
+    pub promo_code: Option<String>,
+    pub save_payment_method: bool,
+    /// The caller's idempotency key (REST header, or the checkout form's hidden key).
+    pub idempotency_key: String,
+}
+
+/// The key we give the provider: stable for one customer + idempotency key, opaque.
+pub fn provider_key(customer: Uuid, idempotency_key: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(customer.as_bytes());
+    h.update(b":");
+    h.update(idempotency_key.as_bytes());
+    format!("kb-{}", &hex::encode(h.finalize())[..40])
+}
+
+fn rule(code: &'static str, field: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Rule {
+        code,
+        field,
+        message: message.into(),
+    }
+}
+
+/// The next human invoice number of `year`, inside the caller's transaction. The counter
+/// row is updated first, which locks it until commit on PostgreSQL.
+async fn next_invoice_number<C: ConnectionTrait>(
+    db: &C,
+    year: i32,
+) -> Result<String, ServiceError> {
+    for _ in 0..3 {
+        let bumped = invoice_counters::Entity::update_many()
+            .col_expr(
+                invoice_counters::Column::LastNumber,
+                Expr::col(invoice_counters::Column::LastNumber).add(1),
+            )
+            .filter(invoice_counters::Column::Year.eq(year))
+            .exec(db)
+            .await?;
+        if bumped.rows_affected == 1 {
+            let row = invoice_counters::Entity::find_by_id(year)
+                .one(db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("invoice counter vanished"))?;
+            return Ok(format!("KB-{year}-{:06}", row.last_number));
+        }
+        let first = invoice_counters::ActiveModel {
+            year: Set(year),
+            last_number: Set(1),
+        }
+        .insert(db)
+        .await;
+        match first {
+            Ok(_) => return Ok(format!("KB-{year}-{:06}", 1)),
+            Err(e) if crate::ssr::repo::is_unique_violation(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(anyhow::anyhow!("could not allocate an invoice number").into())
+}
+
+/// Prices the purchase from the database (never the quote cache: this is what the
+/// customer will be charged).
+async fn fresh_quote<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    customer: Uuid,
+    tariff: &tariffs::Model,
+    months: Months,
+    promo_code: Option<&str>,
+) -> Result<(pricing::Quote, Option<Uuid>), ServiceError> {
+    let promo = match promo_code.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => {
+            let promo = pricing_svc::check_promo(db, now, code, Some(customer)).await?;
+            if !promo.applies_to(tariff.id) {
+                return Err(rule(
+                    "promo_not_applicable",
+                    "promo_code",
+                    format!(
+                        "The promo code {} does not apply to the {} tariff.",
+                        promo.model.code, tariff.name
+                    ),
+                ));
+            }
+            Some(promo)
+        }
+        None => None,
+    };
+    let personal = pricing_svc::active_personal_discount(db, customer, now).await?;
+    let table = pricing_svc::month_table(db).await?;
+    let currency: Currency = tariff.currency.parse().unwrap_or_default();
+    let quote = pricing::quote(&QuoteInput {
+        monthly_price: Money::from_minor(tariff.monthly_price_minor, currency),
+        months,
+        personal,
+        promo: promo.as_ref().map(|p| p.value),
+        month_discounts: &table,
+    });
+    let promo_id = match &quote.applied {
+        Some(d) if d.kind == DiscountKind::Promo => promo.map(|p| p.model.id),
+        _ => None,
+    };
+    Ok((quote, promo_id))
+}
+
+pub async fn checkout(
+    state: &AppState,
+    customer: &CustomerDto,
+    req: &CheckoutRequest,
+) -> Result<CheckoutDto, ServiceError> {
+    let key = provider_key(customer.id, &req.idempotency_key);
+    // A retry of an attempt whose provider call failed: continue with the same payment.
+    if let Some(existing) = payments::Entity::find()
+        .filter(payments::Column::ProviderIdempotencyKey.eq(key.as_str()))
+        .one(&state.db)
+        .await?
+    {
+        return finish_with_provider(state, existing).await;
+    }
+
+    let months = Months::new(req.months)?;
+    let now = state.clock.now();
+    let tariff = tariffs::Entity::find_by_id(req.tariff_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "tariff" })?;
+    if !tariff.active {
+        return Err(rule(
+            "tariff_archived",
+            "tariff_id",
+            format!("The tariff {} is no longer on sale.", tariff.name),
+        ));
+    }
+    if let Some(sub) = subscriptions::Entity::find()
+        .filter(subscriptions::Column::CustomerId.eq(customer.id))
+        .one(&state.db)
+        .await?
+        && sub.tariff_id != tariff.id
+        && matches!(sub.status.as_str(), "active" | "grace")
+    {
+        return Err(rule(
+            "subscription_other_tariff",
+            "tariff_id",
+            "You already subscribe to another tariff. Extend it, or ask support to change your tariff.",
+        ));
+    }
+    let (quote, promo_id) = fresh_quote(
+        &state.db,
+        now,
+        customer.id,
+        &tariff,
+        months,
+        req.promo_code.as_deref(),
+    )
+    .await?;
+    if quote.total.minor() <= 0 {
+        return Err(rule(
+            "nothing_to_pay",
+            "tariff_id",
+            "This purchase costs nothing after discounts; please contact support to activate it.",
+        ));
+    }
+    let quote_dto = QuoteDto::from_quote(tariff.id, req.months, &quote);
+
+    let txn = crate::ssr::repo::begin_write(&state.db).await?;
+    let number = next_invoice_number(&txn, now.year()).await?;
+    let invoice_id = Uuid::now_v7();
+    let discount = quote.applied.as_ref();
+    let invoice = invoices::ActiveModel {
+        id: Set(invoice_id),
+        number: Set(number.clone()),
+        customer_id: Set(customer.id),
+        tariff_id: Set(tariff.id),
+        kind: Set("purchase".into()),
+        months: Set(i32::from(months.get())),
+        list_price_minor: Set(quote.list_price.minor()),
+        discount_kind: Set(discount.map(|d| quote_dto_kind(d.kind).to_string())),
+        discount_percent_bp: Set(discount.and_then(|d| d.percent).map(|p| i32::from(p.bp()))),
+        discount_minor: Set(discount.map_or(0, |d| d.amount.minor())),
+        total_minor: Set(quote.total.minor()),
+        currency: Set(quote.total.currency().code().to_string()),
+        promo_code_id: Set(promo_id),
+        quote: Set(serde_json::to_value(&quote_dto).unwrap_or_default()),
+        status: Set("open".into()),
+        created_at: Set(now),
+        paid_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let payment_id = Uuid::now_v7();
+    let payment = payments::ActiveModel {
+        id: Set(payment_id),
+        invoice_id: Set(invoice_id),
+        customer_id: Set(customer.id),
+        provider: Set(state.provider.name().to_string()),
+        provider_payment_id: Set(None),
+        provider_idempotency_key: Set(key),
+        status: Set("pending".into()),
+        amount_minor: Set(quote.total.minor()),
+        currency: Set(invoice.currency.clone()),
+        save_payment_method: Set(req.save_payment_method),
+        payment_method_id: Set(None),
+        confirmation_url: Set(None),
+        return_url: Set(Some(format!(
+            "{}/checkout/return?payment={payment_id}",
+            state.billing.public_url
+        ))),
+        failure_code: Set(None),
+        failure_message: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        paid_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    record_event(
+        &txn,
+        payment_id,
+        "created",
+        "api",
+        None,
+        Some(format!("Invoice {number}")),
+        now,
+    )
+    .await?;
+    outbox::enqueue(
+        &txn,
+        Destination::Events,
+        "invoice.issued",
+        json!({
+            "invoice_id": invoice_id,
+            "number": number,
+            "customer_id": customer.id,
+            "tariff_id": tariff.id,
+            "months": months.get(),
+            "total": {"amount": quote.total.to_wire(), "currency": quote.total.currency().code()},
+            "issued_at": crate::ssr::time::rfc3339(now),
+        }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    finish_with_provider(state, payment).await
+}
+
+fn quote_dto_kind(k: DiscountKind) -> &'static str {
+    match k {
+        DiscountKind::Personal => "personal",
+        DiscountKind::Promo => "promo",
+        DiscountKind::Months => "months",
+    }
+}
+
+pub async fn record_event<C: ConnectionTrait>(
+    db: &C,
+    payment_id: Uuid,
+    kind: &str,
+    source: &str,
+    payload: Option<String>,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    payment_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        payment_id: Set(payment_id),
+        kind: Set(kind.to_string()),
+        source: Set(source.to_string()),
+        dedupe_key: Set(None),
+        payload: Set(payload),
+        note: Set(note),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Creates (or finds again, by our key) the provider payment and stores its id and URL.
+async fn finish_with_provider(
+    state: &AppState,
+    payment: payments::Model,
+) -> Result<CheckoutDto, ServiceError> {
+    if payment.provider_payment_id.is_none() && payment.status == "pending" {
+        let invoice = invoices::Entity::find_by_id(payment.invoice_id)
+            .one(&state.db)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "invoice" })?;
+        let tariff_name = tariffs::Entity::find_by_id(invoice.tariff_id)
+            .one(&state.db)
+            .await?
+            .map(|t| t.name)
+            .unwrap_or_default();
+        let currency: Currency = payment.currency.parse().unwrap_or_default();
+        let created = state
+            .provider
+            .create_payment(&CreatePayment {
+                idempotency_key: payment.provider_idempotency_key.clone(),
+                amount: Money::from_minor(payment.amount_minor, currency),
+                description: format!(
+                    "Kinobill {tariff_name}, {} month{} ({})",
+                    invoice.months,
+                    if invoice.months == 1 { "" } else { "s" },
+                    invoice.number
+                ),
+                return_url: payment.return_url.clone().unwrap_or_default(),
+                save_payment_method: payment.save_payment_method,
+                reference: payment.id.to_string(),
+            })
+            .await;
+        let now = state.clock.now();
+        match created {
+            Ok(pp) => {
+                let mut active: payments::ActiveModel = payment.clone().into();
+                active.provider_payment_id = Set(Some(pp.id.clone()));
+                active.confirmation_url = Set(pp.confirmation_url.clone());
+                active.updated_at = Set(now);
+                active.update(&state.db).await?;
+                record_event(
+                    &state.db,
+                    payment.id,
+                    "provider_payment_created",
+                    "api",
+                    None,
+                    Some(format!("Provider payment {}", pp.id)),
+                    now,
+                )
+                .await?;
+                if pp.status != PaymentStatus::Pending {
+                    settlement::settle_payment(state, &pp, "api", None).await?;
+                }
+            }
+            Err(e) => {
+                record_event(
+                    &state.db,
+                    payment.id,
+                    "provider_error",
+                    "api",
+                    None,
+                    Some(e.to_string()),
+                    now,
+                )
+                .await?;
+                return Err(provider_error(e));
+            }
+        }
+    }
+    payment_views::checkout_view(state, payment.id).await
+}
+
+/// A provider failure as the caller sees it: retryable, with the same key.
+pub fn provider_error(e: ProviderError) -> ServiceError {
+    tracing::warn!(error = %e, "payment provider call failed");
+    ServiceError::ProviderUnavailable(e.to_string())
+}

@@ -1,0 +1,194 @@
+//! Payments as customers see them, and asking the provider about a pending one.
+
+use entity::{invoices, payments, tariffs};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::domain::pricing::Percent;
+use crate::domain::subscription::refundable_until;
+use crate::domain::{Currency, Money};
+use crate::dto::{CheckoutDto, DiscountDto, InvoiceDto, MoneyDto, PaymentDto};
+use crate::ssr::providers::PaymentStatus;
+use crate::ssr::services::settlement::{self, Settled};
+use crate::ssr::time::rfc3339;
+use crate::ssr::{AppState, ServiceError};
+
+fn money(minor: i64, currency: &str) -> MoneyDto {
+    let currency: Currency = currency.parse().unwrap_or_default();
+    MoneyDto::from(Money::from_minor(minor, currency))
+}
+
+pub fn invoice_dto(i: &invoices::Model, tariff_name: &str) -> InvoiceDto {
+    InvoiceDto {
+        id: i.id,
+        number: i.number.clone(),
+        tariff_id: i.tariff_id,
+        tariff_name: tariff_name.to_string(),
+        months: u32::try_from(i.months).unwrap_or(0),
+        list_price: money(i.list_price_minor, &i.currency),
+        discount: i.discount_kind.as_ref().map(|kind| DiscountDto {
+            kind: kind.clone(),
+            percent: i
+                .discount_percent_bp
+                .and_then(|bp| Percent::from_bp(i64::from(bp)))
+                .map(|p| p.to_string()),
+            amount: money(i.discount_minor, &i.currency),
+            reason: None,
+        }),
+        total: money(i.total_minor, &i.currency),
+        status: i.status.clone(),
+        created_at: rfc3339(i.created_at),
+        paid_at: i.paid_at.map(rfc3339),
+    }
+}
+
+pub fn payment_dto(
+    state: &AppState,
+    p: &payments::Model,
+    invoice: &invoices::Model,
+    tariff_name: &str,
+) -> PaymentDto {
+    PaymentDto {
+        id: p.id,
+        invoice_id: p.invoice_id,
+        invoice_number: invoice.number.clone(),
+        tariff_id: invoice.tariff_id,
+        months: u32::try_from(invoice.months).unwrap_or(0),
+        status: p.status.clone(),
+        amount: money(p.amount_minor, &p.currency),
+        description: format!(
+            "{tariff_name}, {} month{}",
+            invoice.months,
+            if invoice.months == 1 { "" } else { "s" }
+        ),
+        created_at: rfc3339(p.created_at),
+        paid_at: p.paid_at.map(rfc3339),
+        refundable_until: match (p.status.as_str(), p.paid_at) {
+            ("succeeded", Some(paid)) => {
+                Some(rfc3339(refundable_until(paid, state.billing.refund_window)))
+            }
+            _ => None,
+        },
+        confirmation_url: (p.status == "pending")
+            .then(|| p.confirmation_url.clone())
+            .flatten(),
+        failure_code: p.failure_code.clone(),
+        failure_message: p.failure_message.clone(),
+    }
+}
+
+async fn load(
+    state: &AppState,
+    id: Uuid,
+) -> Result<(payments::Model, invoices::Model, String), ServiceError> {
+    let p = payments::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "payment" })?;
+    let invoice = invoices::Entity::find_by_id(p.invoice_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "invoice" })?;
+    let tariff_name = tariffs::Entity::find_by_id(invoice.tariff_id)
+        .one(&state.db)
+        .await?
+        .map(|t| t.name)
+        .unwrap_or_default();
+    Ok((p, invoice, tariff_name))
+}
+
+pub async fn checkout_view(
+    state: &AppState,
+    payment_id: Uuid,
+) -> Result<CheckoutDto, ServiceError> {
+    let (p, invoice, tariff_name) = load(state, payment_id).await?;
+    Ok(CheckoutDto {
+        invoice: invoice_dto(&invoice, &tariff_name),
+        payment: payment_dto(state, &p, &invoice, &tariff_name),
+    })
+}
+
+/// The customer's own payment; someone else's is "not found", never "forbidden", so ids
+/// cannot be probed.
+pub async fn customer_payment(
+    state: &AppState,
+    customer: Uuid,
+    id: Uuid,
+) -> Result<PaymentDto, ServiceError> {
+    let (p, invoice, tariff_name) = load(state, id).await?;
+    if p.customer_id != customer {
+        return Err(ServiceError::NotFound { entity: "payment" });
+    }
+    Ok(payment_dto(state, &p, &invoice, &tariff_name))
+}
+
+/// The return page's check: while the payment is pending, ask the provider and settle
+/// what it says (the same `settle_payment` as the webhook).
+pub async fn refresh(
+    state: &AppState,
+    customer: Uuid,
+    id: Uuid,
+) -> Result<PaymentDto, ServiceError> {
+    let (p, _, _) = load(state, id).await?;
+    if p.customer_id != customer {
+        return Err(ServiceError::NotFound { entity: "payment" });
+    }
+    if p.status == "pending"
+        && let Some(provider_id) = &p.provider_payment_id
+    {
+        match state.provider.get_payment(provider_id).await {
+            Ok(pp) if pp.status != PaymentStatus::Pending => {
+                let settled = settlement::settle_payment(state, &pp, "return", None).await?;
+                if let Settled::Moved(status) = settled {
+                    tracing::info!(payment = %id, status, "settled by the return page");
+                }
+            }
+            Ok(_) => {}
+            // The page keeps asking; the webhook or reconciliation will get there.
+            Err(e) => tracing::warn!(payment = %id, error = %e, "provider lookup failed"),
+        }
+    }
+    customer_payment(state, customer, id).await
+}
+
+/// The customer's payments, newest first, `limit` at a time after `cursor` (a payment id).
+pub async fn customer_payments(
+    state: &AppState,
+    customer: Uuid,
+    limit: u64,
+    cursor: Option<Uuid>,
+) -> Result<(Vec<PaymentDto>, Option<Uuid>), ServiceError> {
+    let mut q = payments::Entity::find().filter(payments::Column::CustomerId.eq(customer));
+    if let Some(c) = cursor {
+        let Some(after) = payments::Entity::find_by_id(c).one(&state.db).await? else {
+            return Err(ServiceError::Rule {
+                code: "invalid_cursor",
+                field: "cursor",
+                message: "The cursor is not valid.".into(),
+            });
+        };
+        q = q.filter(
+            Condition::any()
+                .add(payments::Column::CreatedAt.lt(after.created_at))
+                .add(
+                    Condition::all()
+                        .add(payments::Column::CreatedAt.eq(after.created_at))
+                        .add(payments::Column::Id.lt(after.id)),
+                ),
+        );
+    }
+    let rows = q
+        .order_by_desc(payments::Column::CreatedAt)
+        .order_by_desc(payments::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let mut out = Vec::new();
+    for p in rows.iter().take(limit as usize) {
+        let (p, invoice, tariff_name) = load(state, p.id).await?;
+        out.push(payment_dto(state, &p, &invoice, &tariff_name));
+    }
+    let next = if more { out.last().map(|p| p.id) } else { None };
+    Ok((out, next))
+}

@@ -1,0 +1,266 @@
+//! Support's side of the API: payments, refunds, customers, ledger corrections and
+//! tariff changes. Roles: support and admin; the refund-window override is admin only.
+
+use app::domain::StaffRole;
+use app::dto::{
+    AdminCustomerDto, AdminPaymentDto, AdminPaymentPageDto, RefundResultDto, StatementLineDto,
+    SubscriptionDto,
+};
+use app::ssr::AppState;
+use app::ssr::repo::audit::Actor;
+use app::ssr::services::refunds::{self, Requester};
+use app::ssr::services::support::{self, PaymentFilter};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::json::text_or_number;
+use super::me::limit;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{StaffCaller, parse_json};
+use crate::http::idempotent;
+
+fn uuid(raw: &str, what: &'static str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("The {what} was not found."),
+        )
+    })
+}
+
+fn time(name: &str, v: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    v.map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .or_else(|_| {
+                    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+                })
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "validation_failed",
+                        format!("{name} must be a date (2026-11-01) or an RFC 3339 time."),
+                    )
+                })
+        })
+        .transpose()
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PaymentsQuery {
+    /// `pending`, `succeeded`, `failed`, `canceled` or `refunded`.
+    pub status: Option<String>,
+    pub user_id: Option<Uuid>,
+    /// Created at or after (date or RFC 3339).
+    pub from: Option<String>,
+    /// Created before (date or RFC 3339).
+    pub to: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Payments, newest first, keyset-paginated.
+#[utoipa::path(get, path = "/api/v1/admin/payments", tag = "admin", params(PaymentsQuery),
+    security(("staff_token" = [])),
+    responses((status = 200, body = AdminPaymentPageDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    staff: StaffCaller,
+    Query(q): Query<PaymentsQuery>,
+) -> Result<Json<AdminPaymentPageDto>, ApiError> {
+    staff.require(StaffRole::can_support)?;
+    let filter = PaymentFilter {
+        status: q.status,
+        customer_id: q.user_id,
+        from: time("from", q.from.as_deref())?,
+        to: time("to", q.to.as_deref())?,
+    };
+    Ok(Json(
+        support::list_payments(&state.db, &filter, limit(q.limit)?, q.cursor.as_deref()).await?,
+    ))
+}
+
+/// One payment with its timeline (every webhook with its raw body).
+#[utoipa::path(get, path = "/api/v1/admin/payments/{id}", tag = "admin", params(("id" = Uuid, Path)),
+    security(("staff_token" = [])),
+    responses((status = 200, body = AdminPaymentDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    staff: StaffCaller,
+    Path(id): Path<String>,
+) -> Result<Json<AdminPaymentDto>, ApiError> {
+    staff.require(StaffRole::can_support)?;
+    Ok(Json(support::payment(&state, uuid(&id, "payment")?).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffRefundBody {
+    pub reason: Option<String>,
+    /// Admin only: refund outside the window, saying why.
+    pub override_reason: Option<String>,
+}
+
+/// Refunds a payment for a customer: same window and once-only rules, unless an admin
+/// gives `override_reason`.
+#[utoipa::path(post, path = "/api/v1/admin/payments/{id}/refund", tag = "admin",
+    params(("id" = Uuid, Path), ("Idempotency-Key" = String, Header)), request_body = StaffRefundBody,
+    security(("staff_token" = [])),
+    responses((status = 201, body = RefundResultDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn refund(
+    State(state): State<AppState>,
+    staff: StaffCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let me = match staff.require(StaffRole::can_support) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let scope = format!("staff:{}", me.id);
+    let path = format!("/api/v1/admin/payments/{id}/refund");
+    idempotent::run(&state, &scope, &headers, "POST", &path, &body, || async {
+        let run = async {
+            let id = uuid(&id, "payment")?;
+            let input: StaffRefundBody = if body.is_empty() {
+                StaffRefundBody::default()
+            } else {
+                parse_json(&headers, &body)?
+            };
+            let override_reason = input
+                .override_reason
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty());
+            if override_reason.is_some() && !me.role.can_override_refund_window() {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "Only an administrator may refund outside the window.",
+                ));
+            }
+            let requester = Requester::Staff {
+                id: me.id,
+                label: me.email.clone(),
+                override_reason,
+            };
+            Ok(refunds::refund(&state, id, requester, input.reason).await?)
+        };
+        match run.await {
+            Ok(refund) => (StatusCode::CREATED, Json(RefundResultDto { refund })).into_response(),
+            Err(e) => e.into_response(),
+        }
+    })
+    .await
+}
+
+/// Profile, subscription, entitlement, invoices, payments and ledger of one customer.
+#[utoipa::path(get, path = "/api/v1/admin/customers/{user_id}", tag = "admin", params(("user_id" = Uuid, Path)),
+    security(("staff_token" = [])),
+    responses((status = 200, body = AdminCustomerDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn customer(
+    State(state): State<AppState>,
+    staff: StaffCaller,
+    Path(user_id): Path<String>,
+) -> Result<Json<AdminCustomerDto>, ApiError> {
+    staff.require(StaffRole::can_support)?;
+    Ok(Json(
+        support::customer(&state, uuid(&user_id, "customer")?).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeTariff {
+    pub tariff_id: Uuid,
+}
+
+/// Moves the current period to another tariff.
+#[utoipa::path(put, path = "/api/v1/admin/customers/{user_id}/subscription", tag = "admin",
+    params(("user_id" = Uuid, Path), ("Idempotency-Key" = String, Header)), request_body = ChangeTariff,
+    security(("staff_token" = [])),
+    responses((status = 200, body = SubscriptionDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_tariff(
+    State(state): State<AppState>,
+    staff: StaffCaller,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let me = match staff.require(StaffRole::can_support) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let scope = format!("staff:{}", me.id);
+    let path = format!("/api/v1/admin/customers/{user_id}/subscription");
+    idempotent::run(&state, &scope, &headers, "PUT", &path, &body, || async {
+        let run = async {
+            let customer = uuid(&user_id, "customer")?;
+            let input: ChangeTariff = parse_json(&headers, &body)?;
+            let actor = Actor::staff(me.id, &me.email);
+            Ok::<_, ApiError>(
+                support::change_tariff(&state, &actor, customer, input.tariff_id).await?,
+            )
+        };
+        match run.await {
+            Ok(sub) => Json(sub).into_response(),
+            Err(e) => e.into_response(),
+        }
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustment {
+    /// Positive: the customer owes more; negative: in their favour.
+    #[serde(deserialize_with = "text_or_number")]
+    #[schema(value_type = String, example = "-150.00")]
+    pub amount: String,
+    pub reason: String,
+}
+
+/// A ledger correction with a reason.
+#[utoipa::path(post, path = "/api/v1/admin/customers/{user_id}/adjustments", tag = "admin",
+    params(("user_id" = Uuid, Path), ("Idempotency-Key" = String, Header)), request_body = Adjustment,
+    security(("staff_token" = [])),
+    responses((status = 201, body = StatementLineDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn adjust(
+    State(state): State<AppState>,
+    staff: StaffCaller,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let me = match staff.require(StaffRole::can_support) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let scope = format!("staff:{}", me.id);
+    let path = format!("/api/v1/admin/customers/{user_id}/adjustments");
+    idempotent::run(&state, &scope, &headers, "POST", &path, &body, || async {
+        let run = async {
+            let customer = uuid(&user_id, "customer")?;
+            let input: Adjustment = parse_json(&headers, &body)?;
+            let actor = Actor::staff(me.id, &me.email);
+            Ok::<_, ApiError>(
+                support::adjust(&state, &actor, customer, &input.amount, &input.reason).await?,
+            )
+        };
+        match run.await {
+            Ok(line) => (StatusCode::CREATED, Json(line)).into_response(),
+            Err(e) => e.into_response(),
+        }
+    })
+    .await
+}

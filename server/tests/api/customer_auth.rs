@@ -1,0 +1,275 @@
+//! Customers are known by the auth service's JWT: over REST (Bearer) and in the browser
+//! (POST /auth/callback starts a session).
+
+use app::ssr::services::pricing;
+use chrono::{TimeDelta, Utc};
+use entity::{customers, promo_codes, tariffs};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{MARKETING, TEST_JWT_SECRET, TestApp, customer_token_with, spawn_app};
+
+async fn tariff_id(db: &DatabaseConnection, code: &str) -> Uuid {
+    tariffs::Entity::find()
+        .filter(tariffs::Column::Code.eq(code))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn quote(app: &TestApp, token: Option<&str>, body: Value) -> reqwest::Response {
+    let mut req = app.client.post(app.url("/api/v1/quotes")).json(&body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_signed_in_customer_gets_their_personal_discount_in_quotes() {
+    let app = spawn_app().await;
+    let marketing = app.staff_token(MARKETING.0).await;
+    let premium = tariff_id(&app.db, "premium").await;
+    let customer = Uuid::now_v7();
+    let token = app.customer_token(customer, "new.viewer@example.com");
+
+    // First sight creates the customer.
+    let res = quote(
+        &app,
+        Some(&token),
+        json!({"tariff_id": premium, "months": 1}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let row = customers::Entity::find_by_id(customer)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("customer created on first sight");
+    assert_eq!(row.email.as_deref(), Some("new.viewer@example.com"));
+
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/admin/customers/{customer}/discount")))
+        .bearer_auth(&marketing)
+        .json(&json!({"percent": 30, "reason": "Long-time viewer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // 30 % personal beats the 20 % twelve-month discount; anonymous gets the months one.
+    let mine: Value = quote(
+        &app,
+        Some(&token),
+        json!({"tariff_id": premium, "months": 12}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(mine["applied_discount"]["kind"], "personal", "{mine}");
+    assert_eq!(mine["applied_discount"]["percent"], "30");
+    let anonymous: Value = quote(&app, None, json!({"tariff_id": premium, "months": 12}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        anonymous["applied_discount"]["kind"], "months",
+        "{anonymous}"
+    );
+    assert_ne!(mine["total"], anonymous["total"]);
+}
+
+#[tokio::test]
+async fn bad_customer_tokens_are_refused_with_401() {
+    let app = spawn_app().await;
+    let premium = tariff_id(&app.db, "premium").await;
+    let id = Uuid::now_v7();
+    let body = json!({"tariff_id": premium, "months": 1});
+    let expired = customer_token_with(TEST_JWT_SECRET, id, None, Utc::now() - TimeDelta::hours(1));
+    let forged = customer_token_with(
+        "some-other-secret-some-other-secret-00",
+        id,
+        None,
+        Utc::now() + TimeDelta::hours(1),
+    );
+    for (what, token) in [
+        ("expired", expired.as_str()),
+        ("wrong secret", forged.as_str()),
+        ("garbage", "not-a-jwt"),
+    ] {
+        let res = quote(&app, Some(token), body.clone()).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "unauthorized", "{what}");
+    }
+    let res = app
+        .client
+        .post(app.url("/api/v1/quotes"))
+        .header("Authorization", "Basic dXNlcjpwYXNz")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        customers::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_none(),
+        "a refused token creates nobody"
+    );
+}
+
+#[tokio::test]
+async fn a_used_once_per_customer_code_is_refused_over_rest() {
+    let app = spawn_app().await;
+    let premium = tariff_id(&app.db, "premium").await;
+    let customer = Uuid::now_v7();
+    let token = app.customer_token(customer, "once@example.com");
+    let body = json!({"tariff_id": premium, "months": 1, "promo_code": "welcome10"});
+    let first = quote(&app, Some(&token), body.clone()).await;
+    assert_eq!(first.status(), StatusCode::OK);
+
+    let welcome = promo_codes::Entity::find()
+        .filter(promo_codes::Column::Code.eq("WELCOME10"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // A paid invoice redeemed it (checkout does this in its settlement transaction).
+    pricing::redeem(&app.db, welcome.id, customer, Uuid::now_v7(), Utc::now())
+        .await
+        .unwrap();
+
+    let again = quote(&app, Some(&token), body.clone()).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = again.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "promo_already_used", "{err}");
+    assert!(err["error"]["fields"]["promo_code"][0].is_string());
+
+    let other = app.customer_token(Uuid::now_v7(), "someone.else@example.com");
+    assert_eq!(
+        quote(&app, Some(&other), body).await.status(),
+        StatusCode::OK,
+        "other customers still can"
+    );
+}
+
+#[tokio::test]
+async fn a_repriced_tariff_is_quoted_at_once() {
+    let app = spawn_app().await;
+    let marketing = app.staff_token(MARKETING.0).await;
+    let premium = tariff_id(&app.db, "premium").await;
+    let body = json!({"tariff_id": premium, "months": 1});
+    let before: Value = quote(&app, None, body.clone()).await.json().await.unwrap();
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/admin/tariffs/{premium}")))
+        .bearer_auth(&marketing)
+        .json(&json!({"monthly_price": "777.70"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let after: Value = quote(&app, None, body).await.json().await.unwrap();
+    assert_ne!(before["total"], after["total"]);
+    assert_eq!(after["total"]["amount"], "777.70", "{after}");
+}
+
+#[tokio::test]
+async fn the_auth_callback_starts_a_browser_session() {
+    let app = spawn_app().await;
+    let customer = Uuid::now_v7();
+    let token = app.customer_token(customer, "browser@example.com");
+
+    let res = app
+        .client
+        .post(app.url("/auth/callback"))
+        .form(&[("token", token.as_str()), ("next", "//evil.example")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/", "next never leaves the site");
+
+    let me: Value = app
+        .client
+        .post(app.url("/rpc/current_customer"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], customer.to_string(), "{me}");
+    assert_eq!(me["email"], "browser@example.com");
+
+    // Signing out ends it.
+    let res = app
+        .client
+        .post(app.url("/rpc/customer_sign_out"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let me: Value = app
+        .client
+        .post(app.url("/rpc/current_customer"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(me.is_null(), "{me}");
+
+    // A bad token is sent back to the sign-in page and signs nobody in.
+    let fresh = crate::helpers::new_client();
+    let res = fresh
+        .post(app.url("/auth/callback"))
+        .form(&[("token", "forged.token.here")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/sign-in?error=invalid_token");
+}
+
+#[tokio::test]
+async fn the_demo_sign_in_is_off_without_the_development_secret() {
+    let app = spawn_app().await;
+    let anna = customers::Entity::find()
+        .filter(customers::Column::Email.eq("customer01@example.com"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let res = app
+        .client
+        .post(app.url("/rpc/demo_sign_in"))
+        .form(&[("customer_id", anna.id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let list: Value = app
+        .client
+        .post(app.url("/rpc/demo_customers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list, json!([]));
+}
