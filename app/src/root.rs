@@ -4,8 +4,8 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::admin::{
-    AdminDiscounts, AdminMonthDiscounts, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs,
-    LoginPage,
+    AdminCustomer, AdminDiscounts, AdminMonthDiscounts, AdminPayment, AdminPayments, AdminPromos,
+    AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
 };
 use crate::pages::customer::{AccountPage, CheckoutPage, CheckoutReturnPage, Landing, SignInPage};
 use crate::pages::not_found::NotFound;
@@ -56,6 +56,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("promo-codes") view=AdminPromos />
                     <Route path=path!("personal-discounts") view=AdminDiscounts />
                     <Route path=path!("month-discounts") view=AdminMonthDiscounts />
+                    <Route path=path!("payments") view=AdminPayments />
+                    <Route path=path!("payments/:id") view=AdminPayment />
+                    <Route path=path!("customers/:id") view=AdminCustomer />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -8,6 +8,7 @@ pub mod month_discounts;
 pub mod pricing;
 pub mod promos;
 pub mod staff_session;
+pub mod support;
 
 /// Sets the HTTP status of a failed server-function call to match the error, so a caller
 /// mistake is never answered with a 500.

@@ -75,14 +75,16 @@ fn payment_form(p: &HostedPayment, error: Option<&str>) -> String {
     )
 }
 
-fn sandbox(state: &AppState) -> Result<&Sandbox, Response> {
-    state.sandbox.as_deref().ok_or_else(|| {
-        (
-            StatusCode::NOT_FOUND,
-            Html(page("Not found", "<h1>The sandbox is not enabled.</h1>")),
-        )
-            .into_response()
-    })
+fn sandbox(state: &AppState) -> Option<&Sandbox> {
+    state.sandbox.as_deref()
+}
+
+fn sandbox_off() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(page("Not found", "<h1>The sandbox is not enabled.</h1>")),
+    )
+        .into_response()
 }
 
 fn not_found() -> Response {
@@ -108,9 +110,8 @@ fn unavailable() -> Response {
 }
 
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let sandbox = match sandbox(&state) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some(sandbox) = sandbox(&state) else {
+        return sandbox_off();
     };
     match sandbox.hosted(&id).await {
         Ok(Some(p)) if p.status == "pending" => Html(payment_form(&p, None)).into_response(),
@@ -143,9 +144,8 @@ pub async fn submit(
     Path(id): Path<String>,
     Form(form): Form<PayForm>,
 ) -> Response {
-    let sandbox = match sandbox(&state) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some(sandbox) = sandbox(&state) else {
+        return sandbox_off();
     };
     let outcome = if form.action.as_deref() == Some("cancel") {
         sandbox.cancel(&id).await

@@ -341,14 +341,17 @@ async fn bad_quote_requests_get_precise_errors() {
     let res = quote(&app, json!({"tariff_id": Uuid::now_v7(), "months": 1})).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
-    let mut archived: tariffs::ActiveModel = tariffs::Entity::find_by_id(premium)
-        .one(&app.db)
+    // Archived through the console API, which also clears this instance's quote cache.
+    let marketing = app.staff_token(MARKETING.0).await;
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/admin/tariffs/{premium}")))
+        .bearer_auth(&marketing)
+        .json(&json!({"active": false}))
+        .send()
         .await
-        .unwrap()
-        .unwrap()
-        .into();
-    archived.active = Set(false);
-    archived.update(&app.db).await.unwrap();
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     let res = quote(&app, json!({"tariff_id": premium, "months": 1})).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(

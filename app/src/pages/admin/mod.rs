@@ -1,15 +1,21 @@
+mod customer;
 mod discounts;
 mod login;
 mod month_discounts;
+mod payment;
+mod payments;
 mod promos;
 mod shell;
 mod tariff_edit;
 mod tariff_form;
 mod tariffs;
 
+pub use customer::AdminCustomer;
 pub use discounts::AdminDiscounts;
 pub use login::LoginPage;
 pub use month_discounts::AdminMonthDiscounts;
+pub use payment::AdminPayment;
+pub use payments::AdminPayments;
 pub use promos::AdminPromos;
 pub use shell::AdminShell;
 pub use tariff_edit::AdminTariffEdit;

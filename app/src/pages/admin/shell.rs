@@ -35,6 +35,7 @@ pub fn AdminShell() -> impl IntoView {
                 <A href="/admin/month-discounts">"Month discounts"</A>
                 <A href="/admin/promo-codes">"Promo codes"</A>
                 <A href="/admin/personal-discounts">"Personal discounts"</A>
+                <A href="/admin/payments">"Payments"</A>
             </nav>
             <main class="admin-main" id="main">
                 <Outlet />

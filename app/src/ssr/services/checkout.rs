@@ -7,7 +7,6 @@ use entity::{invoice_counters, invoices, payment_events, payments, subscriptions
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::{entitlements, payments, refunds, subscription_periods, subscriptions, tariffs};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;

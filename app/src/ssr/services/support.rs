@@ -8,7 +8,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -151,7 +151,7 @@ pub async fn payment(state: &AppState, id: Uuid) -> Result<AdminPaymentDto, Serv
     let customer = customer_svc::find(&state.db, p.customer_id)
         .await?
         .ok_or(ServiceError::NotFound { entity: "customer" })?;
-    let view = payment_svc::customer_payment(&state, p.customer_id, id).await?;
+    let view = payment_svc::customer_payment(state, p.customer_id, id).await?;
     let refund = refunds::Entity::find()
         .filter(refunds::Column::PaymentId.eq(id))
         .one(&state.db)

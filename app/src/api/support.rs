@@ -1,0 +1,169 @@
+//! The support console's server functions. Each checks the staff role itself.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::dto::{
+    AdminCustomerDto, AdminPaymentDto, AdminPaymentPageDto, RefundDto, StatementLineDto,
+    SubscriptionDto,
+};
+use crate::error::AppError;
+
+/// Payments, newest first. `customer` is an e-mail or a customer id.
+#[server(prefix = "/rpc", endpoint = "admin_list_payments")]
+pub async fn admin_list_payments(
+    status: Option<String>,
+    customer: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<String>,
+) -> Result<AdminPaymentPageDto, AppError> {
+    use crate::domain::StaffRole;
+    use crate::domain::promo::parse_instant;
+    use crate::ssr::auth::require_staff;
+    use crate::ssr::services::{discounts, support};
+
+    let (state, _) = require_staff(StaffRole::can_support)
+        .await
+        .map_err(super::respond_err)?;
+    let customer_id = match customer.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => match discounts::find_customer(&state.db, c).await {
+            Ok(found) => Some(found.id),
+            // Nobody with that e-mail: an empty list, not an error.
+            Err(crate::ssr::ServiceError::NotFound { .. }) => {
+                return Ok(AdminPaymentPageDto {
+                    data: Vec::new(),
+                    next_cursor: None,
+                });
+            }
+            Err(e) => return Err(super::respond_err(e)),
+        },
+        None => None,
+    };
+    let from = parse_instant(from.as_deref().unwrap_or(""), "from").map_err(super::respond_err)?;
+    let to = parse_instant(to.as_deref().unwrap_or(""), "to")
+        .map_err(super::respond_err)?
+        // A date "to" includes that whole day.
+        .map(|t| t + chrono::TimeDelta::days(1));
+    let filter = support::PaymentFilter {
+        status: status.filter(|s| !s.is_empty() && s != "all"),
+        customer_id,
+        from,
+        to,
+    };
+    support::list_payments(
+        &state.db,
+        &filter,
+        25,
+        cursor.as_deref().filter(|c| !c.is_empty()),
+    )
+    .await
+    .map_err(super::respond_err)
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_payment")]
+pub async fn admin_payment(id: Uuid) -> Result<AdminPaymentDto, AppError> {
+    use crate::domain::StaffRole;
+    use crate::ssr::auth::require_staff;
+    use crate::ssr::services::support;
+
+    let (state, _) = require_staff(StaffRole::can_support)
+        .await
+        .map_err(super::respond_err)?;
+    support::payment(&state, id)
+        .await
+        .map_err(super::respond_err)
+}
+
+/// A refund on the customer's behalf; an admin may override the window with a reason.
+#[server(prefix = "/rpc", endpoint = "admin_refund_payment")]
+pub async fn admin_refund_payment(
+    payment_id: Uuid,
+    reason: String,
+    override_reason: Option<String>,
+) -> Result<RefundDto, AppError> {
+    use crate::domain::StaffRole;
+    use crate::ssr::auth::require_staff;
+    use crate::ssr::services::refunds::{self, Requester};
+
+    let (state, staff) = require_staff(StaffRole::can_support)
+        .await
+        .map_err(super::respond_err)?;
+    if reason.trim().len() < 3 {
+        return Err(super::respond_err(AppError::validation(
+            "reason",
+            "Say why the customer gets their money back (at least 3 characters).",
+        )));
+    }
+    let override_reason = override_reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if override_reason.is_some() && !staff.role.can_override_refund_window() {
+        return Err(super::respond_err(AppError::Forbidden));
+    }
+    refunds::refund(
+        &state,
+        payment_id,
+        Requester::Staff {
+            id: staff.id,
+            label: staff.email,
+            override_reason,
+        },
+        Some(reason),
+    )
+    .await
+    .map_err(super::respond_err)
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_customer")]
+pub async fn admin_customer(id: Uuid) -> Result<AdminCustomerDto, AppError> {
+    use crate::domain::StaffRole;
+    use crate::ssr::auth::require_staff;
+    use crate::ssr::services::support;
+
+    let (state, _) = require_staff(StaffRole::can_support)
+        .await
+        .map_err(super::respond_err)?;
+    support::customer(&state, id)
+        .await
+        .map_err(super::respond_err)
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_adjust_ledger")]
+pub async fn admin_adjust_ledger(
+    customer_id: Uuid,
+    amount: String,
+    reason: String,
+) -> Result<StatementLineDto, AppError> {
+    use crate::domain::StaffRole;
+    use crate::ssr::auth::require_staff;
+    use crate::ssr::repo::audit::Actor;
+    use crate::ssr::services::support;
+
+    let (state, staff) = require_staff(StaffRole::can_support)
+        .await
+        .map_err(super::respond_err)?;
+    let actor = Actor::staff(staff.id, &staff.email);
+    support::adjust(&state, &actor, customer_id, &amount, &reason)
+        .await
+        .map_err(super::respond_err)
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_change_tariff")]
+pub async fn admin_change_tariff(
+    customer_id: Uuid,
+    tariff_id: Uuid,
+) -> Result<SubscriptionDto, AppError> {
+    use crate::domain::StaffRole;
+    use crate::ssr::auth::require_staff;
+    use crate::ssr::repo::audit::Actor;
+    use crate::ssr::services::support;
+
+    let (state, staff) = require_staff(StaffRole::can_support)
+        .await
+        .map_err(super::respond_err)?;
+    let actor = Actor::staff(staff.id, &staff.email);
+    support::change_tariff(&state, &actor, customer_id, tariff_id)
+        .await
+        .map_err(super::respond_err)
+}
