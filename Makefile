@@ -12,6 +12,8 @@ run: build
 	@echo "  Demo staff login: admin@kinobill.local / kinobill-admin"
 	@echo "                    marketing@kinobill.local / kinobill-marketing"
 	@echo "                    support@kinobill.local / kinobill-support"
+	@echo "  Customers:        http://127.0.0.1:3000/sign-in (continue as a demo customer)"
+	@echo "  Test cards:       4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined"
 	@echo ""
 	./target/release/server serve
 
@@ -34,6 +36,7 @@ tools:
 bench:
 	cargo bench -p app --bench quote
 	bash scripts/bench-http.sh
+	bash scripts/bench-payments.sh
 
 clean:
 	cargo clean

@@ -33,9 +33,16 @@ impl MoneyDto {
         Money::parse(&self.amount, currency, "amount").ok()
     }
 
+    /// `1 234,50 ₽`; negative amounts (credits on a statement) as `−1 234,50 ₽`.
     pub fn display(&self) -> String {
-        self.to_money()
-            .map(|m| m.display())
+        let (sign, magnitude) = match self.amount.strip_prefix('-') {
+            Some(rest) => ("−", rest),
+            None => ("", self.amount.as_str()),
+        };
+        let currency: Option<Currency> = self.currency.parse().ok();
+        currency
+            .and_then(|c| Money::parse(magnitude, c, "amount").ok())
+            .map(|m| format!("{sign}{}", m.display()))
             .unwrap_or_else(|| "—".to_string())
     }
 }
@@ -156,6 +163,9 @@ mod tests {
         let dto = MoneyDto::from(Money::from_minor(123_450, Currency::Rub));
         assert_eq!(dto.amount, "1234.50");
         assert_eq!(dto.display(), "1\u{a0}234,50\u{a0}₽");
+        let credit = MoneyDto::from(Money::from_minor(-49_900, Currency::Rub));
+        assert_eq!(credit.amount, "-499.00");
+        assert_eq!(credit.display(), "−499,00\u{a0}₽");
     }
 }
 

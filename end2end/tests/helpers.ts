@@ -1,4 +1,7 @@
 import { expect, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 export const STAFF = {
   admin: { email: 'admin@kinobill.local', password: 'kinobill-admin', name: 'Alexandra Admin' },
@@ -28,4 +31,38 @@ export function plain(text: string | null): string {
 export async function signedIn(page: Page, who: { email: string; password: string }) {
   await signIn(page, who);
   await expect(page).toHaveURL(/\/admin\/tariffs/);
+}
+
+/** Signs in as a demo customer (the development setup's stand-in for the auth service). */
+export async function customerSignIn(page: Page, email: string) {
+  await page.goto('/sign-in');
+  await hydrated(page);
+  await page.getByRole('button', { name: new RegExp(email.replace('.', '\\.')) }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await hydrated(page);
+  await expect(page.getByTestId('customer-name')).toBeVisible();
+}
+
+/** A staff API token, minted with the server's own CLI against the e2e database. */
+export function staffApiToken(email: string): string {
+  // Resolved like playwright.config.ts does.
+  const port = Number(process.env.E2E_PORT ?? 3100);
+  const dbFile = process.env.E2E_DB_FILE ?? path.join(os.tmpdir(), `kinobill-e2e-${port}.db`);
+  const repoRoot = path.resolve(__dirname, '..', '..');
+  return execFileSync(path.join(repoRoot, 'target', 'release', 'server'), ['staff', 'token', '--email', email], {
+    env: { ...process.env, DATABASE_URL: `sqlite://${dbFile}?mode=rwc`, KINOBILL__DEMO__SEED: 'false', RUST_LOG: 'error' },
+    encoding: 'utf8',
+  }).trim().split('\n').pop()!.trim();
+}
+
+/** From the tariff card's Buy button to the sandbox's hosted page and back. */
+export async function buy(page: Page, tariffCode: string, card: string) {
+  await page.locator(`article.tariff-card[data-code="${tariffCode}"]`).getByRole('link', { name: 'Buy' }).click();
+  await expect(page).toHaveURL(/\/checkout\?/);
+  await hydrated(page);
+  await page.getByRole('button', { name: /^Pay / }).click();
+  await expect(page).toHaveURL(/\/sandbox\/pay\//);
+  await page.getByLabel('Card number').fill(card);
+  await page.getByRole('button', { name: /^Pay / }).click();
+  await expect(page).toHaveURL(/\/checkout\/return\?payment=/);
 }

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { STAFF, signIn } from './helpers';
+import { STAFF, customerSignIn, signIn } from './helpers';
 
 // Every page must fit a phone (no sideways scrolling) and a 1280 px laptop. The
 // screenshots land in end2end/screenshots/ for people to look at.
@@ -29,6 +29,26 @@ for (const vp of viewports) {
     await expect(page.locator('table.data-table tbody tr')).toHaveCount(3);
     await fitsWidth(page);
     await page.screenshot({ path: `screenshots/${vp.name}-admin-tariffs.png`, fullPage: true });
+
+    // layout.spec runs after checkout.spec: customer02 has payments, support sees them.
+    await page.goto('/admin/payments');
+    await expect(page.locator('table.payments-admin tbody tr').first()).toBeVisible();
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-admin-payments.png`, fullPage: true });
+    await page.locator('table.payments-admin tbody tr a').first().click();
+    await expect(page.locator('ol.timeline li').first()).toBeVisible();
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-admin-payment.png`, fullPage: true });
+
+    await customerSignIn(page, 'customer02@example.com');
+    await page.goto('/account');
+    await expect(page.getByTestId('subscription-status')).toBeVisible();
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-account.png`, fullPage: true });
+
+    await page.goto('/sign-in');
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-sign-in.png`, fullPage: true });
 
     await page.goto('/nowhere');
     await fitsWidth(page);

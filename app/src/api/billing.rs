@@ -56,8 +56,9 @@ pub async fn checkout_preview(
     })
 }
 
-/// Creates the invoice and the provider payment, then sends the browser to the
-/// provider's page. `key` comes from the form, so a double submit is one purchase.
+/// Creates the invoice and the provider payment and answers with the provider's page
+/// (the page then leaves the app for it; without JavaScript the server redirects).
+/// `key` comes from the form, so a double submit is one purchase.
 #[server(prefix = "/rpc", endpoint = "start_checkout")]
 pub async fn start_checkout(
     tariff_id: Uuid,
@@ -65,7 +66,7 @@ pub async fn start_checkout(
     promo_code: Option<String>,
     save_card: Option<String>,
     key: String,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     use crate::ssr::auth::require_customer;
     use crate::ssr::services::checkout::{self, CheckoutRequest};
 
@@ -88,8 +89,10 @@ pub async fn start_checkout(
         .payment
         .confirmation_url
         .unwrap_or_else(|| format!("/checkout/return?payment={}", done.payment.id));
-    leptos_axum::redirect(&target);
-    Ok(())
+    if super::is_plain_form_post() {
+        leptos_axum::redirect(&target);
+    }
+    Ok(target)
 }
 
 /// The return page's question: asks the provider while the payment is pending.

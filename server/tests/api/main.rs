@@ -13,4 +13,5 @@ mod platform;
 mod pricing_api;
 mod promo_admin_api;
 mod staff_login;
+mod support_api;
 mod tariffs_api;

@@ -199,7 +199,7 @@ fn Statement(lines: Vec<StatementLineDto>) -> impl IntoView {
         <section class="panel" aria-labelledby="statement-heading">
             <div class="page-head">
                 <h2 id="statement-heading">"Statement"</h2>
-                <a class="download-link" href="/account/statement.csv" download="kinobill-statement.csv">"Download CSV"</a>
+                <a class="download-link" href="/account/statement.csv" download="kinobill-statement.csv" rel="external">"Download CSV"</a>
             </div>
             {if lines.is_empty() {
                 view! { <EmptyState title="Nothing on your account yet".to_string() /> }.into_any()

@@ -73,8 +73,16 @@ pub fn CheckoutPage() -> impl IntoView {
 #[component]
 fn CheckoutForm(preview: crate::dto::CheckoutPreviewDto, sign_in: String) -> impl IntoView {
     let action = ServerAction::<StartCheckout>::new();
+    // The provider's page is another site as far as the router is concerned: leave the
+    // app with a full navigation, never a client-side route change.
+    Effect::new(move |_| {
+        if let Some(Ok(url)) = action.value().get() {
+            let _ = window().location().set_href(&url);
+        }
+    });
     let q = preview.quote.clone();
     let months = q.months;
+    let leaving = move || matches!(action.value().get(), Some(Ok(_)));
     let error = move || {
         if action.pending().get() {
             return None;
@@ -123,8 +131,8 @@ fn CheckoutForm(preview: crate::dto::CheckoutPreviewDto, sign_in: String) -> imp
                             " Save the card and renew automatically (you can turn this off any time)"
                         </label>
                         <p class="form-error" role="alert" hidden=move || error().is_none()>{error}</p>
-                        <button type="submit" class="button primary" disabled=move || action.pending().get()>
-                            {move || if action.pending().get() { "Going to payment…".to_string() } else { format!("Pay {total}") }}
+                        <button type="submit" class="button primary" disabled=move || action.pending().get() || leaving()>
+                            {move || if action.pending().get() || leaving() { "Going to payment…".to_string() } else { format!("Pay {total}") }}
                         </button>
                         <p class="muted">{format!("Paying as {}. You can ask for a full refund within an hour.", customer.display_name())}</p>
                     </ActionForm>

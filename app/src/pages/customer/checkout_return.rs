@@ -88,7 +88,7 @@ fn Outcome(payment: PaymentDto) -> impl IntoView {
             <section class="outcome pending" data-status="pending" aria-live="polite">
                 <h1>"Waiting for the payment to be confirmed…"</h1>
                 <p>"This usually takes a few seconds. You can stay on this page; it updates by itself."</p>
-                {payment.confirmation_url.map(|u| view! { <p><a href=u>"Not paid yet? Open the payment page again"</a></p> })}
+                {payment.confirmation_url.map(|u| view! { <p><a href=u rel="external">"Not paid yet? Open the payment page again"</a></p> })}
             </section>
         }.into_any(),
         "refunded" => view! {
