@@ -37,6 +37,7 @@ bench:
 	cargo bench -p app --bench quote
 	bash scripts/bench-http.sh
 	bash scripts/bench-payments.sh
+	bash scripts/bench-checkout.sh
 
 clean:
 	cargo clean

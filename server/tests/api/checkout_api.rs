@@ -722,3 +722,27 @@ async fn payments_are_private_to_their_customer() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn concurrent_checkouts_get_distinct_consecutive_invoice_numbers() {
+    let app = spawn_app().await;
+    let t = tariff(&app, "classic").await;
+    let customers: Vec<Customer> = (0..12).map(|_| customer(&app)).collect();
+    let body = json!({"tariff_id": t.id, "months": 1});
+    let keys: Vec<String> = (0..customers.len()).map(|i| format!("n-{i}")).collect();
+    let calls = customers
+        .iter()
+        .zip(&keys)
+        .map(|(c, key)| checkout(&app, c, key, &body));
+    let answers = futures::future::join_all(calls).await;
+    let mut numbers = Vec::new();
+    for a in answers {
+        assert_eq!(a.status(), StatusCode::CREATED);
+        let v: Value = a.json().await.unwrap();
+        numbers.push(v["invoice"]["number"].as_str().unwrap().to_string());
+    }
+    numbers.sort();
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let expected: Vec<String> = (1..=12).map(|n| format!("KB-{year}-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+}

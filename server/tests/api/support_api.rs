@@ -173,6 +173,19 @@ async fn only_an_admin_refunds_outside_the_window_and_says_why() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    let audited = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("payment.refunded"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the staff refund is audit-logged");
+    assert!(
+        audited
+            .after
+            .unwrap()
+            .to_string()
+            .contains("Approved by the CFO")
+    );
     let res = post(
         &app,
         &admin,

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use entity::{invoice_counters, invoices, payment_events, payments, subscriptions, tariffs};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
@@ -47,41 +47,32 @@ fn rule(code: &'static str, field: &'static str, message: impl Into<String>) -> 
     }
 }
 
-/// The next human invoice number of `year`, inside the caller's transaction. The counter
-/// row is updated first, which locks it until commit on PostgreSQL.
+/// The next human invoice number of `year`, inside the caller's transaction: one atomic
+/// upsert (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), which locks the counter row
+/// until commit on PostgreSQL and never fails on a concurrent first number of a year.
 async fn next_invoice_number<C: ConnectionTrait>(
     db: &C,
     year: i32,
 ) -> Result<String, ServiceError> {
-    for _ in 0..3 {
-        let bumped = invoice_counters::Entity::update_many()
-            .col_expr(
+    let row = invoice_counters::Entity::insert(invoice_counters::ActiveModel {
+        year: Set(year),
+        last_number: Set(1),
+    })
+    .on_conflict(
+        OnConflict::column(invoice_counters::Column::Year)
+            .value(
                 invoice_counters::Column::LastNumber,
-                Expr::col(invoice_counters::Column::LastNumber).add(1),
+                Expr::col((
+                    invoice_counters::Entity,
+                    invoice_counters::Column::LastNumber,
+                ))
+                .add(1),
             )
-            .filter(invoice_counters::Column::Year.eq(year))
-            .exec(db)
-            .await?;
-        if bumped.rows_affected == 1 {
-            let row = invoice_counters::Entity::find_by_id(year)
-                .one(db)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("invoice counter vanished"))?;
-            return Ok(format!("KB-{year}-{:06}", row.last_number));
-        }
-        let first = invoice_counters::ActiveModel {
-            year: Set(year),
-            last_number: Set(1),
-        }
-        .insert(db)
-        .await;
-        match first {
-            Ok(_) => return Ok(format!("KB-{year}-{:06}", 1)),
-            Err(e) if crate::ssr::repo::is_unique_violation(&e) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(anyhow::anyhow!("could not allocate an invoice number").into())
+            .to_owned(),
+    )
+    .exec_with_returning(db)
+    .await?;
+    Ok(format!("KB-{year}-{:06}", row.last_number))
 }
 
 /// Prices the purchase from the database (never the quote cache: this is what the

@@ -167,15 +167,17 @@ pub async fn customer_payments(
                 message: "The cursor is not valid.".into(),
             });
         };
-        q = q.filter(
-            Condition::any()
-                .add(payments::Column::CreatedAt.lt(after.created_at))
-                .add(
-                    Condition::all()
-                        .add(payments::Column::CreatedAt.eq(after.created_at))
-                        .add(payments::Column::Id.lt(after.id)),
-                ),
-        );
+        q = q
+            .filter(payments::Column::CreatedAt.lte(after.created_at))
+            .filter(
+                Condition::any()
+                    .add(payments::Column::CreatedAt.lt(after.created_at))
+                    .add(
+                        Condition::all()
+                            .add(payments::Column::CreatedAt.eq(after.created_at))
+                            .add(payments::Column::Id.lt(after.id)),
+                    ),
+            );
     }
     let rows = q
         .order_by_desc(payments::Column::CreatedAt)

@@ -166,6 +166,26 @@ pub async fn refund(
         }
         Err(e) => return Err(e.into()),
     };
+    if let Requester::Staff {
+        id,
+        label,
+        override_reason,
+    } = &requester
+    {
+        crate::ssr::repo::audit::record(
+            &txn,
+            crate::ssr::repo::audit::AuditEntry {
+                actor: &crate::ssr::repo::audit::Actor::staff(*id, label),
+                action: "payment.refunded",
+                entity_type: "payment",
+                entity_id: payment.id.to_string(),
+                before: Some(json!({"status": payment.status})),
+                after: Some(json!({"refund_id": refund.id, "reason": reason, "override_reason": override_reason})),
+            },
+            now,
+        )
+        .await?;
+    }
     record_event(
         &txn,
         payment.id,

@@ -84,7 +84,9 @@ pub async fn list_payments(
     }
     if let Some(c) = cursor {
         let (at, id) = decode_cursor(c)?;
-        q = q.filter(
+        // `created_at <= at` first: a plain range the (created_at, id) index can seek
+        // to; the OR alone makes PostgreSQL scan from the newest row.
+        q = q.filter(payments::Column::CreatedAt.lte(at)).filter(
             Condition::any()
                 .add(payments::Column::CreatedAt.lt(at))
                 .add(
