@@ -37,15 +37,20 @@ print(f"{h}.{p}.{s}")
 PY
 )
 LUA=$(mktemp --suffix=.lua)
+# Every request gets its own Idempotency-Key: thread number + counter.
 cat > "$LUA" <<LUA
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 local n = 0
-local thread_id = tostring(math.random(1, 1000000000))
 request = function()
   n = n + 1
   return wrk.format("POST", "/api/v1/checkout", {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer $TOKEN",
-    ["Idempotency-Key"] = "bench-" .. thread_id .. "-" .. n,
+    ["Idempotency-Key"] = "bench-" .. tid .. "-" .. n,
   }, '{"tariff_id": "$TARIFF", "months": 1}')
 end
 LUA
