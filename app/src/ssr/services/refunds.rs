@@ -305,12 +305,17 @@ async fn complete(
 
     let currency: Currency = payment.currency.parse().unwrap_or_default();
     let amount = Money::from_minor(refund.amount_minor, currency);
+    let number = entity::invoices::Entity::find_by_id(payment.invoice_id)
+        .one(txn)
+        .await?
+        .map(|i| i.number)
+        .unwrap_or_default();
     ledger(
         txn,
         &payment,
         "refund",
         refund.amount_minor,
-        format!("Refund of payment {}", payment.id),
+        format!("Refund: invoice {number}"),
         now,
     )
     .await?;
@@ -319,7 +324,7 @@ async fn complete(
         &payment,
         "charge_reversal",
         -refund.amount_minor,
-        "Charge reversed by the refund".into(),
+        format!("Charge reversed: invoice {number}"),
         now,
     )
     .await?;
