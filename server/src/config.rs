@@ -71,6 +71,17 @@ impl DatabaseSettings {
     }
 }
 
+/// The background worker inside `serve`.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub enabled: bool,
+    /// Pause between passes.
+    pub interval: TimeDelta,
+    /// A payment pending this long is looked up at the provider.
+    pub reconcile_after: TimeDelta,
+    pub batch: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -89,6 +100,7 @@ pub struct Settings {
     pub notify_url: Option<String>,
     pub auth_service_url: Option<String>,
     pub clock: ClockMode,
+    pub worker: WorkerSettings,
     pub demo_seed: bool,
 }
 
@@ -137,6 +149,10 @@ const KEYS: &[(&str, bool)] = &[
     ("notify.url", false),
     ("auth_service.url", false),
     ("clock", false),
+    ("worker.enabled", false),
+    ("worker.interval", false),
+    ("worker.reconcile_after", false),
+    ("worker.batch", false),
     ("demo.seed", false),
 ];
 
@@ -479,6 +495,31 @@ impl Settings {
                 _ => Err("expected `system` or `test`".to_string()),
             }
         })?;
+        let duration = |key: &str, default: TimeDelta| {
+            src.parse(key, default, |v| {
+                match parse_iso8601_duration(v, "duration") {
+                    Ok(d) if d > TimeDelta::zero() => Ok(d),
+                    _ => Err(
+                        "expected an ISO 8601 duration longer than zero, such as PT5S".to_string(),
+                    ),
+                }
+            })
+        };
+        let worker = WorkerSettings {
+            enabled: src.parse("worker.enabled", true, |v| {
+                match v.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "on" => Ok(true),
+                    "false" | "0" | "no" | "off" => Ok(false),
+                    _ => Err("expected true or false".to_string()),
+                }
+            })?,
+            interval: duration("worker.interval", TimeDelta::seconds(5))?,
+            reconcile_after: duration("worker.reconcile_after", TimeDelta::minutes(10))?,
+            batch: src.parse("worker.batch", 100, |v| match v.parse::<u64>() {
+                Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+                _ => Err("expected a whole number from 1 to 10000".to_string()),
+            })?,
+        };
         let demo_seed = src.parse("demo.seed", database.is_sqlite(), |v| {
             match v.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" | "on" => Ok(true),
@@ -506,6 +547,7 @@ impl Settings {
             notify_url,
             auth_service_url,
             clock,
+            worker,
             demo_seed,
         })
     }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod telemetry;
+pub mod worker;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::config::{ClockMode, ProviderKind, Settings};
 pub const LEPTOS_OUTPUT_NAME: &str = "kinobill";
 
 pub struct Application {
+    worker: Option<crate::config::WorkerSettings>,
     listener: TcpListener,
     router: axum::Router,
     state: AppState,
@@ -117,6 +119,7 @@ impl Application {
         };
         let router = http::router(state.clone(), settings.secure_cookies());
         Ok(Application {
+            worker: settings.worker.enabled.then(|| settings.worker.clone()),
             listener,
             router,
             state,
@@ -158,11 +161,15 @@ impl Application {
                 }
             })
         });
+        let worker = self
+            .worker
+            .clone()
+            .map(|w| tokio::spawn(worker::run(self.state.clone(), w)));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
-        if let Some(w) = webhooks {
-            w.abort();
+        for task in [webhooks, worker].into_iter().flatten() {
+            task.abort();
         }
         served
     }

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod customer_token;
 pub mod error;
 pub mod idempotency;
+pub mod jobs;
 pub mod outbox;
 pub mod pricing_cache;
 pub mod providers;

@@ -7,6 +7,7 @@ mod cli;
 mod customer_auth;
 mod discounts_api;
 mod helpers;
+mod jobs_api;
 mod migrations;
 mod pages;
 mod platform;

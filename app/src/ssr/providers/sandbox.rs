@@ -85,6 +85,8 @@ pub struct Faults {
     pub timeout_after_create: u32,
     /// The next N API calls fail with a 5xx before doing anything.
     pub unavailable: u32,
+    /// Payments go through but no webhook is ever sent (only a poll can find out).
+    pub suppress_webhooks: bool,
 }
 
 /// The webhook payload the sandbox sends.
@@ -418,6 +420,14 @@ impl Sandbox {
         card: TestCard,
         now: DateTime<Utc>,
     ) -> Result<(), ProviderError> {
+        if self
+            .faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .suppress_webhooks
+        {
+            return Ok(());
+        }
         let kind = if p.status == "succeeded" {
             "payment.succeeded"
         } else {

@@ -1,0 +1,86 @@
+//! One step of each background job, as an idempotent function the worker loop calls on a
+//! schedule and tests call directly. Running a step twice, or on two instances at once,
+//! changes nothing the first run did not: every state change goes through the same
+//! idempotent services (`settle_payment`).
+
+use chrono::TimeDelta;
+use entity::payments;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::providers::PaymentStatus;
+use super::services::checkout::record_event;
+use super::services::settlement::{self, Settled};
+use super::{AppState, ServiceError};
+
+/// What one reconciliation pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub checked: usize,
+    pub settled: usize,
+    pub still_pending: usize,
+    pub errors: usize,
+}
+
+/// Payments still pending `older_than` after they were created: ask the provider and
+/// settle what it says through `settle_payment` (source `poll`), so a payment whose
+/// confirmation never arrived is neither lost nor left hanging.
+pub async fn reconcile_pending(
+    state: &AppState,
+    older_than: TimeDelta,
+    batch: u64,
+) -> Result<ReconcileReport, ServiceError> {
+    let now = state.clock.now();
+    let due = payments::Entity::find()
+        .filter(payments::Column::Status.eq("pending"))
+        .filter(payments::Column::Provider.eq(state.provider.name()))
+        .filter(payments::Column::ProviderPaymentId.is_not_null())
+        .filter(payments::Column::CreatedAt.lte(now - older_than))
+        .order_by_asc(payments::Column::CreatedAt)
+        .limit(batch)
+        .all(&state.db)
+        .await?;
+    let mut report = ReconcileReport::default();
+    for p in due {
+        report.checked += 1;
+        let provider_id = p.provider_payment_id.clone().unwrap_or_default();
+        match state.provider.get_payment(&provider_id).await {
+            Ok(pp) if pp.status == PaymentStatus::Pending => report.still_pending += 1,
+            Ok(pp) => {
+                let note = match &pp.status {
+                    PaymentStatus::Succeeded => "The poll found the payment succeeded".to_string(),
+                    PaymentStatus::Failed { message, .. } => {
+                        format!("The poll found the payment failed: {message}")
+                    }
+                    PaymentStatus::Canceled => "The poll found the payment canceled".to_string(),
+                    PaymentStatus::Pending => String::new(),
+                };
+                record_event(
+                    &state.db,
+                    p.id,
+                    "poll",
+                    "poll",
+                    None,
+                    Some(note),
+                    state.clock.now(),
+                )
+                .await?;
+                match settlement::settle_payment(state, &pp, "poll", None).await {
+                    Ok(Settled::Moved(status)) => {
+                        tracing::info!(payment = %p.id, status, "settled by reconciliation");
+                        report.settled += 1;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        e.log_if_internal();
+                        report.errors += 1;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(payment = %p.id, error = %e, "reconciliation lookup failed");
+                report.errors += 1;
+            }
+        }
+    }
+    Ok(report)
+}
