@@ -36,6 +36,97 @@ pub struct Application {
     test_clock: Option<Arc<TestClock>>,
 }
 
+fn clock(settings: &Settings) -> (SharedClock, Option<Arc<TestClock>>) {
+    match settings.clock {
+        ClockMode::System => (SharedClock::system(), None),
+        ClockMode::Test => {
+            tracing::warn!(
+                "TEST CLOCK ENABLED: time can be moved by staff; never use this in production"
+            );
+            let tc = Arc::new(TestClock::default());
+            (SharedClock::new(tc.clone()), Some(tc))
+        }
+    }
+}
+
+/// Everything a request or a job needs, wired from the settings.
+fn app_state(
+    settings: &Settings,
+    db: DatabaseConnection,
+    clock: SharedClock,
+    public_url: String,
+    site_addr: std::net::SocketAddr,
+) -> anyhow::Result<AppState> {
+    let (provider, sandbox): (SharedProvider, Option<Arc<Sandbox>>) = match settings.provider {
+        ProviderKind::Sandbox => {
+            let sandbox = Arc::new(Sandbox::new(
+                db.clone(),
+                clock.clone(),
+                settings.sandbox_webhook_secret.expose(),
+                &public_url,
+                &format!("{public_url}/api/v1/webhooks/sandbox"),
+            ));
+            (sandbox.clone(), Some(sandbox))
+        }
+        other => anyhow::bail!(
+            "payment provider {other:?} is configured, but only the sandbox adapter is available in this build; set KINOBILL__PAYMENTS__PROVIDER=sandbox"
+        ),
+    };
+    let leptos_options = LeptosOptions::builder()
+        .output_name(LEPTOS_OUTPUT_NAME)
+        .site_root(settings.server.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(site_addr)
+        .build();
+    Ok(AppState {
+        leptos_options,
+        db,
+        clock,
+        customer_tokens: CustomerTokens::new(settings.jwt_secret.expose()),
+        demo_sign_in: settings.jwt_secret.expose() == config::DEV_JWT_SECRET,
+        pricing_cache: Arc::new(PricingCache::new(
+            settings.quote_cache_ttl.to_std().unwrap_or_default(),
+        )),
+        provider,
+        sandbox,
+        billing: BillingSettings {
+            public_url,
+            refund_window: settings.refund_window,
+        },
+        service_token: settings
+            .service_token
+            .as_ref()
+            .map(|t| Arc::from(t.expose())),
+    })
+}
+
+/// `server worker`: the job loop alone, without HTTP, until `shutdown` resolves. Any
+/// number may run beside any number of `serve` instances (every job step is idempotent).
+pub async fn run_worker(
+    settings: &Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let db = db::connect(&settings.database).await?;
+    Migrator::up(&db, None)
+        .await
+        .context("running migrations")?;
+    let (clock, _) = clock(settings);
+    let state = app_state(
+        settings,
+        db,
+        clock,
+        settings.server.public_url.clone(),
+        settings.server.addr,
+    )?;
+    tracing::info!("worker started");
+    tokio::select! {
+        () = worker::run(state, settings.worker.clone()) => {},
+        () = shutdown => {},
+    }
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
 impl Application {
     /// Connects, migrates, seeds demo data into an empty database when configured, and
     /// binds the listener (port 0 picks a free port: tests read it back with [`port`]).
@@ -46,17 +137,7 @@ impl Application {
         Migrator::up(&db, None)
             .await
             .context("running migrations")?;
-
-        let (clock, test_clock) = match settings.clock {
-            ClockMode::System => (SharedClock::system(), None),
-            ClockMode::Test => {
-                tracing::warn!(
-                    "TEST CLOCK ENABLED: time can be moved by staff; never use this in production"
-                );
-                let tc = Arc::new(TestClock::default());
-                (SharedClock::new(tc.clone()), Some(tc))
-            }
-        };
+        let (clock, test_clock) = clock(settings);
 
         if settings.demo_seed && services::seed::is_empty(&db).await? {
             services::seed::seed_demo_data(&db, &clock)
@@ -76,47 +157,7 @@ impl Application {
         } else {
             settings.server.public_url.clone()
         };
-        let (provider, sandbox): (SharedProvider, Option<Arc<Sandbox>>) = match settings.provider {
-            ProviderKind::Sandbox => {
-                let sandbox = Arc::new(Sandbox::new(
-                    db.clone(),
-                    clock.clone(),
-                    settings.sandbox_webhook_secret.expose(),
-                    &public_url,
-                    &format!("{public_url}/api/v1/webhooks/sandbox"),
-                ));
-                (sandbox.clone(), Some(sandbox))
-            }
-            other => anyhow::bail!(
-                "payment provider {other:?} is configured, but only the sandbox adapter is available in this build; set KINOBILL__PAYMENTS__PROVIDER=sandbox"
-            ),
-        };
-        let leptos_options = LeptosOptions::builder()
-            .output_name(LEPTOS_OUTPUT_NAME)
-            .site_root(settings.server.site_root.as_str())
-            .site_pkg_dir("pkg")
-            .site_addr(bound)
-            .build();
-        let state = AppState {
-            leptos_options,
-            db,
-            clock,
-            customer_tokens: CustomerTokens::new(settings.jwt_secret.expose()),
-            demo_sign_in: settings.jwt_secret.expose() == config::DEV_JWT_SECRET,
-            pricing_cache: Arc::new(PricingCache::new(
-                settings.quote_cache_ttl.to_std().unwrap_or_default(),
-            )),
-            provider,
-            sandbox,
-            billing: BillingSettings {
-                public_url,
-                refund_window: settings.refund_window,
-            },
-            service_token: settings
-                .service_token
-                .as_ref()
-                .map(|t| Arc::from(t.expose())),
-        };
+        let state = app_state(settings, db, clock, public_url, bound)?;
         let router = http::router(state.clone(), settings.secure_cookies());
         Ok(Application {
             worker: settings.worker.enabled.then(|| settings.worker.clone()),

@@ -39,6 +39,8 @@ enum Command {
         #[arg(long, value_name = "N")]
         down: Option<u32>,
     },
+    /// Run only the background worker (reconciliation), no HTTP; stops on SIGTERM.
+    Worker,
     /// Insert the demo data (idempotent: existing rows are kept).
     Seed,
     /// Manage staff accounts.
@@ -108,6 +110,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             tracing::info!("stopped");
             Ok(())
         }
+        Command::Worker => server::run_worker(&settings, shutdown_signal()).await,
         Command::Migrate { down } => {
             let db = db::connect(&settings.database).await?;
             match down {

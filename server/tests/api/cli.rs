@@ -22,7 +22,7 @@ fn help_documents_every_subcommand() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for sub in ["serve", "migrate", "seed", "staff"] {
+    for sub in ["serve", "worker", "migrate", "seed", "staff"] {
         assert!(text.contains(sub), "{sub} in {text}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_server"))
@@ -280,4 +280,55 @@ async fn serve_logs_json_with_the_request_id_and_stops_cleanly_on_sigterm() {
             .contains("shutdown signal")
     }));
     drop(db);
+}
+
+#[tokio::test]
+async fn a_separate_worker_process_settles_a_payment_whose_webhook_never_came() {
+    use crate::checkout_api::{buy, customer, wait_for_status};
+    let app =
+        crate::helpers::spawn_app_custom(true, &[("KINOBILL__WORKER__ENABLED", "false")]).await;
+    let c = customer(&app);
+    let body = buy(&app, &c, "classic", 1, "4000000000000341").await;
+    let mut child = server_cmd(&app.test_db.url)
+        .env("KINOBILL__WORKER__INTERVAL", "PT1S")
+        .env("KINOBILL__WORKER__RECONCILE_AFTER", "PT1S")
+        .arg("worker")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_status(
+        &app,
+        &c,
+        body["payment"]["id"].as_str().unwrap(),
+        "succeeded",
+    )
+    .await;
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                return child.wait_with_output().unwrap();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "worker ignored SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "worker exit: {:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
