@@ -43,6 +43,15 @@ impl From<DomainError> for ServiceError {
 }
 
 impl ServiceError {
+    /// A business rule refused the input on `field` (HTTP 422 with `code`).
+    pub fn rule(code: &'static str, field: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Rule {
+            code,
+            field,
+            message: message.into(),
+        }
+    }
+
     /// The stable machine code of the REST contract.
     pub fn code(&self) -> &'static str {
         match self {

@@ -39,14 +39,6 @@ pub fn provider_key(customer: Uuid, idempotency_key: &str) -> String {
     format!("kb-{}", &hex::encode(h.finalize())[..40])
 }
 
-fn rule(code: &'static str, field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Rule {
-        code,
-        field,
-        message: message.into(),
-    }
-}
-
 /// The next human invoice number of `year`, inside the caller's transaction: one atomic
 /// upsert (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), which locks the counter row
 /// until commit on PostgreSQL and never fails on a concurrent first number of a year.
@@ -89,7 +81,7 @@ async fn fresh_quote<C: ConnectionTrait>(
         Some(code) => {
             let promo = pricing_svc::check_promo(db, now, code, Some(customer)).await?;
             if !promo.applies_to(tariff.id) {
-                return Err(rule(
+                return Err(ServiceError::rule(
                     "promo_not_applicable",
                     "promo_code",
                     format!(
@@ -141,7 +133,7 @@ pub async fn checkout(
         .await?
         .ok_or(ServiceError::NotFound { entity: "tariff" })?;
     if !tariff.active {
-        return Err(rule(
+        return Err(ServiceError::rule(
             "tariff_archived",
             "tariff_id",
             format!("The tariff {} is no longer on sale.", tariff.name),
@@ -154,7 +146,7 @@ pub async fn checkout(
         && sub.tariff_id != tariff.id
         && matches!(sub.status.as_str(), "active" | "grace")
     {
-        return Err(rule(
+        return Err(ServiceError::rule(
             "subscription_other_tariff",
             "tariff_id",
             "You already subscribe to another tariff. Extend it, or ask support to change your tariff.",
@@ -170,7 +162,7 @@ pub async fn checkout(
     )
     .await?;
     if quote.total.minor() <= 0 {
-        return Err(rule(
+        return Err(ServiceError::rule(
             "nothing_to_pay",
             "tariff_id",
             "This purchase costs nothing after discounts; please contact support to activate it.",

@@ -18,14 +18,6 @@ use crate::ssr::ServiceError;
 use crate::ssr::clock::SharedClock;
 use crate::ssr::pricing_cache::{PricingCache, PromoRow, load_promo};
 
-fn rule(code: &'static str, field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Rule {
-        code,
-        field,
-        message: message.into(),
-    }
-}
-
 /// The month-discount table, smallest threshold first. Rows that break the domain's
 /// rules (impossible through our writes) are skipped with a warning, never half-applied.
 pub async fn month_table<C: ConnectionTrait>(db: &C) -> Result<Vec<MonthDiscount>, ServiceError> {
@@ -93,7 +85,7 @@ impl ValidPromo {
 }
 
 fn not_found(input: &str) -> ServiceError {
-    rule(
+    ServiceError::rule(
         "promo_not_found",
         "promo_code",
         format!("There is no promo code {}.", input.trim().to_uppercase()),
@@ -124,21 +116,21 @@ async fn validate_promo<C: ConnectionTrait>(
 ) -> Result<ValidPromo, ServiceError> {
     let model = &row.model;
     if !model.active {
-        return Err(rule(
+        return Err(ServiceError::rule(
             "promo_inactive",
             "promo_code",
             format!("The promo code {} has been switched off.", model.code),
         ));
     }
     if model.valid_from.is_some_and(|from| now < from) {
-        return Err(rule(
+        return Err(ServiceError::rule(
             "promo_expired",
             "promo_code",
             format!("The promo code {} is not valid yet.", model.code),
         ));
     }
     if model.valid_until.is_some_and(|until| now >= until) {
-        return Err(rule(
+        return Err(ServiceError::rule(
             "promo_expired",
             "promo_code",
             format!("The promo code {} has expired.", model.code),
@@ -148,7 +140,7 @@ async fn validate_promo<C: ConnectionTrait>(
         .max_redemptions
         .is_some_and(|max| model.redemption_count >= max)
     {
-        return Err(rule(
+        return Err(ServiceError::rule(
             "promo_exhausted",
             "promo_code",
             format!("The promo code {} has been used up.", model.code),
@@ -164,7 +156,7 @@ async fn validate_promo<C: ConnectionTrait>(
             .await?
             .is_some();
         if used {
-            return Err(rule(
+            return Err(ServiceError::rule(
                 "promo_already_used",
                 "promo_code",
                 format!("You have already used the promo code {}.", model.code),
@@ -234,7 +226,7 @@ pub async fn quote(
         .get(&req.tariff_id)
         .ok_or(ServiceError::NotFound { entity: "tariff" })?;
     if !tariff.active {
-        return Err(rule(
+        return Err(ServiceError::rule(
             "tariff_archived",
             "tariff_id",
             format!("The tariff {} is no longer on sale.", tariff.name),
@@ -255,7 +247,7 @@ pub async fn quote(
                 .ok_or_else(|| not_found(input))?;
             let promo = validate_promo(db, &row, now, req.customer_id).await?;
             if !promo.applies_to(tariff.id) {
-                return Err(rule(
+                return Err(ServiceError::rule(
                     "promo_not_applicable",
                     "promo_code",
                     format!(
@@ -310,7 +302,7 @@ pub async fn redeem<C: ConnectionTrait>(
         .exec(db)
         .await?;
     if claimed.rows_affected == 0 {
-        return Err(rule(
+        return Err(ServiceError::rule(
             "promo_exhausted",
             "promo_code",
             "The promo code has been used up.",

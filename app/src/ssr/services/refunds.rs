@@ -43,11 +43,7 @@ impl Requester {
 }
 
 fn rule(code: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Rule {
-        code,
-        field: "payment_id",
-        message: message.into(),
-    }
+    ServiceError::rule(code, "payment_id", message)
 }
 
 fn dto(r: &refunds::Model) -> RefundDto {
