@@ -1,5 +1,7 @@
 //! Payments as customers see them, and asking the provider about a pending one.
 
+use std::collections::HashMap;
+
 use entity::{invoices, payments, tariffs};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -77,7 +79,8 @@ pub fn payment_dto(
     }
 }
 
-async fn load(
+/// A payment with its invoice and the tariff's name: everything its DTO shows.
+pub async fn load(
     state: &AppState,
     id: Uuid,
 ) -> Result<(payments::Model, invoices::Model, String), ServiceError> {
@@ -186,10 +189,29 @@ pub async fn customer_payments(
         .all(&state.db)
         .await?;
     let more = rows.len() as u64 > limit;
-    let mut out = Vec::new();
-    for p in rows.iter().take(limit as usize) {
-        let (p, invoice, tariff_name) = load(state, p.id).await?;
-        out.push(payment_dto(state, &p, &invoice, &tariff_name));
+    let page: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    // The page's invoices and the tariff names in two queries, not three per row.
+    let invoices: HashMap<Uuid, invoices::Model> = invoices::Entity::find()
+        .filter(invoices::Column::Id.is_in(page.iter().map(|p| p.invoice_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let names: HashMap<Uuid, String> = tariffs::Entity::find()
+        .filter(tariffs::Column::Id.is_in(invoices.values().map(|i| i.tariff_id)))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    let mut out = Vec::with_capacity(page.len());
+    for p in &page {
+        let invoice = invoices
+            .get(&p.invoice_id)
+            .ok_or(ServiceError::NotFound { entity: "invoice" })?;
+        let tariff_name = names.get(&invoice.tariff_id).map_or("", String::as_str);
+        out.push(payment_dto(state, p, invoice, tariff_name));
     }
     let next = if more { out.last().map(|p| p.id) } else { None };
     Ok((out, next))

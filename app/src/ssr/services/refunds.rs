@@ -46,7 +46,7 @@ fn rule(code: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::rule(code, "payment_id", message)
 }
 
-fn dto(r: &refunds::Model) -> RefundDto {
+pub fn dto(r: &refunds::Model) -> RefundDto {
     let currency: Currency = r.currency.parse().unwrap_or_default();
     RefundDto {
         id: r.id,

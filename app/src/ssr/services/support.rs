@@ -17,7 +17,7 @@ use crate::domain::subscription::access_until;
 use crate::domain::{Currency, Money};
 use crate::dto::{
     AdminCustomerDto, AdminPaymentDto, AdminPaymentPageDto, AdminPaymentRowDto, MoneyDto,
-    PaymentEventDto, RefundDto,
+    PaymentEventDto,
 };
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
@@ -146,28 +146,16 @@ pub async fn list_payments(
 }
 
 pub async fn payment(state: &AppState, id: Uuid) -> Result<AdminPaymentDto, ServiceError> {
-    let p = payments::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or(ServiceError::NotFound { entity: "payment" })?;
+    let (p, invoice, tariff_name) = payment_svc::load(state, id).await?;
     let customer = customer_svc::find(&state.db, p.customer_id)
         .await?
         .ok_or(ServiceError::NotFound { entity: "customer" })?;
-    let view = payment_svc::customer_payment(state, p.customer_id, id).await?;
+    let view = payment_svc::payment_dto(state, &p, &invoice, &tariff_name);
     let refund = refunds::Entity::find()
         .filter(refunds::Column::PaymentId.eq(id))
         .one(&state.db)
         .await?
-        .map(|r| RefundDto {
-            id: r.id,
-            payment_id: r.payment_id,
-            status: r.status,
-            amount: MoneyDto::from(Money::from_minor(
-                r.amount_minor,
-                r.currency.parse().unwrap_or_default(),
-            )),
-            created_at: rfc3339(r.created_at),
-        });
+        .map(|r| crate::ssr::services::refunds::dto(&r));
     let timeline = payment_events::Entity::find()
         .filter(payment_events::Column::PaymentId.eq(id))
         .order_by_asc(payment_events::Column::CreatedAt)
