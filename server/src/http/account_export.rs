@@ -1,6 +1,7 @@
 //! `GET /account/statement.csv`: the statement download of the account page, for the
 //! customer signed in to this browser session.
 
+use app::dto::StatementLineDto;
 use app::ssr::AppState;
 use app::ssr::auth::session_customer;
 use app::ssr::services::account;
@@ -19,22 +20,25 @@ pub async fn statement_csv(State(state): State<AppState>, session: Session) -> R
         }
     };
     match account::statement(&state.db, customer.id, None, None).await {
-        Ok(lines) => {
-            let mut res = account::statement_csv(&lines).into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            h.insert(
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"kinobill-statement.csv\""),
-            );
-            res
-        }
+        Ok(lines) => statement_csv_response(&lines),
         Err(e) => {
             e.log_if_internal();
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// A statement as a CSV download; also the REST statement's `format=csv`.
+pub fn statement_csv_response(lines: &[StatementLineDto]) -> Response {
+    let mut res = account::statement_csv(lines).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"kinobill-statement.csv\""),
+    );
+    res
 }

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::json::text_or_number;
-use super::me::limit;
+use super::me::{limit, time_param};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{StaffCaller, parse_json};
 use crate::http::idempotent;
@@ -33,27 +33,6 @@ fn uuid(raw: &str, what: &'static str) -> Result<Uuid, ApiError> {
             format!("The {what} was not found."),
         )
     })
-}
-
-fn time(name: &str, v: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
-    v.map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            chrono::DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .or_else(|_| {
-                    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-                })
-                .map_err(|_| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "validation_failed",
-                        format!("{name} must be a date (2026-11-01) or an RFC 3339 time."),
-                    )
-                })
-        })
-        .transpose()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -82,8 +61,8 @@ pub async fn list(
     let filter = PaymentFilter {
         status: q.status,
         customer_id: q.user_id,
-        from: time("from", q.from.as_deref())?,
-        to: time("to", q.to.as_deref())?,
+        from: time_param("from", q.from.as_deref())?,
+        to: time_param("to", q.to.as_deref())?,
     };
     Ok(Json(
         support::list_payments(&state.db, &filter, limit(q.limit)?, q.cursor.as_deref()).await?,

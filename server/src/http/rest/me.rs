@@ -3,7 +3,7 @@ use app::ssr::AppState;
 use app::ssr::services::{account, payments};
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -115,7 +115,7 @@ pub struct Statement {
     pub data: Vec<StatementLineDto>,
 }
 
-fn time_param(name: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub fn time_param(name: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -148,18 +148,7 @@ pub async fn statement(
     let lines = account::statement(&state.db, customer.id, from, to).await?;
     match q.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(Statement { data: lines }).into_response()),
-        "csv" => {
-            let mut res = account::statement_csv(&lines).into_response();
-            res.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            res.headers_mut().insert(
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"kinobill-statement.csv\""),
-            );
-            Ok(res)
-        }
+        "csv" => Ok(crate::http::account_export::statement_csv_response(&lines)),
         _ => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
