@@ -40,6 +40,17 @@ pub enum TestCard {
 
 impl TestCard {
     /// Any other number that passes the Luhn check succeeds, like at real test gateways.
+    /// The payment status the card leads to, with the failure code when it fails.
+    pub fn outcome(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            TestCard::Declined => ("failed", Some("card_declined")),
+            TestCard::InsufficientFunds => ("failed", Some("insufficient_funds")),
+            TestCard::Succeeds | TestCard::SucceedsSilently | TestCard::SucceedsNoisily => {
+                ("succeeded", None)
+            }
+        }
+    }
+
     pub fn for_number(number: &str) -> Option<TestCard> {
         match number {
             "4000000000000002" => Some(TestCard::Declined),
@@ -344,11 +355,7 @@ impl Sandbox {
             ));
         };
         let now = self.clock.now();
-        let (status, failure) = match card {
-            TestCard::Declined => ("failed", Some("card_declined")),
-            TestCard::InsufficientFunds => ("failed", Some("insufficient_funds")),
-            _ => ("succeeded", None),
-        };
+        let (status, failure) = card.outcome();
         let token = if status == "succeeded" && payment.save_card {
             let token = format!("card_{}", Uuid::new_v4().simple());
             sandbox_cards::ActiveModel {
@@ -556,35 +563,9 @@ impl Sandbox {
         Ok(delivered)
     }
 
-    fn to_provider(&self, p: &sandbox_payments::Model) -> ProviderPayment {
-        let status = match p.status.as_str() {
-            "succeeded" => PaymentStatus::Succeeded,
-            "failed" => {
-                let code = p.failure_code.clone().unwrap_or_else(|| "failed".into());
-                PaymentStatus::Failed {
-                    message: failure_message(&code).to_string(),
-                    code,
-                }
-            }
-            "canceled" => PaymentStatus::Canceled,
-            _ => PaymentStatus::Pending,
-        };
-        let view = self.view(p);
-        ProviderPayment {
-            id: p.id.clone(),
-            status,
-            amount: Money::from_minor(p.amount_minor, p.currency.parse().unwrap_or_default()),
-            confirmation_url: view.confirmation_url,
-            saved_method: match (&p.card_token, &p.card_last4) {
-                (Some(token), Some(last4)) => Some(SavedMethod {
-                    token: token.clone(),
-                    brand: "Visa".into(),
-                    last4: last4.clone(),
-                }),
-                _ => None,
-            },
-            reference: p.metadata.clone(),
-        }
+    /// The trait's view of a stored payment: the same mapping webhooks are read with.
+    fn to_provider(&self, p: &sandbox_payments::Model) -> Result<ProviderPayment, ProviderError> {
+        view_to_provider(&self.view(p))
     }
 }
 
@@ -652,13 +633,13 @@ impl PaymentProvider for Sandbox {
         if self.take_timeout_after_create() {
             return Err(ProviderError::Timeout);
         }
-        Ok(self.to_provider(&p))
+        self.to_provider(&p)
     }
 
     async fn get_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
         self.before_call().await?;
         let p = self.find(id).await?.ok_or(ProviderError::NotFound)?;
-        Ok(self.to_provider(&p))
+        self.to_provider(&p)
     }
 
     async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError> {
@@ -683,11 +664,7 @@ impl PaymentProvider for Sandbox {
             .await?;
         if p.status == "pending" {
             let behaviour = TestCard::for_number(&card.card_number).unwrap_or(TestCard::Succeeds);
-            let (status, failure) = match behaviour {
-                TestCard::Declined => ("failed", Some("card_declined")),
-                TestCard::InsufficientFunds => ("failed", Some("insufficient_funds")),
-                _ => ("succeeded", None),
-            };
+            let (status, failure) = behaviour.outcome();
             let now = self.clock.now();
             sandbox_payments::Entity::update_many()
                 .col_expr(sandbox_payments::Column::Status, status.into())
@@ -707,7 +684,7 @@ impl PaymentProvider for Sandbox {
                 .map_err(internal)?;
         }
         let p = self.find(&p.id).await?.ok_or(ProviderError::NotFound)?;
-        Ok(self.to_provider(&p))
+        self.to_provider(&p)
     }
 
     async fn refund(&self, req: &RefundRequest) -> Result<ProviderRefund, ProviderError> {
