@@ -26,3 +26,17 @@ pub async fn begin_write(
     })
     .await
 }
+
+/// `SELECT … FOR UPDATE` on PostgreSQL; on SQLite the transaction already holds the
+/// database's single write lock (see [`begin_write`]), and it has no row locks.
+pub fn for_update<E: sea_orm::EntityTrait>(
+    query: sea_orm::Select<E>,
+    txn: &impl sea_orm::ConnectionTrait,
+) -> sea_orm::Select<E> {
+    use sea_orm::QuerySelect;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query.lock_exclusive()
+    } else {
+        query
+    }
+}

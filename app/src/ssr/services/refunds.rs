@@ -5,8 +5,7 @@
 use chrono::{DateTime, Utc};
 use entity::{entitlements, payments, refunds, subscription_periods, subscriptions, tariffs};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -69,13 +68,7 @@ pub async fn refund(
         .filter(|r| !r.is_empty());
 
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
-    let q = payments::Entity::find_by_id(payment_id);
-    let q = if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        q.lock_exclusive()
-    } else {
-        q
-    };
-    let payment = q
+    let payment = crate::ssr::repo::for_update(payments::Entity::find_by_id(payment_id), &txn)
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound { entity: "payment" })?;

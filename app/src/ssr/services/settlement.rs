@@ -11,7 +11,7 @@ use entity::{
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use crate::domain::subscription::{access_until, add_months, next_period_start};
 use crate::domain::{Currency, Money};
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::providers::{PaymentStatus, ProviderPayment};
-use crate::ssr::repo::is_unique_violation;
+use crate::ssr::repo::{for_update, is_unique_violation};
 use crate::ssr::services::pricing;
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
@@ -54,12 +54,7 @@ async fn lock_payment(
     let by_provider_id = payments::Entity::find()
         .filter(payments::Column::Provider.eq(provider))
         .filter(payments::Column::ProviderPaymentId.eq(pp.id.as_str()));
-    let by_provider_id = if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        by_provider_id.lock_exclusive()
-    } else {
-        by_provider_id
-    };
-    if let Some(p) = by_provider_id.one(txn).await? {
+    if let Some(p) = for_update(by_provider_id, txn).one(txn).await? {
         return Ok(Some(p));
     }
     // The provider may report a payment before we stored its id (a timeout after it
@@ -68,12 +63,7 @@ async fn lock_payment(
         return Ok(None);
     };
     let q = payments::Entity::find_by_id(ours).filter(payments::Column::Provider.eq(provider));
-    let q = if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        q.lock_exclusive()
-    } else {
-        q
-    };
-    Ok(q.one(txn).await?)
+    Ok(for_update(q, txn).one(txn).await?)
 }
 
 pub async fn settle_payment(
