@@ -7,6 +7,30 @@ import * as path from 'node:path';
 const port = Number(process.env.E2E_PORT ?? 3100);
 const dbFile = process.env.E2E_DB_FILE ?? path.join(os.tmpdir(), `kinobill-e2e-${port}.db`);
 const repoRoot = path.resolve(__dirname, '..');
+// A second server with the test clock on, for the lifecycle spec: moving its time must
+// not disturb the other specs' server.
+const clockPort = Number(process.env.E2E_CLOCK_PORT ?? port + 1);
+const clockDbFile = process.env.E2E_CLOCK_DB_FILE ?? path.join(os.tmpdir(), `kinobill-e2e-clock-${clockPort}.db`);
+
+function server(p: number, db: string, env: Record<string, string>) {
+  return {
+    command: `rm -f "${db}" "${db}-wal" "${db}-shm" && exec "${repoRoot}/target/release/server" serve`,
+    cwd: repoRoot,
+    url: `http://127.0.0.1:${p}/readyz`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: {
+      DATABASE_URL: `sqlite://${db}?mode=rwc`,
+      KINOBILL__SERVER__ADDR: `127.0.0.1:${p}`,
+      KINOBILL__DEMO__SEED: 'true',
+      LEPTOS_SITE_ROOT: path.join(repoRoot, 'target', 'site'),
+      RUST_LOG: 'warn',
+      ...env,
+    },
+  };
+}
 
 const chromiumArgs = [
   '--no-sandbox',
@@ -38,22 +62,19 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'desktop', use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 } } },
-  ],
-  webServer: {
-    command: `rm -f "${dbFile}" "${dbFile}-wal" "${dbFile}-shm" && exec "${repoRoot}/target/release/server" serve`,
-    cwd: repoRoot,
-    url: `http://127.0.0.1:${port}/readyz`,
-    timeout: 60_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      DATABASE_URL: `sqlite://${dbFile}?mode=rwc`,
-      KINOBILL__SERVER__ADDR: `127.0.0.1:${port}`,
-      KINOBILL__DEMO__SEED: 'true',
-      LEPTOS_SITE_ROOT: path.join(repoRoot, 'target', 'site'),
-      RUST_LOG: 'warn',
+    {
+      name: 'desktop',
+      testIgnore: /lifecycle\.spec\.ts/,
+      use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 }, baseURL: `http://127.0.0.1:${port}` },
     },
-  },
+    {
+      name: 'test-clock',
+      testMatch: /lifecycle\.spec\.ts/,
+      use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 }, baseURL: `http://127.0.0.1:${clockPort}` },
+    },
+  ],
+  webServer: [
+    server(port, dbFile, {}),
+    server(clockPort, clockDbFile, { KINOBILL__CLOCK: 'test', KINOBILL__WORKER__INTERVAL: 'PT1S' }),
+  ],
 });

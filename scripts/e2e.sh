@@ -4,8 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/install-tools.sh --e2e
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+CLOCK_PORT=$(free_port)
 DB_DIR=$(mktemp -d /tmp/kinobill-e2e.XXXXXX)
 trap 'rm -rf "$DB_DIR"' EXIT
 cd end2end
-E2E_PORT="$PORT" E2E_DB_FILE="$DB_DIR/kinobill.db" npx playwright test "$@"
+E2E_PORT="$PORT" E2E_DB_FILE="$DB_DIR/kinobill.db" \
+  E2E_CLOCK_PORT="$CLOCK_PORT" E2E_CLOCK_DB_FILE="$DB_DIR/kinobill-clock.db" npx playwright test "$@"

@@ -482,6 +482,8 @@ pub struct AccountDto {
     pub subscription: SubscriptionDto,
     pub payments: Vec<PaymentDto>,
     pub statement: Vec<StatementLineDto>,
+    /// The newest notifications.
+    pub notifications: Vec<NotificationDto>,
     /// The server's clock, so countdowns in the browser agree with the server.
     pub now: String,
 }
@@ -540,4 +542,114 @@ pub struct AdminCustomerDto {
     pub invoices: Vec<InvoiceDto>,
     pub payments: Vec<PaymentDto>,
     pub ledger: Vec<StatementLineDto>,
+}
+
+/// One entry of the customer's notification list (`GET /api/v1/me/notifications`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NotificationDto {
+    pub id: Uuid,
+    /// `payment_succeeded`, `payment_failed`, `refund_succeeded`, `subscription_ending`,
+    /// `subscription_renewed`, `renewal_failed`, `subscription_ended`.
+    pub kind: String,
+    pub created_at: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub data: serde_json::Value,
+    /// The notice in words, as the account page shows it.
+    pub message: String,
+}
+
+impl NotificationDto {
+    pub fn describe(kind: &str, data: &serde_json::Value) -> String {
+        let text = |k: &str| data.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let day = |k: &str| text(k).get(..10).unwrap_or("").to_string();
+        let amount = data
+            .get("amount")
+            .and_then(|a| a.get("amount"))
+            .and_then(|v| v.as_str())
+            .and_then(|a| a.parse::<rust_decimal::Decimal>().ok())
+            .map(|a| crate::domain::Money::new(a, crate::domain::Currency::default()).display())
+            .unwrap_or_default();
+        match kind {
+            "payment_succeeded" => format!("Payment of {amount} received; paid until {}.", day("period_end")),
+            "payment_failed" => format!("A payment failed: {}", text("message")),
+            "refund_succeeded" => "Your refund was made; the money is on its way back.".to_string(),
+            "subscription_ending" if data.get("auto_renew").and_then(|v| v.as_bool()) == Some(true) => {
+                format!("Your subscription ends on {}; it renews automatically with your saved card.", day("period_end"))
+            }
+            "subscription_ending" => format!("Your subscription ends in 3 days, on {}. Renew to keep watching.", day("period_end")),
+            "subscription_renewed" => format!("Subscription renewed: {amount} charged; paid until {}.", day("period_end")),
+            "renewal_failed" => format!(
+                "We could not renew your subscription: {} Access continues until {}; we will try again.",
+                text("message"),
+                day("access_until")
+            ),
+            "subscription_ended" => "Your subscription has ended.".to_string(),
+            other => other.replace('_', " "),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NotificationPageDto {
+    pub data: Vec<NotificationDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// One outbox message, as the admin Outbox page and API show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OutboxMessageDto {
+    /// Also the message id consumers deduplicate on.
+    pub id: Uuid,
+    /// `events`, `notify` or `auth`.
+    pub destination: String,
+    pub kind: String,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: String,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<String>,
+    pub delivered_at: Option<String>,
+    pub dead_at: Option<String>,
+    pub last_error: Option<String>,
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OutboxCountsDto {
+    pub pending: u64,
+    pub dead: u64,
+    pub delivered: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OutboxPageDto {
+    pub data: Vec<OutboxMessageDto>,
+    pub next_cursor: Option<String>,
+    pub counts: OutboxCountsDto,
+    /// Where each destination delivers.
+    pub relays: Vec<RelayDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RelayDto {
+    pub destination: String,
+    /// `rabbitmq`, `http` or `log`.
+    pub via: String,
+}
+
+/// `GET/POST /api/v1/admin/clock`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TestClockDto {
+    pub enabled: bool,
+    pub now: String,
+    /// How far the test clock has been moved, in seconds.
+    pub offset_seconds: i64,
 }

@@ -4,7 +4,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::admin::{
-    AdminCustomer, AdminDiscounts, AdminMonthDiscounts, AdminPayment, AdminPayments, AdminPromos,
+    AdminCustomer, AdminDiscounts, AdminMonthDiscounts, AdminOutbox, AdminPayment, AdminPayments, AdminPromos,
     AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
 };
 use crate::pages::customer::{AccountPage, CheckoutPage, CheckoutReturnPage, Landing, SignInPage};
@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("personal-discounts") view=AdminDiscounts />
                     <Route path=path!("month-discounts") view=AdminMonthDiscounts />
                     <Route path=path!("payments") view=AdminPayments />
+                    <Route path=path!("outbox") view=AdminOutbox />
                     <Route path=path!("payments/:id") view=AdminPayment />
                     <Route path=path!("customers/:id") view=AdminCustomer />
                 </ParentRoute>

@@ -14,6 +14,14 @@ pub struct Model {
     pub current_period_end: DateTimeUtc,
     pub auto_renew: bool,
     pub payment_method_id: Option<Uuid>,
+    /// The period end the "ends in 3 days" reminder was sent for.
+    pub reminded_for: Option<DateTimeUtc>,
+    /// Failed renewal charges of the current period (part of the next charge's key).
+    pub renewal_attempts: i32,
+    /// No renewal charge before this (retry schedule after a failure).
+    pub next_renewal_at: Option<DateTimeUtc>,
+    /// A worker holds this subscription's renewal until then.
+    pub renewal_lease_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

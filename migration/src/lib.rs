@@ -10,6 +10,7 @@ mod m20261123_000005_create_reliability;
 mod m20261123_000006_pricing_details;
 mod m20261123_000007_create_billing;
 mod m20261123_000008_create_sandbox;
+mod m20261123_000009_lifecycle;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_pricing_details::Migration),
             Box::new(m20261123_000007_create_billing::Migration),
             Box::new(m20261123_000008_create_sandbox::Migration),
+            Box::new(m20261123_000009_lifecycle::Migration),
         ]
     }
 }

@@ -82,6 +82,28 @@ pub struct WorkerSettings {
     pub batch: u64,
 }
 
+/// When the lifecycle worker reminds, renews and retries (see ARCHITECTURE.md).
+#[derive(Debug, Clone)]
+pub struct LifecycleSettings {
+    /// "Ends in 3 days": how long before the period end the reminder goes out.
+    pub remind_before: TimeDelta,
+    /// The saved card is first charged this long before the period end.
+    pub renew_before: TimeDelta,
+    /// After a failed renewal charge, the next try waits this long.
+    pub renewal_retry: TimeDelta,
+}
+
+/// How outbox relays retry.
+#[derive(Debug, Clone)]
+pub struct OutboxSettings {
+    /// A message failing this many times is dead (shown on the Outbox page).
+    pub max_attempts: i32,
+    /// First retry delay; doubles per attempt (with jitter), capped at one hour.
+    pub retry_base: TimeDelta,
+    /// Delivered rows move to the archive after this long.
+    pub archive_after: TimeDelta,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -97,10 +119,14 @@ pub struct Settings {
     /// How stale a quote may be (see `app::ssr::pricing_cache`); zero turns the cache off.
     pub quote_cache_ttl: TimeDelta,
     pub rabbitmq_url: Option<Secret>,
+    /// The topic exchange events are published to.
+    pub rabbitmq_exchange: String,
     pub notify_url: Option<String>,
     pub auth_service_url: Option<String>,
     pub clock: ClockMode,
     pub worker: WorkerSettings,
+    pub lifecycle: LifecycleSettings,
+    pub outbox: OutboxSettings,
     pub demo_seed: bool,
 }
 
@@ -146,9 +172,17 @@ const KEYS: &[(&str, bool)] = &[
     ("payments.sandbox_webhook_secret", true),
     ("pricing.quote_cache_ttl", false),
     ("rabbitmq.url", true),
+    ("rabbitmq.exchange", false),
     ("notify.url", false),
     ("auth_service.url", false),
     ("clock", false),
+    ("clock_allow_postgres", false),
+    ("lifecycle.remind_before", false),
+    ("lifecycle.renew_before", false),
+    ("lifecycle.renewal_retry", false),
+    ("outbox.max_attempts", false),
+    ("outbox.retry_base", false),
+    ("outbox.archive_after", false),
     ("worker.enabled", false),
     ("worker.interval", false),
     ("worker.reconcile_after", false),
@@ -478,6 +512,9 @@ impl Settings {
                     .map_err(|m| src.invalid("rabbitmq.url", m))
             })
             .transpose()?;
+        let rabbitmq_exchange = src
+            .string("rabbitmq.exchange")
+            .unwrap_or_else(|| "billing.events".to_string());
         let http_url = |key: &str| {
             src.string(key)
                 .map(|v| {
@@ -520,6 +557,33 @@ impl Settings {
                 _ => Err("expected a whole number from 1 to 10000".to_string()),
             })?,
         };
+        let bool_value = |v: &str| match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err("expected true or false".to_string()),
+        };
+        // The test clock lets staff move time: harmless on a laptop's SQLite, dangerous on
+        // the production database, so PostgreSQL needs a second, explicit switch.
+        let clock_allow_postgres = src.parse("clock_allow_postgres", false, bool_value)?;
+        if clock == ClockMode::Test && !database.is_sqlite() && !clock_allow_postgres {
+            return Err(src.invalid(
+                "clock",
+                "the test clock is refused with PostgreSQL; set KINOBILL__CLOCK_ALLOW_POSTGRES=true only on a test database",
+            ));
+        }
+        let lifecycle = LifecycleSettings {
+            remind_before: duration("lifecycle.remind_before", TimeDelta::days(3))?,
+            renew_before: duration("lifecycle.renew_before", TimeDelta::hours(24))?,
+            renewal_retry: duration("lifecycle.renewal_retry", TimeDelta::days(1))?,
+        };
+        let outbox = OutboxSettings {
+            max_attempts: src.parse("outbox.max_attempts", 12, |v| match v.parse::<i32>() {
+                Ok(n) if (1..=100).contains(&n) => Ok(n),
+                _ => Err("expected a whole number from 1 to 100".to_string()),
+            })?,
+            retry_base: duration("outbox.retry_base", TimeDelta::seconds(1))?,
+            archive_after: duration("outbox.archive_after", TimeDelta::days(7))?,
+        };
         let demo_seed = src.parse("demo.seed", database.is_sqlite(), |v| {
             match v.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" | "on" => Ok(true),
@@ -544,10 +608,13 @@ impl Settings {
             quote_cache_ttl,
             sandbox_webhook_secret,
             rabbitmq_url,
+            rabbitmq_exchange,
             notify_url,
             auth_service_url,
             clock,
             worker,
+            lifecycle,
+            outbox,
             demo_seed,
         })
     }

@@ -16,7 +16,10 @@ use app::ssr::customer_token::CustomerTokens;
 use app::ssr::pricing_cache::PricingCache;
 use app::ssr::providers::SharedProvider;
 use app::ssr::providers::sandbox::Sandbox;
-use app::ssr::state::BillingSettings;
+use app::ssr::relays::Relays;
+use app::ssr::relays::amqp::AmqpRelay;
+use app::ssr::relays::http::{AuthHttp, NotifyHttp};
+use app::ssr::state::{BillingSettings, OutboxPolicy};
 use app::ssr::{AppState, services};
 use leptos::config::LeptosOptions;
 use migration::{Migrator, MigratorTrait};
@@ -49,11 +52,30 @@ fn clock(settings: &Settings) -> (SharedClock, Option<Arc<TestClock>>) {
     }
 }
 
+/// Where each destination's outbox rows go: the configured systems, else the log.
+fn relays(settings: &Settings) -> Relays {
+    let mut relays = Relays::log_only();
+    if let Some(url) = &settings.rabbitmq_url {
+        relays.events = Box::new(AmqpRelay::new(
+            url.expose(),
+            &settings.rabbitmq_exchange,
+            &format!("kinobill-{}", std::process::id()),
+        ));
+    }
+    if let Some(url) = &settings.notify_url {
+        relays.notify = Box::new(NotifyHttp::new(url));
+    }
+    if let Some(url) = &settings.auth_service_url {
+        relays.auth = Box::new(AuthHttp::new(url));
+    }
+    relays
+}
+
 /// Everything a request or a job needs, wired from the settings.
 fn app_state(
     settings: &Settings,
     db: DatabaseConnection,
-    clock: SharedClock,
+    (clock, test_clock): (SharedClock, Option<Arc<TestClock>>),
     public_url: String,
     site_addr: std::net::SocketAddr,
 ) -> anyhow::Result<AppState> {
@@ -92,11 +114,22 @@ fn app_state(
         billing: BillingSettings {
             public_url,
             refund_window: settings.refund_window,
+            remind_before: settings.lifecycle.remind_before,
+            renew_before: settings.lifecycle.renew_before,
+            renewal_retry: settings.lifecycle.renewal_retry,
         },
         service_token: settings
             .service_token
             .as_ref()
             .map(|t| Arc::from(t.expose())),
+        relays: Arc::new(relays(settings)),
+        outbox_policy: OutboxPolicy {
+            max_attempts: settings.outbox.max_attempts,
+            retry_base: settings.outbox.retry_base,
+            archive_after: settings.outbox.archive_after,
+        },
+        test_clock,
+        worker_wake: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -110,14 +143,14 @@ pub async fn run_worker(
     Migrator::up(&db, None)
         .await
         .context("running migrations")?;
-    let (clock, _) = clock(settings);
     let state = app_state(
         settings,
         db,
-        clock,
+        clock(settings),
         settings.server.public_url.clone(),
         settings.server.addr,
     )?;
+    services::test_clock::sync(&state).await?;
     tracing::info!("worker started");
     tokio::select! {
         () = worker::run(state, settings.worker.clone()) => {},
@@ -157,7 +190,14 @@ impl Application {
         } else {
             settings.server.public_url.clone()
         };
-        let state = app_state(settings, db, clock, public_url, bound)?;
+        let state = app_state(
+            settings,
+            db,
+            (clock, test_clock.clone()),
+            public_url,
+            bound,
+        )?;
+        services::test_clock::sync(&state).await?;
         let router = http::router(state.clone(), settings.secure_cookies());
         Ok(Application {
             worker: settings.worker.enabled.then(|| settings.worker.clone()),

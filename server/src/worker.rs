@@ -1,23 +1,88 @@
-//! The background worker: job steps from `app::ssr::jobs` on a schedule. Runs inside
-//! `serve` (unless `worker.enabled = false`). Each step is idempotent, so any number of
-//! instances may run it at once.
+//! The background worker: the job steps of `app::ssr::jobs` on a schedule. Runs inside
+//! `serve` (unless `worker.enabled = false`) and alone as `server worker`. Every step is
+//! idempotent and leases its rows, so any number of instances may run at once.
 
 use std::time::Duration;
 
-use app::ssr::{AppState, jobs};
+use app::ssr::outbox::Destination;
+use app::ssr::services::test_clock;
+use app::ssr::{AppState, ServiceError, jobs};
 
 use crate::config::WorkerSettings;
 
+/// Housekeeping runs every this many passes (it scans for old rows; nothing is urgent).
+const HOUSEKEEPING_EVERY: u64 = 120;
+/// A relay drains at most this many batches per destination per pass, so one busy
+/// destination cannot starve the lifecycle steps.
+const MAX_RELAY_ROUNDS: usize = 50;
+
+fn report<T: std::fmt::Debug>(step: &str, r: Result<T, ServiceError>, busy: impl Fn(&T) -> bool) {
+    match r {
+        Ok(r) if busy(&r) => tracing::info!(step, report = ?r, "worker step"),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(step, error = %e, "worker step failed");
+            e.log_if_internal();
+        }
+    }
+}
+
+/// One pass of every job. Order matters when time jumps (the test clock): reminders and
+/// renewals run before the period-end transitions, so a card that pays in time keeps
+/// the subscription active instead of sending it through grace.
+pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
+    report("test_clock", test_clock::sync(state).await, |_| false);
+    report(
+        "reconcile",
+        jobs::reconcile_pending(state, settings.reconcile_after, settings.batch).await,
+        |r| r.checked > 0,
+    );
+    report(
+        "reminders",
+        jobs::send_reminders(state, settings.batch).await,
+        |n| *n > 0,
+    );
+    loop {
+        let r = jobs::renew_due(state, settings.batch).await;
+        let full = matches!(&r, Ok(r) if r.leased as u64 >= settings.batch);
+        report("renewals", r, |r| r.leased > 0);
+        if !full {
+            break;
+        }
+    }
+    report(
+        "periods",
+        jobs::advance_periods(state, settings.batch).await,
+        |r| r.to_grace + r.expired > 0,
+    );
+    for destination in [Destination::Events, Destination::Notify, Destination::Auth] {
+        for _ in 0..MAX_RELAY_ROUNDS {
+            let r = jobs::relay_outbox(state, destination, settings.batch).await;
+            let full = matches!(&r, Ok(r) if r.leased as u64 >= settings.batch);
+            report("outbox", r, |r| r.retried + r.dead > 0);
+            if !full {
+                break;
+            }
+        }
+    }
+    if n % HOUSEKEEPING_EVERY == 0 {
+        report("housekeeping", jobs::housekeeping(state).await, |r| {
+            r.idempotency_keys_purged + r.outbox_archived > 0
+        });
+    }
+}
+
 pub async fn run(state: AppState, settings: WorkerSettings) {
     let every = settings.interval.to_std().unwrap_or(Duration::from_secs(5));
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let wake = state.worker_wake.clone();
+    let mut n: u64 = 0;
     loop {
-        tick.tick().await;
-        match jobs::reconcile_pending(&state, settings.reconcile_after, settings.batch).await {
-            Ok(r) if r.checked > 0 => tracing::info!(?r, "reconciliation pass"),
-            Ok(_) => {}
-            Err(e) => e.log_if_internal(),
+        pass(&state, &settings, n).await;
+        n = n.wrapping_add(1);
+        // Sleep until the next tick, or until someone (the test clock) wakes us.
+        tokio::select! {
+            () = tokio::time::sleep(every) => {},
+            () = wake.notified() => {},
         }
     }
 }

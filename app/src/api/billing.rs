@@ -122,11 +122,16 @@ pub async fn my_account() -> Result<AccountDto, AppError> {
     let statement = account::statement(&state.db, customer.id, None, None)
         .await
         .map_err(super::respond_err)?;
+    let notifications = crate::ssr::services::notifications::list(&state.db, customer.id, 20, None)
+        .await
+        .map_err(super::respond_err)?
+        .data;
     Ok(AccountDto {
         customer,
         subscription,
         payments,
         statement,
+        notifications,
         now: crate::ssr::time::rfc3339(state.clock.now()),
     })
 }

@@ -9,6 +9,7 @@ pub mod pricing;
 pub mod promos;
 pub mod staff_session;
 pub mod support;
+pub mod system;
 
 /// Sets the HTTP status of a failed server-function call to match the error, so a caller
 /// mistake is never answered with a 500.

@@ -58,6 +58,14 @@ impl StaffRole {
         }
     }
 
+    /// The machinery (outbox, test clock) is the admin's.
+    pub fn can_operate(self) -> bool {
+        match self {
+            StaffRole::Admin => true,
+            StaffRole::Marketing | StaffRole::Support => false,
+        }
+    }
+
     /// Only an admin may refund outside the window (with a reason).
     pub fn can_override_refund_window(self) -> bool {
         match self {

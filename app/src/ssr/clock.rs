@@ -26,6 +26,20 @@ pub struct TestClock {
 }
 
 impl TestClock {
+    /// How far the clock has been moved so far.
+    pub fn offset(&self) -> TimeDelta {
+        *self.offset.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Moves the clock to `offset` unless it is already further (another instance moved
+    /// the shared clock: catch up, never go back).
+    pub fn catch_up(&self, offset: TimeDelta) {
+        let mut current = self.offset.lock().unwrap_or_else(|p| p.into_inner());
+        if offset > *current {
+            *current = offset;
+        }
+    }
+
     pub fn advance(&self, by: TimeDelta) {
         if by <= TimeDelta::zero() {
             return;

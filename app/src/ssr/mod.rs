@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod pricing_cache;
 pub mod providers;
+pub mod relays;
 pub mod repo;
 pub mod services;
 pub mod session_store;

@@ -27,6 +27,23 @@ pub struct AppState {
     pub billing: BillingSettings,
     /// Bearer token of service callers (entitlement look-ups); `None` turns them off.
     pub service_token: Option<std::sync::Arc<str>>,
+    /// Where outbox rows go (RabbitMQ / HTTP / the log), and how they retry.
+    pub relays: std::sync::Arc<super::relays::Relays>,
+    pub outbox_policy: OutboxPolicy,
+    /// Set when the test clock is on: staff may move time forward.
+    pub test_clock: Option<std::sync::Arc<super::clock::TestClock>>,
+    /// Wakes this instance's worker at once (after the test clock moved).
+    pub worker_wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutboxPolicy {
+    /// A row failing this many times is dead.
+    pub max_attempts: i32,
+    /// The first retry delay; doubles per attempt, with jitter, capped at one hour.
+    pub retry_base: chrono::TimeDelta,
+    /// Delivered rows are archived after this long.
+    pub archive_after: chrono::TimeDelta,
 }
 
 #[derive(Clone, Debug)]
@@ -35,6 +52,12 @@ pub struct BillingSettings {
     pub public_url: String,
     /// How long after paying a customer may ask for a refund.
     pub refund_window: chrono::TimeDelta,
+    /// The "ends in 3 days" reminder goes out this long before the period end.
+    pub remind_before: chrono::TimeDelta,
+    /// The saved card is first charged this long before the period end.
+    pub renew_before: chrono::TimeDelta,
+    /// After a failed renewal charge the next try waits this long.
+    pub renewal_retry: chrono::TimeDelta,
 }
 
 impl FromRef<AppState> for LeptosOptions {

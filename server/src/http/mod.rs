@@ -53,6 +53,11 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
             "/sandbox/pay/{id}",
             get(sandbox_pages::show).post(sandbox_pages::submit),
         )
+        .route("/sandbox/cards", get(sandbox_pages::cards))
+        .route(
+            "/sandbox/cards/{token}",
+            axum::routing::post(sandbox_pages::set_card),
+        )
         .nest("/api", rest::router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(

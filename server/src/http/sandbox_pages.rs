@@ -176,3 +176,78 @@ pub async fn submit(
         Err(_) => unavailable(),
     }
 }
+
+/// The sandbox's saved cards: what a real provider's test dashboard offers, so a tester
+/// can make a saved card start failing before a renewal.
+pub async fn cards(State(state): State<AppState>) -> Response {
+    let Some(sandbox) = sandbox(&state) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let cards = match sandbox.saved_cards().await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "sandbox cards");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let rows: String = cards
+        .iter()
+        .map(|c| {
+            let last4 = c.card_number.get(c.card_number.len().saturating_sub(4)..).unwrap_or("");
+            format!(
+                r#"<li class="saved"><form method="post" action="/sandbox/cards/{token}">
+<p><strong>Card ···· {last4}</strong> <code>{token}</code></p>
+<label for="n-{token}">Behave like test card</label>
+<input id="n-{token}" name="card_number" value="{number}" inputmode="numeric">
+<div class="actions"><button class="pay" type="submit">Save card behaviour</button></div></form></li>"#,
+                token = escape(&c.token),
+                last4 = escape(last4),
+                number = escape(&c.card_number),
+            )
+        })
+        .collect();
+    let list = if rows.is_empty() {
+        "<p>No saved cards yet: pay with “save the card” ticked first.</p>".to_string()
+    } else {
+        format!(r#"<ul style="list-style:none;padding:0">{rows}</ul>"#)
+    };
+    Html(page(
+        "Saved cards",
+        &format!(
+            r#"<div class="brand">Sandbox Pay<span class="badge">TEST MODE</span></div>
+<h1>Saved cards</h1>{list}
+<p class="hint">Renewals charge the saved card. Enter <code>4000 0000 0000 0002</code> to make the next charge be declined.</p>"#
+        ),
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CardForm {
+    card_number: String,
+}
+
+pub async fn set_card(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<CardForm>,
+) -> Response {
+    let Some(sandbox) = sandbox(&state) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match sandbox.set_card_number(&token, &form.card_number).await {
+        Ok(true) => Redirect::to("/sandbox/cards").into_response(),
+        Ok(false) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(page(
+                "Saved cards",
+                r#"<h1>Not changed</h1><p class="error" role="alert">Unknown card, or not a card number (12–19 digits).</p><p><a href="/sandbox/cards">Back to saved cards</a></p>"#,
+            )),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "sandbox set card");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}

@@ -5,14 +5,10 @@ use uuid::Uuid;
 
 use crate::api::catalog::list_tariffs;
 use crate::api::support::{AdminAdjustLedger, AdminChangeTariff, admin_customer};
-use crate::components::{EmptyState, ErrorState, FormErrors, LoadingRows, TextField, input_value};
+use crate::components::{EmptyState, ErrorState, FormErrors, LoadingRows, TextField, input_value, when};
 use crate::domain::DomainError;
 use crate::dto::AdminCustomerDto;
 use crate::error::AppError;
-
-fn when(t: &str) -> String {
-    t.replace('T', " ").replace('Z', " UTC")
-}
 
 /// One customer as support sees them: subscription and access, invoices, payments and
 /// the ledger, with a ledger correction and a tariff change.

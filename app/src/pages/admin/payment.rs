@@ -5,14 +5,10 @@ use uuid::Uuid;
 
 use crate::api::staff_session::current_staff;
 use crate::api::support::{AdminRefundPayment, admin_payment};
-use crate::components::{ErrorState, FormErrors, LoadingRows, TextField, input_value};
+use crate::components::{ErrorState, FormErrors, LoadingRows, TextField, input_value, when};
 use crate::domain::DomainError;
 use crate::dto::AdminPaymentDto;
 use crate::error::AppError;
-
-fn when(t: &str) -> String {
-    t.replace('T', " ").replace('Z', " UTC")
-}
 
 /// One payment: the facts, the timeline (each webhook with its raw body), and a refund
 /// with a reason.

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
+use super::test_clock::TestClockControl;
 use crate::api::staff_session::{StaffLogout, current_staff};
 
 /// The console frame: header with who is signed in, the section nav, the page.
@@ -13,6 +14,7 @@ pub fn AdminShell() -> impl IntoView {
         <div class="admin">
             <header class="admin-header">
                 <a class="brand" href="/admin">"Kinobill" <span class="brand-sub">"console"</span></a>
+                <TestClockControl />
                 <Suspense fallback=|| view! { <span class="who muted">"…"</span> }>
                     {move || Suspend::new(async move {
                         match me.await {
@@ -36,6 +38,7 @@ pub fn AdminShell() -> impl IntoView {
                 <A href="/admin/promo-codes">"Promo codes"</A>
                 <A href="/admin/personal-discounts">"Personal discounts"</A>
                 <A href="/admin/payments">"Payments"</A>
+                <A href="/admin/outbox">"Outbox"</A>
             </nav>
             <main class="admin-main" id="main">
                 <Outlet />

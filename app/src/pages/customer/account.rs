@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use super::SiteHeader;
 use crate::api::billing::{RequestRefund, SetAutoRenew, my_account};
 use crate::components::{EmptyState, ErrorState, LoadingRows};
-use crate::dto::{AccountDto, PaymentDto, StatementLineDto, SubscriptionDto};
+use crate::dto::{NotificationDto, AccountDto, PaymentDto, StatementLineDto, SubscriptionDto};
 use crate::error::AppError;
 
 fn parse(t: &str) -> Option<DateTime<Utc>> {
@@ -74,6 +74,7 @@ fn Account(
     view! {
         <Subscription sub=account.subscription renew />
         <p class="form-error" role="alert" hidden=move || renew_error().is_none()>{renew_error}</p>
+        <Notifications items=account.notifications />
         <section class="panel" aria-labelledby="payments-heading">
             <h2 id="payments-heading">"Payments"</h2>
             <p class="form-error" role="alert" hidden=move || refund_error().is_none()>{refund_error}</p>
@@ -119,7 +120,7 @@ fn Subscription(sub: SubscriptionDto, renew: ServerAction<SetAutoRenew>) -> impl
     let can_renew = matches!(sub.status.as_str(), "active" | "grace");
     let auto = sub.auto_renew;
     view! {
-        <section class="panel subscription" aria-labelledby="sub-heading" data-status=sub.status.clone()>
+        <section class="panel subscription" aria-labelledby="sub-heading" data-status=sub.status.clone() data-period-end=sub.current_period_end.clone().unwrap_or_default()>
             <h2 id="sub-heading">{sub.tariff.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| "Subscription".to_string())}</h2>
             <p><span class="badge status" data-testid="subscription-status">{status_text}</span></p>
             {if has {
@@ -220,6 +221,29 @@ fn Statement(lines: Vec<StatementLineDto>) -> impl IntoView {
                             </tbody>
                         </table>
                     </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Notifications(items: Vec<NotificationDto>) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="notifications-heading">
+            <h2 id="notifications-heading">"Notifications"</h2>
+            {if items.is_empty() {
+                view! { <EmptyState title="No notifications".to_string() hint="Reminders and receipts will appear here." /> }.into_any()
+            } else {
+                view! {
+                    <ul class="notifications" data-testid="notifications">
+                        {items.into_iter().map(|n| view! {
+                            <li data-kind=n.kind.clone()>
+                                <time class="muted small" datetime=n.created_at.clone()>{day_time(&n.created_at)}</time>
+                                <span class="notification-text">{n.message}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
                 }.into_any()
             }}
         </section>

@@ -397,6 +397,31 @@ impl Sandbox {
         })
     }
 
+    /// Saved cards, newest first (the sandbox's card page).
+    pub async fn saved_cards(&self) -> Result<Vec<sandbox_cards::Model>, ProviderError> {
+        sandbox_cards::Entity::find()
+            .order_by_desc(sandbox_cards::Column::CreatedAt)
+            .limit(200)
+            .all(&self.db)
+            .await
+            .map_err(internal)
+    }
+
+    /// Makes a saved card behave like another test card from now on (say, start
+    /// declining), as a real card can expire or run out of money between renewals.
+    pub async fn set_card_number(&self, token: &str, number: &str) -> Result<bool, ProviderError> {
+        let Some(number) = normalise_card_number(number) else {
+            return Ok(false);
+        };
+        let updated = sandbox_cards::Entity::update_many()
+            .col_expr(sandbox_cards::Column::CardNumber, number.into())
+            .filter(sandbox_cards::Column::Token.eq(token))
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(updated.rows_affected == 1)
+    }
+
     /// The customer pressed Cancel on the hosted page.
     pub async fn cancel(&self, id: &str) -> Result<PayOutcome, ProviderError> {
         let Some(payment) = self.find(id).await? else {
@@ -682,6 +707,10 @@ impl PaymentProvider for Sandbox {
                 .exec(&self.db)
                 .await
                 .map_err(internal)?;
+        }
+        if self.take_timeout_after_create() {
+            // Charged, but the answer is lost: what a crash after charging looks like.
+            return Err(ProviderError::Timeout);
         }
         let p = self.find(&p.id).await?.ok_or(ProviderError::NotFound)?;
         self.to_provider(&p)

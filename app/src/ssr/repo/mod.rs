@@ -40,3 +40,19 @@ pub fn for_update<E: sea_orm::EntityTrait>(
         query
     }
 }
+
+/// A job lease: `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers
+/// each take different rows instead of queueing behind one another. SQLite runs one
+/// writer at a time (see [`begin_write`]), which is the single-instance case.
+pub fn skip_locked<E: sea_orm::EntityTrait>(
+    query: sea_orm::Select<E>,
+    txn: &impl sea_orm::ConnectionTrait,
+) -> sea_orm::Select<E> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{LockBehavior, LockType};
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+    } else {
+        query
+    }
+}

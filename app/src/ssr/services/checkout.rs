@@ -42,7 +42,7 @@ pub fn provider_key(customer: Uuid, idempotency_key: &str) -> String {
 /// The next human invoice number of `year`, inside the caller's transaction: one atomic
 /// upsert (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), which locks the counter row
 /// until commit on PostgreSQL and never fails on a concurrent first number of a year.
-async fn next_invoice_number<C: ConnectionTrait>(
+pub(crate) async fn next_invoice_number<C: ConnectionTrait>(
     db: &C,
     year: i32,
 ) -> Result<String, ServiceError> {
@@ -69,7 +69,7 @@ async fn next_invoice_number<C: ConnectionTrait>(
 
 /// Prices the purchase from the database (never the quote cache: this is what the
 /// customer will be charged).
-async fn fresh_quote<C: ConnectionTrait>(
+pub(crate) async fn fresh_quote<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     customer: Uuid,
@@ -251,7 +251,7 @@ pub async fn checkout(
     finish_with_provider(state, payment).await
 }
 
-fn quote_dto_kind(k: DiscountKind) -> &'static str {
+pub(crate) fn quote_dto_kind(k: DiscountKind) -> &'static str {
     match k {
         DiscountKind::Personal => "personal",
         DiscountKind::Promo => "promo",

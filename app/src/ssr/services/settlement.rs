@@ -112,12 +112,13 @@ pub async fn settle_payment(
                 Settled::Moved("succeeded")
             }
             PaymentStatus::Failed { code, message } => {
-                fail(&txn, &payment, "failed", code, message, source, now).await?;
+                fail(&txn, state, &payment, "failed", code, message, source, now).await?;
                 Settled::Moved("failed")
             }
             PaymentStatus::Canceled => {
                 fail(
                     &txn,
+                    state,
                     &payment,
                     "canceled",
                     "canceled",
@@ -134,8 +135,10 @@ pub async fn settle_payment(
     Ok(result)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn fail(
     txn: &DatabaseTransaction,
+    state: &AppState,
     payment: &payments::Model,
     status: &str,
     code: &str,
@@ -174,7 +177,34 @@ async fn fail(
         now,
     )
     .await?;
-    if status == "failed" {
+    let renewal = invoices::Entity::find_by_id(payment.invoice_id)
+        .one(txn)
+        .await?
+        .is_some_and(|i| i.kind == "renewal");
+    if renewal {
+        // The next try waits for the retry schedule and gets a fresh key (attempt + 1);
+        // access continues through grace meanwhile.
+        if let Some(sub) = subscriptions::Entity::find()
+            .filter(subscriptions::Column::CustomerId.eq(payment.customer_id))
+            .one(txn)
+            .await?
+        {
+            let next_try = now + state.billing.renewal_retry;
+            let attempts = sub.renewal_attempts + 1;
+            let period_end = sub.current_period_end;
+            let mut s: subscriptions::ActiveModel = sub.into();
+            s.renewal_attempts = Set(attempts);
+            s.next_renewal_at = Set(Some(next_try));
+            s.renewal_lease_until = Set(None);
+            s.updated_at = Set(now);
+            s.update(txn).await?;
+            let mut notice = data.clone();
+            notice["attempt"] = json!(attempts);
+            notice["next_attempt_at"] = json!(rfc3339(next_try));
+            notice["access_until"] = json!(rfc3339(access_until(period_end)));
+            outbox::enqueue(txn, Destination::Notify, "renewal_failed", notice, now).await?;
+        }
+    } else if status == "failed" {
         outbox::enqueue(txn, Destination::Notify, "payment_failed", data, now).await?;
     }
     Ok(())
@@ -182,7 +212,7 @@ async fn fail(
 
 async fn succeed(
     txn: &DatabaseTransaction,
-    state: &AppState,
+    _state: &AppState,
     payment: &payments::Model,
     pp: &ProviderPayment,
     source: &str,
@@ -258,6 +288,10 @@ async fn succeed(
             if method_id.is_some() {
                 s.payment_method_id = Set(method_id);
             }
+            // A new period: its renewal starts from scratch.
+            s.renewal_attempts = Set(0);
+            s.next_renewal_at = Set(None);
+            s.renewal_lease_until = Set(None);
             s.updated_at = Set(now);
             s.update(txn).await?;
             sub.id
@@ -273,6 +307,10 @@ async fn succeed(
                 current_period_end: Set(ends_at),
                 auto_renew: Set(method_id.is_some()),
                 payment_method_id: Set(method_id),
+                reminded_for: Set(None),
+                renewal_attempts: Set(0),
+                next_renewal_at: Set(None),
+                renewal_lease_until: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
             }
@@ -382,7 +420,26 @@ async fn succeed(
         now,
     )
     .await?;
-    outbox::enqueue(txn, Destination::Notify, "payment_succeeded", data, now).await?;
+    if invoice.kind == "renewal" {
+        outbox::enqueue(
+            txn,
+            Destination::Events,
+            "subscription.renewed",
+            json!({
+                "subscription_id": subscription_id,
+                "customer_id": payment.customer_id,
+                "tariff_id": tariff.id,
+                "payment_id": payment.id,
+                "period_start": rfc3339(starts_at),
+                "period_end": rfc3339(ends_at),
+            }),
+            now,
+        )
+        .await?;
+        outbox::enqueue(txn, Destination::Notify, "subscription_renewed", data, now).await?;
+    } else {
+        outbox::enqueue(txn, Destination::Notify, "payment_succeeded", data, now).await?;
+    }
     outbox::enqueue(
         txn,
         Destination::Auth,
@@ -395,7 +452,6 @@ async fn succeed(
         now,
     )
     .await?;
-    let _ = state;
     Ok(())
 }
 

@@ -156,3 +156,22 @@ pub async fn statement(
         )),
     }
 }
+
+/// The customer's notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "customer", params(PageQuery),
+    responses((status = 200, body = app::dto::NotificationPageDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn notifications(
+    State(state): State<AppState>,
+    CustomerCaller(customer): CustomerCaller,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<app::dto::NotificationPageDto>, ApiError> {
+    Ok(Json(
+        app::ssr::services::notifications::list(
+            &state.db,
+            customer.id,
+            limit(q.limit)?,
+            q.cursor.as_deref(),
+        )
+        .await?,
+    ))
+}

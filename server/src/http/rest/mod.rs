@@ -4,6 +4,7 @@ pub mod admin_discounts;
 pub mod admin_month_discounts;
 pub mod admin_promos;
 pub mod admin_support;
+pub mod admin_system;
 pub mod admin_tariffs;
 pub mod checkout;
 pub mod entitlements;
@@ -40,6 +41,13 @@ pub fn router() -> Router<AppState> {
         )
         .route("/me/payments", get(me::payments))
         .route("/me/statement", get(me::statement))
+        .route("/me/notifications", get(me::notifications))
+        .route("/admin/outbox", get(admin_system::outbox))
+        .route("/admin/outbox/{id}/retry", post(admin_system::retry))
+        .route(
+            "/admin/clock",
+            get(admin_system::clock).post(admin_system::advance_clock),
+        )
         .route("/entitlements/{user_id}", get(entitlements::get))
         .route("/webhooks/{provider}", post(webhooks::receive))
         .route(

@@ -1,16 +1,13 @@
-//! One step of each background job, as an idempotent function the worker loop calls on a
-//! schedule and tests call directly. Running a step twice, or on two instances at once,
-//! changes nothing the first run did not: every state change goes through the same
-//! idempotent services (`settle_payment`).
+//! Reconciliation: payments whose confirmation never came are looked up at the provider.
 
 use chrono::TimeDelta;
 use entity::payments;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::providers::PaymentStatus;
-use super::services::checkout::record_event;
-use super::services::settlement::{self, Settled};
-use super::{AppState, ServiceError};
+use crate::ssr::providers::PaymentStatus;
+use crate::ssr::services::checkout::record_event;
+use crate::ssr::services::settlement::{self, Settled};
+use crate::ssr::{AppState, ServiceError};
 
 /// What one reconciliation pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -1,0 +1,66 @@
+//! Housekeeping: idempotency keys older than their 24 h retention are purged; delivered
+//! outbox rows older than `archive_after` move to `outbox_archive`, keeping the hot table
+//! (which every relay pass scans) small.
+
+use entity::{outbox, outbox_archive};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::ssr::repo::begin_write;
+use crate::ssr::{AppState, ServiceError, idempotency};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HousekeepingReport {
+    pub idempotency_keys_purged: u64,
+    pub outbox_archived: u64,
+}
+
+const ARCHIVE_BATCH: u64 = 1_000;
+
+pub async fn housekeeping(state: &AppState) -> Result<HousekeepingReport, ServiceError> {
+    let now = state.clock.now();
+    let mut report = HousekeepingReport {
+        idempotency_keys_purged: idempotency::purge_expired(&state.db, now).await?,
+        ..HousekeepingReport::default()
+    };
+    let cutoff = now - state.outbox_policy.archive_after;
+    loop {
+        let txn = begin_write(&state.db).await?;
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::DeliveredAt.lte(cutoff))
+            .limit(ARCHIVE_BATCH)
+            .all(&txn)
+            .await?;
+        if rows.is_empty() {
+            txn.commit().await?;
+            break;
+        }
+        let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
+        let count = rows.len() as u64;
+        let archived = rows.into_iter().filter_map(|r| {
+            Some(outbox_archive::ActiveModel {
+                id: Set(r.id),
+                destination: Set(r.destination),
+                kind: Set(r.kind),
+                payload: Set(r.payload),
+                created_at: Set(r.created_at),
+                attempts: Set(r.attempts),
+                delivered_at: Set(r.delivered_at?),
+                archived_at: Set(now),
+            })
+        });
+        outbox_archive::Entity::insert_many(archived)
+            .on_conflict_do_nothing_on([outbox_archive::Column::Id])
+            .exec(&txn)
+            .await?;
+        outbox::Entity::delete_many()
+            .filter(outbox::Column::Id.is_in(ids))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        report.outbox_archived += count;
+        if count < ARCHIVE_BATCH {
+            break;
+        }
+    }
+    Ok(report)
+}

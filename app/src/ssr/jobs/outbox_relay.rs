@@ -1,0 +1,155 @@
+//! Delivers due outbox rows of one destination: lease a batch, hand it to the relay,
+//! record each row's result. At least once: a row is marked delivered only after the
+//! relay said so; a crash in between leaves it leased until the lease runs out.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::{notifications, outbox};
+use rand::Rng;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use crate::ssr::outbox::Destination;
+use crate::ssr::relays::{DeliveryError, customer_of};
+use crate::ssr::repo::{begin_write, skip_locked};
+use crate::ssr::state::OutboxPolicy;
+use crate::ssr::{AppState, ServiceError};
+
+/// How long a worker holds a leased batch before another may take it.
+const LEASE: TimeDelta = TimeDelta::seconds(60);
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RelayReport {
+    pub leased: usize,
+    pub delivered: usize,
+    pub retried: usize,
+    pub dead: usize,
+}
+
+/// The delay before retry number `attempts` (1-based): `base · 2^(attempts-1)`, capped
+/// at one hour, times a random factor in [0.8, 1.2] so a burst of failures spreads out.
+pub fn backoff(policy: &OutboxPolicy, attempts: i32) -> TimeDelta {
+    let exp = u32::try_from(attempts.clamp(1, 30) - 1).unwrap_or(0);
+    let base_ms = Ord::max(policy.retry_base.num_milliseconds(), 1);
+    let delay_ms = Ord::min(
+        base_ms.saturating_mul(1_i64 << Ord::min(exp, 40)),
+        TimeDelta::hours(1).num_milliseconds(),
+    );
+    let jitter: f64 = rand::rng().random_range(0.8..=1.2);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    let jittered = (delay_ms as f64 * jitter) as i64;
+    TimeDelta::milliseconds(Ord::max(jittered, 1))
+}
+
+async fn lease(
+    state: &AppState,
+    destination: Destination,
+    batch: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<outbox::Model>, ServiceError> {
+    let txn = begin_write(&state.db).await?;
+    let due = outbox::Entity::find()
+        .filter(outbox::Column::Destination.eq(destination.as_str()))
+        .filter(outbox::Column::DeliveredAt.is_null())
+        .filter(outbox::Column::DeadAt.is_null())
+        .filter(outbox::Column::AvailableAt.lte(now))
+        .order_by_asc(outbox::Column::AvailableAt)
+        .limit(batch);
+    let rows = skip_locked(due, &txn).all(&txn).await?;
+    if !rows.is_empty() {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::AvailableAt, Expr::value(now + LEASE))
+            .filter(outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(rows)
+}
+
+/// Every notification also lands in the customer's in-app list, keyed by the outbox id
+/// so a repeated delivery writes it once.
+async fn write_in_app(state: &AppState, rows: &[outbox::Model]) -> Result<(), ServiceError> {
+    let items: Vec<notifications::ActiveModel> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(notifications::ActiveModel {
+                id: Set(r.id),
+                customer_id: Set(customer_of(&r.payload)?),
+                kind: Set(r.kind.clone()),
+                data: Set(r.payload.clone()),
+                created_at: Set(r.created_at),
+            })
+        })
+        .collect();
+    if items.is_empty() {
+        return Ok(());
+    }
+    notifications::Entity::insert_many(items)
+        .on_conflict_do_nothing_on([notifications::Column::Id])
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// One pass for one destination: up to `batch` due rows.
+pub async fn relay_outbox(
+    state: &AppState,
+    destination: Destination,
+    batch: u64,
+) -> Result<RelayReport, ServiceError> {
+    let rows = lease(state, destination, batch, state.clock.now()).await?;
+    let mut report = RelayReport {
+        leased: rows.len(),
+        ..RelayReport::default()
+    };
+    if rows.is_empty() {
+        return Ok(report);
+    }
+    if destination == Destination::Notify {
+        write_in_app(state, &rows).await?;
+    }
+    let results = state.relays.get(destination).deliver(&rows).await;
+    let now = state.clock.now();
+    let mut delivered = Vec::new();
+    for (row, result) in rows.iter().zip(results) {
+        match result {
+            Ok(()) => delivered.push(row.id),
+            Err(err) => {
+                let attempts = row.attempts + 1;
+                let dead = matches!(err, DeliveryError::Permanent(_))
+                    || attempts >= state.outbox_policy.max_attempts;
+                let mut m: outbox::ActiveModel = row.clone().into();
+                m.attempts = Set(attempts);
+                m.last_error = Set(Some(err.to_string()));
+                if dead {
+                    m.dead_at = Set(Some(now));
+                    m.available_at = Set(now);
+                    report.dead += 1;
+                    tracing::error!(message_id = %row.id, kind = %row.kind, destination = destination.as_str(), attempts, error = %err, "outbox message is dead");
+                } else {
+                    m.available_at = Set(now + backoff(&state.outbox_policy, attempts));
+                    report.retried += 1;
+                    tracing::warn!(message_id = %row.id, kind = %row.kind, destination = destination.as_str(), attempts, error = %err, "outbox delivery failed; will retry");
+                }
+                m.update(&state.db).await?;
+            }
+        }
+    }
+    report.delivered = delivered.len();
+    if !delivered.is_empty() {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::DeliveredAt, Expr::value(Some(now)))
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .col_expr(outbox::Column::LastError, Expr::value(Option::<String>::None))
+            .filter(outbox::Column::Id.is_in(delivered))
+            .exec(&state.db)
+            .await?;
+    }
+    Ok(report)
+}

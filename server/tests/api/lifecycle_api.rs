@@ -1,0 +1,364 @@
+//! The subscription lifecycle: reminders, renewals with the saved card, grace and
+//! expiry. Job steps are called directly (as the worker does), with the test clock.
+
+use app::domain::subscription::add_months;
+use app::ssr::jobs;
+use app::ssr::outbox::Destination;
+use app::ssr::providers::sandbox::Faults;
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::{outbox, payment_methods, payments, sandbox_payments, subscriptions};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::checkout_api::{Customer, buy, customer, wait_for_status};
+use crate::helpers::{TEST_SERVICE_TOKEN, TestApp, spawn_app_custom};
+
+pub const CARD_OK: &str = "4242424242424242";
+pub const CARD_DECLINED: &str = "4000000000000002";
+
+pub async fn lifecycle_app() -> TestApp {
+    spawn_app_custom(
+        true,
+        &[
+            ("KINOBILL__CLOCK", "test"),
+            ("KINOBILL__WORKER__ENABLED", "false"),
+        ],
+    )
+    .await
+}
+
+pub async fn subscription(app: &TestApp, customer: Uuid) -> subscriptions::Model {
+    subscriptions::Entity::find()
+        .filter(subscriptions::Column::CustomerId.eq(customer))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a subscription")
+}
+
+/// Moves the test clock to `at` (never backwards).
+pub fn move_to(app: &TestApp, at: DateTime<Utc>) {
+    let clock = app.test_clock.clone().expect("test clock");
+    let by = at - app.state.clock.now();
+    clock.advance(by);
+}
+
+/// A monthly subscription paid with `card`, saved for renewals.
+pub async fn subscribed(app: &TestApp, card: &str) -> (Customer, subscriptions::Model) {
+    let c = customer(app);
+    let body = buy(app, &c, "premium", 1, card).await;
+    let id = body["payment"]["id"].as_str().unwrap().to_string();
+    wait_for_status(app, &c, &id, "succeeded").await;
+    let sub = subscription(app, c.id).await;
+    assert!(sub.auto_renew && sub.payment_method_id.is_some());
+    (c, sub)
+}
+
+async fn renewal_charges(app: &TestApp, sub: Uuid) -> Vec<sandbox_payments::Model> {
+    sandbox_payments::Entity::find()
+        .filter(sandbox_payments::Column::IdempotencyKey.starts_with(format!("renew-{}", sub.simple())))
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn outbox_kinds(app: &TestApp, destination: Destination) -> Vec<String> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Destination.eq(destination.as_str()))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.kind)
+        .collect()
+}
+
+async fn notifications(app: &TestApp, c: &Customer) -> Vec<Value> {
+    let all = jobs::relay_outbox(&app.state, Destination::Notify, 500)
+        .await
+        .unwrap();
+    assert_eq!(all.retried + all.dead, 0);
+    let res = app
+        .client
+        .get(app.url("/api/v1/me/notifications"))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    body["data"].as_array().unwrap().clone()
+}
+
+fn kinds(list: &[Value]) -> Vec<&str> {
+    list.iter().map(|n| n["kind"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn renewal_charges_the_saved_card_once_and_extends_the_period() {
+    let app = lifecycle_app().await;
+    let (c, sub) = subscribed(&app, CARD_OK).await;
+    let end = sub.current_period_end;
+
+    move_to(&app, end - TimeDelta::hours(25));
+    let early = jobs::renew_due(&app.state, 100).await.unwrap();
+    assert_eq!(early.leased, 0, "not due before E - 24h");
+
+    move_to(&app, end - TimeDelta::hours(23));
+    let pass = jobs::renew_due(&app.state, 100).await.unwrap();
+    assert_eq!((pass.leased, pass.renewed), (1, 1), "{pass:?}");
+    let renewed = subscription(&app, c.id).await;
+    assert_eq!(renewed.status, "active");
+    assert_eq!(renewed.current_period_end, add_months(end, 1));
+    assert_eq!(renewed.current_period_start, sub.current_period_start);
+
+    let again = jobs::renew_due(&app.state, 100).await.unwrap();
+    assert_eq!(again.leased, 0, "a renewed subscription is not due again");
+    assert_eq!(
+        jobs::renew_subscription(&app.state, sub.id).await.unwrap(),
+        jobs::RenewalOutcome::Skipped
+    );
+    let charges = renewal_charges(&app, sub.id).await;
+    assert_eq!(charges.len(), 1, "one charge of the saved card");
+    assert_eq!(charges[0].status, "succeeded");
+
+    let paid = payments::Entity::find()
+        .filter(payments::Column::CustomerId.eq(c.id))
+        .filter(payments::Column::Status.eq("succeeded"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(paid, 2);
+    let events = outbox_kinds(&app, Destination::Events).await;
+    assert!(events.contains(&"subscription.renewed".to_string()), "{events:?}");
+    assert_eq!(events.iter().filter(|k| *k == "payment.succeeded").count(), 2);
+    let notes = notifications(&app, &c).await;
+    assert_eq!(kinds(&notes), ["subscription_renewed", "payment_succeeded"]);
+
+    // The entitlement follows the new period.
+    let ent: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/entitlements/{}", c.id)))
+        .bearer_auth(TEST_SERVICE_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let until: DateTime<Utc> = ent["roles"][0]["valid_until"].as_str().unwrap().parse().unwrap();
+    assert_eq!(until.timestamp(), (add_months(end, 1) + TimeDelta::days(2)).timestamp());
+}
+
+#[tokio::test]
+async fn a_crash_between_charging_and_settling_never_charges_twice() {
+    let app = lifecycle_app().await;
+    let (c, sub) = subscribed(&app, CARD_OK).await;
+    move_to(&app, sub.current_period_end - TimeDelta::hours(23));
+    // The sandbox charges, then the answer is lost (as if the worker died right then).
+    app.state.sandbox.as_ref().unwrap().set_faults(Faults {
+        timeout_after_create: 1,
+        ..Faults::default()
+    });
+    let first = jobs::renew_due(&app.state, 100).await.unwrap();
+    assert_eq!((first.leased, first.pending), (1, 1), "{first:?}");
+    assert_eq!(subscription(&app, c.id).await.current_period_end, sub.current_period_end);
+    let charges = renewal_charges(&app, sub.id).await;
+    assert_eq!(charges.len(), 1);
+    assert_eq!(charges[0].status, "succeeded", "the card was charged");
+
+    // The lease keeps other workers away until it runs out; then the rerun finds the
+    // same charge by its key and settles it.
+    assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0);
+    move_to(&app, app.state.clock.now() + TimeDelta::minutes(6));
+    let rerun = jobs::renew_due(&app.state, 100).await.unwrap();
+    assert_eq!((rerun.leased, rerun.renewed), (1, 1), "{rerun:?}");
+    assert_eq!(renewal_charges(&app, sub.id).await.len(), 1, "still one charge");
+    assert_eq!(
+        subscription(&app, c.id).await.current_period_end,
+        add_months(sub.current_period_end, 1)
+    );
+    let succeeded = payments::Entity::find()
+        .filter(payments::Column::CustomerId.eq(c.id))
+        .filter(payments::Column::Status.eq("succeeded"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(succeeded, 2);
+}
+
+#[tokio::test]
+async fn a_failing_card_retries_in_grace_then_expires_and_revokes_access() {
+    let app = lifecycle_app().await;
+    let (c, sub) = subscribed(&app, CARD_OK).await;
+    let end = sub.current_period_end;
+    let method = payment_methods::Entity::find_by_id(sub.payment_method_id.unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let sandbox = app.state.sandbox.as_ref().unwrap();
+    assert!(sandbox.set_card_number(&method.provider_token, CARD_DECLINED).await.unwrap());
+
+    move_to(&app, end - TimeDelta::days(3) + TimeDelta::minutes(1));
+    assert_eq!(jobs::send_reminders(&app.state, 100).await.unwrap(), 1);
+    assert_eq!(jobs::send_reminders(&app.state, 100).await.unwrap(), 0, "once per period");
+
+    move_to(&app, end - TimeDelta::hours(23));
+    let first = jobs::renew_due(&app.state, 100).await.unwrap();
+    assert_eq!(first.failed, 1, "{first:?}");
+    let s = subscription(&app, c.id).await;
+    assert_eq!((s.status.as_str(), s.renewal_attempts), ("active", 1));
+    assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0, "waits a day");
+
+    // The retry a day after the first try falls after `E`.
+    move_to(&app, end + TimeDelta::hours(1) + TimeDelta::minutes(1));
+    assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().failed, 1);
+    let moved = jobs::advance_periods(&app.state, 100).await.unwrap();
+    assert_eq!(moved.to_grace, 1);
+    assert_eq!(subscription(&app, c.id).await.status, "grace");
+    let during_grace: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/entitlements/{}", c.id)))
+        .bearer_auth(TEST_SERVICE_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(during_grace["roles"].as_array().unwrap().len(), 1, "access through grace");
+
+    move_to(&app, end + TimeDelta::days(1) + TimeDelta::hours(1) + TimeDelta::minutes(2));
+    assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().failed, 1);
+
+    move_to(&app, end + TimeDelta::days(2) + TimeDelta::minutes(1));
+    assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0, "access is over");
+    let moved = jobs::advance_periods(&app.state, 100).await.unwrap();
+    assert_eq!(moved.expired, 1);
+    let s = subscription(&app, c.id).await;
+    assert_eq!(s.status, "expired");
+    let after: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/entitlements/{}", c.id)))
+        .bearer_auth(TEST_SERVICE_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(after["roles"].as_array().unwrap().is_empty(), "{after}");
+    let me: Value = app
+        .client
+        .get(app.url("/api/v1/me/subscription"))
+        .bearer_auth(&c.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["status"], "expired");
+
+    let charges = renewal_charges(&app, sub.id).await;
+    assert_eq!(charges.len(), 3, "three attempts, each its own key");
+    assert!(charges.iter().all(|c| c.status == "failed"));
+    let notes = notifications(&app, &c).await;
+    assert_eq!(
+        kinds(&notes),
+        [
+            "subscription_ended",
+            "renewal_failed",
+            "renewal_failed",
+            "renewal_failed",
+            "subscription_ending",
+            "payment_succeeded",
+        ]
+    );
+    assert!(notes[1]["message"].as_str().unwrap().contains("declined"), "{}", notes[1]);
+    assert!(outbox_kinds(&app, Destination::Auth).await.contains(&"role.revoke".to_string()));
+    let events = outbox_kinds(&app, Destination::Events).await;
+    for k in ["subscription.grace", "subscription.expired", "payment.failed"] {
+        assert!(events.contains(&k.to_string()), "{k} in {events:?}");
+    }
+}
+
+#[tokio::test]
+async fn without_auto_renew_there_is_a_reminder_and_an_end_notice_but_no_charge() {
+    let app = lifecycle_app().await;
+    let (c, sub) = subscribed(&app, CARD_OK).await;
+    let res = app
+        .client
+        .patch(app.url("/api/v1/me/subscription"))
+        .bearer_auth(&c.token)
+        .json(&json!({"auto_renew": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let end = sub.current_period_end;
+
+    move_to(&app, end - TimeDelta::days(2));
+    assert_eq!(jobs::send_reminders(&app.state, 100).await.unwrap(), 1);
+    move_to(&app, end - TimeDelta::hours(1));
+    assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0);
+    move_to(&app, end + TimeDelta::days(2) + TimeDelta::seconds(1));
+    assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0);
+    assert_eq!(jobs::advance_periods(&app.state, 100).await.unwrap().expired, 1);
+    assert!(renewal_charges(&app, sub.id).await.is_empty());
+    let notes = notifications(&app, &c).await;
+    assert_eq!(
+        kinds(&notes),
+        ["subscription_ended", "subscription_ending", "payment_succeeded"]
+    );
+    assert!(notes[1]["message"].as_str().unwrap().contains("Renew to keep watching"));
+}
+
+#[tokio::test]
+async fn the_test_clock_moves_over_rest_for_admins_only_and_only_when_enabled() {
+    let app = lifecycle_app().await;
+    let admin = app.staff_token("admin@kinobill.local").await;
+    let support = app.staff_token("support@kinobill.local").await;
+    let before = app.state.clock.now();
+    let post = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/admin/clock"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        post(support.clone(), json!({"advance": "P1D"})).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let bad = post(admin.clone(), json!({"advance": "tomorrow"})).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let moved = post(admin.clone(), json!({"advance": "P3D"})).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let body: Value = moved.json().await.unwrap();
+    assert_eq!(body["enabled"], true);
+    assert_eq!(body["offset_seconds"], 3 * 86_400);
+    assert!(app.state.clock.now() - before >= TimeDelta::days(3));
+
+    let off = spawn_app_custom(true, &[]).await;
+    let token = off.staff_token("admin@kinobill.local").await;
+    let res = off
+        .client
+        .post(off.url("/api/v1/admin/clock"))
+        .bearer_auth(token)
+        .json(&json!({"advance": "P1D"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "test_clock_disabled");
+}

@@ -1,0 +1,358 @@
+//! Outbox relays against the real RabbitMQ and against HTTP fakes (wiremock) of the
+//! notification and auth services; the relays under test are the real clients.
+
+use std::collections::HashSet;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::ssr::jobs;
+use app::ssr::outbox::{self, Destination};
+use app::ssr::relays::Relays;
+use app::ssr::relays::amqp::AmqpRelay;
+use chrono::TimeDelta;
+use futures::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, ExchangeDeleteOptions,
+    QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Connection, ConnectionProperties, ExchangeKind};
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::spawn_app_custom;
+
+const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+async fn events(app: &crate::helpers::TestApp, n: usize) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(
+            outbox::enqueue(
+                &app.db,
+                Destination::Events,
+                if i % 2 == 0 { "payment.succeeded" } else { "invoice.issued" },
+                json!({"n": i, "customer_id": Uuid::now_v7()}),
+                app.state.clock.now(),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    ids
+}
+
+/// Closes the broker side of the connection named `name`, as a broker restart would.
+fn drop_connection(name: &str) -> bool {
+    let out = Command::new("rabbitmqctl")
+        .args(["list_connections", "-q", "pid", "client_properties"])
+        .output()
+        .expect("rabbitmqctl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(pid) = text
+        .lines()
+        .find(|l| l.contains(name))
+        .and_then(|l| l.split_whitespace().next())
+    else {
+        return false;
+    };
+    Command::new("rabbitmqctl")
+        .args(["close_connection", pid, "test drops the relay's connection"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn rabbitmq_gets_every_event_and_nothing_is_lost_when_the_connection_drops() {
+    let app = spawn_app_custom(
+        true,
+        &[
+            ("KINOBILL__CLOCK", "test"),
+            ("KINOBILL__WORKER__ENABLED", "false"),
+        ],
+    )
+    .await;
+    let suffix = Uuid::new_v4().simple().to_string();
+    let exchange = format!("kb-test-events-{suffix}");
+    let name = format!("kb-test-relay-{suffix}");
+    let mut state = app.state.clone();
+    let mut relays = Relays::log_only();
+    relays.events = Box::new(AmqpRelay::new(AMQP_URL, &exchange, &name));
+    state.relays = Arc::new(relays);
+
+    // A consumer of its own: a queue bound to every routing key.
+    let conn = Connection::connect(AMQP_URL, ConnectionProperties::default())
+        .await
+        .expect("RabbitMQ at 127.0.0.1:5672");
+    let ch = conn.create_channel().await.unwrap();
+    ch.exchange_declare(
+        exchange.clone().into(),
+        ExchangeKind::Topic,
+        ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    let q = ch
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    ch.queue_bind(
+        q.name().clone(),
+        exchange.clone().into(),
+        "#".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    let mut consumer = ch
+        .basic_consume(
+            q.name().clone(),
+            "kb-test".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+
+    let mut expected: HashSet<Uuid> = events(&app, 20).await.into_iter().collect();
+    let first = jobs::relay_outbox(&state, Destination::Events, 100).await.unwrap();
+    assert_eq!(first.delivered, 20, "{first:?}");
+
+    assert!(drop_connection(&name), "the relay's connection was found and closed");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    expected.extend(events(&app, 20).await);
+    // Rows that failed on the dead connection come back after their backoff; the relay
+    // reconnects by itself.
+    for _ in 0..30 {
+        let r = jobs::relay_outbox(&state, Destination::Events, 100).await.unwrap();
+        if r.leased == 0 {
+            let left = entity::outbox::Entity::find()
+                .all(&app.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|o| o.delivered_at.is_none())
+                .count();
+            if left == 0 {
+                break;
+            }
+        }
+        app.test_clock.as_ref().unwrap().advance(TimeDelta::seconds(5));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = entity::outbox::Entity::find().all(&app.db).await.unwrap();
+    assert!(rows.iter().all(|o| o.delivered_at.is_some() && o.dead_at.is_none()));
+
+    let mut seen = HashSet::new();
+    while seen.len() < expected.len() {
+        let delivery = tokio::time::timeout(Duration::from_secs(10), consumer.next())
+            .await
+            .expect("every event arrives")
+            .expect("consumer open")
+            .expect("delivery");
+        let id = delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .expect("message_id");
+        assert_eq!(delivery.properties.delivery_mode(), &Some(2), "persistent");
+        let body: Value = serde_json::from_slice(&delivery.data).unwrap();
+        assert_eq!(body["id"].as_str(), Some(id.as_str()));
+        assert_eq!(body["type"].as_str(), Some(delivery.routing_key.as_str()));
+        delivery.ack(BasicAckOptions::default()).await.unwrap();
+        seen.insert(Uuid::parse_str(&id).unwrap());
+    }
+    assert_eq!(seen, expected, "every message id, duplicates allowed");
+    ch.exchange_delete(exchange.into(), ExchangeDeleteOptions::default())
+        .await
+        .unwrap();
+    conn.close(200, "done".into()).await.ok();
+}
+
+#[tokio::test]
+async fn the_notification_relay_retries_5xx_then_buries_the_message() {
+    let notify = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/notifications"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(3)
+        .mount(&notify)
+        .await;
+    let app = spawn_app_custom(
+        true,
+        &[
+            ("KINOBILL__CLOCK", "test"),
+            ("KINOBILL__WORKER__ENABLED", "false"),
+            ("KINOBILL__NOTIFY__URL", &notify.uri()),
+            ("KINOBILL__OUTBOX__MAX_ATTEMPTS", "3"),
+        ],
+    )
+    .await;
+    let customer = Uuid::now_v7();
+    let id = outbox::enqueue(
+        &app.db,
+        Destination::Notify,
+        "subscription_ending",
+        json!({"customer_id": customer, "period_end": "2026-12-23T10:00:00Z"}),
+        app.state.clock.now(),
+    )
+    .await
+    .unwrap();
+    let clock = app.test_clock.clone().unwrap();
+    let first = jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap();
+    assert_eq!(first.retried, 1);
+    let row = entity::outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(row.attempts, 1);
+    assert!(row.available_at > app.state.clock.now(), "backs off");
+    assert!(row.last_error.as_deref().unwrap().contains("503"));
+    assert_eq!(
+        jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().leased,
+        0,
+        "not before the backoff"
+    );
+    clock.advance(TimeDelta::seconds(10));
+    assert_eq!(jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().retried, 1);
+    clock.advance(TimeDelta::seconds(10));
+    assert_eq!(jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().dead, 1);
+    let row = entity::outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(row.attempts, 3);
+    assert!(row.dead_at.is_some() && row.delivered_at.is_none());
+    clock.advance(TimeDelta::hours(2));
+    assert_eq!(jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().leased, 0, "dead stays dead");
+
+    let requests = notify.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 3);
+    for r in &requests {
+        assert_eq!(r.headers.get("idempotency-key").unwrap(), id.to_string().as_str());
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["kind"], "subscription_ending");
+        assert_eq!(body["user_id"], customer.to_string());
+        assert_eq!(body["idempotency_key"], id.to_string());
+    }
+    // The in-app list got it once, however often the HTTP side failed.
+    let in_app = entity::notifications::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(in_app.len(), 1);
+
+    // The admin sees it dead and brings it back.
+    let admin = app.staff_token("admin@kinobill.local").await;
+    let dead: Value = app
+        .client
+        .get(app.url("/api/v1/admin/outbox?status=dead"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dead["counts"]["dead"], 1);
+    assert_eq!(dead["data"][0]["id"], id.to_string());
+    assert!(dead["data"][0]["last_error"].as_str().unwrap().contains("503"));
+    let support = app.staff_token("support@kinobill.local").await;
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/admin/outbox/{id}/retry")))
+        .bearer_auth(&support)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/admin/outbox/{id}/retry")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let revived: Value = res.json().await.unwrap();
+    assert_eq!((revived["status"].as_str(), revived["attempts"].as_i64()), (Some("pending"), Some(0)));
+
+    notify.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/notifications"))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&notify)
+        .await;
+    assert_eq!(jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().delivered, 1);
+}
+
+#[tokio::test]
+async fn the_auth_relay_grants_and_revokes_roles_and_a_4xx_is_not_retried() {
+    let auth = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/roles/grant"))
+        .and(header("content-type", "application/json"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/roles/revoke"))
+        .respond_with(ResponseTemplate::new(400))
+        .expect(1)
+        .mount(&auth)
+        .await;
+    let app = spawn_app_custom(
+        true,
+        &[
+            ("KINOBILL__WORKER__ENABLED", "false"),
+            ("KINOBILL__AUTH_SERVICE__URL", &auth.uri()),
+        ],
+    )
+    .await;
+    let user = Uuid::now_v7();
+    let now = app.state.clock.now();
+    let grant = outbox::enqueue(
+        &app.db,
+        Destination::Auth,
+        "role.grant",
+        json!({"user_id": user, "role": "premium", "valid_until": "2027-01-01T00:00:00Z"}),
+        now,
+    )
+    .await
+    .unwrap();
+    let revoke = outbox::enqueue(
+        &app.db,
+        Destination::Auth,
+        "role.revoke",
+        json!({"user_id": user, "role": "premium"}),
+        now,
+    )
+    .await
+    .unwrap();
+    let r = jobs::relay_outbox(&app.state, Destination::Auth, 10).await.unwrap();
+    assert_eq!((r.delivered, r.dead), (1, 1), "a 400 is the receiver refusing: dead at once");
+
+    let requests = auth.received_requests().await.unwrap();
+    let grant_req = requests.iter().find(|r| r.url.path() == "/v1/roles/grant").unwrap();
+    let body: Value = serde_json::from_slice(&grant_req.body).unwrap();
+    assert_eq!(body, json!({"user_id": user, "role": "premium", "valid_until": "2027-01-01T00:00:00Z"}));
+    assert_eq!(grant_req.headers.get("idempotency-key").unwrap(), grant.to_string().as_str());
+    let row = entity::outbox::Entity::find_by_id(grant).one(&app.db).await.unwrap().unwrap();
+    assert!(row.delivered_at.is_some());
+    let row = entity::outbox::Entity::find_by_id(revoke).one(&app.db).await.unwrap().unwrap();
+    assert!(row.dead_at.is_some());
+    assert!(row.last_error.unwrap().contains("400"));
+}
