@@ -571,14 +571,28 @@ impl NotificationDto {
             .map(|a| crate::domain::Money::new(a, crate::domain::Currency::default()).display())
             .unwrap_or_default();
         match kind {
-            "payment_succeeded" => format!("Payment of {amount} received; paid until {}.", day("period_end")),
+            "payment_succeeded" => format!(
+                "Payment of {amount} received; paid until {}.",
+                day("period_end")
+            ),
             "payment_failed" => format!("A payment failed: {}", text("message")),
             "refund_succeeded" => "Your refund was made; the money is on its way back.".to_string(),
-            "subscription_ending" if data.get("auto_renew").and_then(|v| v.as_bool()) == Some(true) => {
-                format!("Your subscription ends on {}; it renews automatically with your saved card.", day("period_end"))
+            "subscription_ending"
+                if data.get("auto_renew").and_then(|v| v.as_bool()) == Some(true) =>
+            {
+                format!(
+                    "Your subscription ends on {}; it renews automatically with your saved card.",
+                    day("period_end")
+                )
             }
-            "subscription_ending" => format!("Your subscription ends in 3 days, on {}. Renew to keep watching.", day("period_end")),
-            "subscription_renewed" => format!("Subscription renewed: {amount} charged; paid until {}.", day("period_end")),
+            "subscription_ending" => format!(
+                "Your subscription ends in 3 days, on {}. Renew to keep watching.",
+                day("period_end")
+            ),
+            "subscription_renewed" => format!(
+                "Subscription renewed: {amount} charged; paid until {}.",
+                day("period_end")
+            ),
             "renewal_failed" => format!(
                 "We could not renew your subscription: {} Access continues until {}; we will try again.",
                 text("message"),

@@ -4,8 +4,8 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::admin::{
-    AdminCustomer, AdminDiscounts, AdminMonthDiscounts, AdminOutbox, AdminPayment, AdminPayments, AdminPromos,
-    AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
+    AdminCustomer, AdminDiscounts, AdminMonthDiscounts, AdminOutbox, AdminPayment, AdminPayments,
+    AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
 };
 use crate::pages::customer::{AccountPage, CheckoutPage, CheckoutReturnPage, Landing, SignInPage};
 use crate::pages::not_found::NotFound;

@@ -14,7 +14,9 @@ impl MigrationTrait for Migration {
             // The period end the "ends in 3 days" reminder was sent for (once per period).
             timestamp_with_time_zone_null(Subscriptions::RemindedFor),
             // Failed renewal charges of the current period; part of the next charge's key.
-            integer(Subscriptions::RenewalAttempts).default(0).to_owned(),
+            integer(Subscriptions::RenewalAttempts)
+                .default(0)
+                .to_owned(),
             // No renewal charge before this (the retry schedule after a failure).
             timestamp_with_time_zone_null(Subscriptions::NextRenewalAt),
             // A worker holds the renewal of this subscription until then.
@@ -107,7 +109,12 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
-            .drop_index(Index::drop().name("idx_outbox_relay").table(Outbox::Table).to_owned())
+            .drop_index(
+                Index::drop()
+                    .name("idx_outbox_relay")
+                    .table(Outbox::Table)
+                    .to_owned(),
+            )
             .await?;
         for c in [
             Subscriptions::RenewalLeaseUntil,

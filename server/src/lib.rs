@@ -190,13 +190,7 @@ impl Application {
         } else {
             settings.server.public_url.clone()
         };
-        let state = app_state(
-            settings,
-            db,
-            (clock, test_clock.clone()),
-            public_url,
-            bound,
-        )?;
+        let state = app_state(settings, db, (clock, test_clock.clone()), public_url, bound)?;
         services::test_clock::sync(&state).await?;
         let router = http::router(state.clone(), settings.secure_cookies());
         Ok(Application {

@@ -58,7 +58,9 @@ pub async fn subscribed(app: &TestApp, card: &str) -> (Customer, subscriptions::
 
 async fn renewal_charges(app: &TestApp, sub: Uuid) -> Vec<sandbox_payments::Model> {
     sandbox_payments::Entity::find()
-        .filter(sandbox_payments::Column::IdempotencyKey.starts_with(format!("renew-{}", sub.simple())))
+        .filter(
+            sandbox_payments::Column::IdempotencyKey.starts_with(format!("renew-{}", sub.simple())),
+        )
         .all(&app.db)
         .await
         .unwrap()
@@ -132,8 +134,14 @@ async fn renewal_charges_the_saved_card_once_and_extends_the_period() {
         .unwrap();
     assert_eq!(paid, 2);
     let events = outbox_kinds(&app, Destination::Events).await;
-    assert!(events.contains(&"subscription.renewed".to_string()), "{events:?}");
-    assert_eq!(events.iter().filter(|k| *k == "payment.succeeded").count(), 2);
+    assert!(
+        events.contains(&"subscription.renewed".to_string()),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|k| *k == "payment.succeeded").count(),
+        2
+    );
     let notes = notifications(&app, &c).await;
     assert_eq!(kinds(&notes), ["subscription_renewed", "payment_succeeded"]);
 
@@ -148,8 +156,15 @@ async fn renewal_charges_the_saved_card_once_and_extends_the_period() {
         .json()
         .await
         .unwrap();
-    let until: DateTime<Utc> = ent["roles"][0]["valid_until"].as_str().unwrap().parse().unwrap();
-    assert_eq!(until.timestamp(), (add_months(end, 1) + TimeDelta::days(2)).timestamp());
+    let until: DateTime<Utc> = ent["roles"][0]["valid_until"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        until.timestamp(),
+        (add_months(end, 1) + TimeDelta::days(2)).timestamp()
+    );
 }
 
 #[tokio::test]
@@ -164,7 +179,10 @@ async fn a_crash_between_charging_and_settling_never_charges_twice() {
     });
     let first = jobs::renew_due(&app.state, 100).await.unwrap();
     assert_eq!((first.leased, first.pending), (1, 1), "{first:?}");
-    assert_eq!(subscription(&app, c.id).await.current_period_end, sub.current_period_end);
+    assert_eq!(
+        subscription(&app, c.id).await.current_period_end,
+        sub.current_period_end
+    );
     let charges = renewal_charges(&app, sub.id).await;
     assert_eq!(charges.len(), 1);
     assert_eq!(charges[0].status, "succeeded", "the card was charged");
@@ -175,7 +193,11 @@ async fn a_crash_between_charging_and_settling_never_charges_twice() {
     move_to(&app, app.state.clock.now() + TimeDelta::minutes(6));
     let rerun = jobs::renew_due(&app.state, 100).await.unwrap();
     assert_eq!((rerun.leased, rerun.renewed), (1, 1), "{rerun:?}");
-    assert_eq!(renewal_charges(&app, sub.id).await.len(), 1, "still one charge");
+    assert_eq!(
+        renewal_charges(&app, sub.id).await.len(),
+        1,
+        "still one charge"
+    );
     assert_eq!(
         subscription(&app, c.id).await.current_period_end,
         add_months(sub.current_period_end, 1)
@@ -200,18 +222,31 @@ async fn a_failing_card_retries_in_grace_then_expires_and_revokes_access() {
         .unwrap()
         .unwrap();
     let sandbox = app.state.sandbox.as_ref().unwrap();
-    assert!(sandbox.set_card_number(&method.provider_token, CARD_DECLINED).await.unwrap());
+    assert!(
+        sandbox
+            .set_card_number(&method.provider_token, CARD_DECLINED)
+            .await
+            .unwrap()
+    );
 
     move_to(&app, end - TimeDelta::days(3) + TimeDelta::minutes(1));
     assert_eq!(jobs::send_reminders(&app.state, 100).await.unwrap(), 1);
-    assert_eq!(jobs::send_reminders(&app.state, 100).await.unwrap(), 0, "once per period");
+    assert_eq!(
+        jobs::send_reminders(&app.state, 100).await.unwrap(),
+        0,
+        "once per period"
+    );
 
     move_to(&app, end - TimeDelta::hours(23));
     let first = jobs::renew_due(&app.state, 100).await.unwrap();
     assert_eq!(first.failed, 1, "{first:?}");
     let s = subscription(&app, c.id).await;
     assert_eq!((s.status.as_str(), s.renewal_attempts), ("active", 1));
-    assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0, "waits a day");
+    assert_eq!(
+        jobs::renew_due(&app.state, 100).await.unwrap().leased,
+        0,
+        "waits a day"
+    );
 
     // The retry a day after the first try falls after `E`.
     move_to(&app, end + TimeDelta::hours(1) + TimeDelta::minutes(1));
@@ -229,13 +264,24 @@ async fn a_failing_card_retries_in_grace_then_expires_and_revokes_access() {
         .json()
         .await
         .unwrap();
-    assert_eq!(during_grace["roles"].as_array().unwrap().len(), 1, "access through grace");
+    assert_eq!(
+        during_grace["roles"].as_array().unwrap().len(),
+        1,
+        "access through grace"
+    );
 
-    move_to(&app, end + TimeDelta::days(1) + TimeDelta::hours(1) + TimeDelta::minutes(2));
+    move_to(
+        &app,
+        end + TimeDelta::days(1) + TimeDelta::hours(1) + TimeDelta::minutes(2),
+    );
     assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().failed, 1);
 
     move_to(&app, end + TimeDelta::days(2) + TimeDelta::minutes(1));
-    assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0, "access is over");
+    assert_eq!(
+        jobs::renew_due(&app.state, 100).await.unwrap().leased,
+        0,
+        "access is over"
+    );
     let moved = jobs::advance_periods(&app.state, 100).await.unwrap();
     assert_eq!(moved.expired, 1);
     let s = subscription(&app, c.id).await;
@@ -278,10 +324,22 @@ async fn a_failing_card_retries_in_grace_then_expires_and_revokes_access() {
             "payment_succeeded",
         ]
     );
-    assert!(notes[1]["message"].as_str().unwrap().contains("declined"), "{}", notes[1]);
-    assert!(outbox_kinds(&app, Destination::Auth).await.contains(&"role.revoke".to_string()));
+    assert!(
+        notes[1]["message"].as_str().unwrap().contains("declined"),
+        "{}",
+        notes[1]
+    );
+    assert!(
+        outbox_kinds(&app, Destination::Auth)
+            .await
+            .contains(&"role.revoke".to_string())
+    );
     let events = outbox_kinds(&app, Destination::Events).await;
-    for k in ["subscription.grace", "subscription.expired", "payment.failed"] {
+    for k in [
+        "subscription.grace",
+        "subscription.expired",
+        "payment.failed",
+    ] {
         assert!(events.contains(&k.to_string()), "{k} in {events:?}");
     }
 }
@@ -307,14 +365,29 @@ async fn without_auto_renew_there_is_a_reminder_and_an_end_notice_but_no_charge(
     assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0);
     move_to(&app, end + TimeDelta::days(2) + TimeDelta::seconds(1));
     assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0);
-    assert_eq!(jobs::advance_periods(&app.state, 100).await.unwrap().expired, 1);
+    assert_eq!(
+        jobs::advance_periods(&app.state, 100)
+            .await
+            .unwrap()
+            .expired,
+        1
+    );
     assert!(renewal_charges(&app, sub.id).await.is_empty());
     let notes = notifications(&app, &c).await;
     assert_eq!(
         kinds(&notes),
-        ["subscription_ended", "subscription_ending", "payment_succeeded"]
+        [
+            "subscription_ended",
+            "subscription_ending",
+            "payment_succeeded"
+        ]
     );
-    assert!(notes[1]["message"].as_str().unwrap().contains("Renew to keep watching"));
+    assert!(
+        notes[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Renew to keep watching")
+    );
 }
 
 #[tokio::test]
@@ -336,7 +409,9 @@ async fn the_test_clock_moves_over_rest_for_admins_only_and_only_when_enabled() 
         }
     };
     assert_eq!(
-        post(support.clone(), json!({"advance": "P1D"})).await.status(),
+        post(support.clone(), json!({"advance": "P1D"}))
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
     let bad = post(admin.clone(), json!({"advance": "tomorrow"})).await;

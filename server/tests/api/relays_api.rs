@@ -36,7 +36,11 @@ async fn events(app: &crate::helpers::TestApp, n: usize) -> Vec<Uuid> {
             outbox::enqueue(
                 &app.db,
                 Destination::Events,
-                if i % 2 == 0 { "payment.succeeded" } else { "invoice.issued" },
+                if i % 2 == 0 {
+                    "payment.succeeded"
+                } else {
+                    "invoice.issued"
+                },
                 json!({"n": i, "customer_id": Uuid::now_v7()}),
                 app.state.clock.now(),
             )
@@ -134,16 +138,23 @@ async fn rabbitmq_gets_every_event_and_nothing_is_lost_when_the_connection_drops
         .unwrap();
 
     let mut expected: HashSet<Uuid> = events(&app, 20).await.into_iter().collect();
-    let first = jobs::relay_outbox(&state, Destination::Events, 100).await.unwrap();
+    let first = jobs::relay_outbox(&state, Destination::Events, 100)
+        .await
+        .unwrap();
     assert_eq!(first.delivered, 20, "{first:?}");
 
-    assert!(drop_connection(&name), "the relay's connection was found and closed");
+    assert!(
+        drop_connection(&name),
+        "the relay's connection was found and closed"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     expected.extend(events(&app, 20).await);
     // Rows that failed on the dead connection come back after their backoff; the relay
     // reconnects by itself.
     for _ in 0..30 {
-        let r = jobs::relay_outbox(&state, Destination::Events, 100).await.unwrap();
+        let r = jobs::relay_outbox(&state, Destination::Events, 100)
+            .await
+            .unwrap();
         if r.leased == 0 {
             let left = entity::outbox::Entity::find()
                 .all(&app.db)
@@ -156,11 +167,17 @@ async fn rabbitmq_gets_every_event_and_nothing_is_lost_when_the_connection_drops
                 break;
             }
         }
-        app.test_clock.as_ref().unwrap().advance(TimeDelta::seconds(5));
+        app.test_clock
+            .as_ref()
+            .unwrap()
+            .advance(TimeDelta::seconds(5));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let rows = entity::outbox::Entity::find().all(&app.db).await.unwrap();
-    assert!(rows.iter().all(|o| o.delivered_at.is_some() && o.dead_at.is_none()));
+    assert!(
+        rows.iter()
+            .all(|o| o.delivered_at.is_some() && o.dead_at.is_none())
+    );
 
     let mut seen = HashSet::new();
     while seen.len() < expected.len() {
@@ -219,38 +236,76 @@ async fn the_notification_relay_retries_5xx_then_buries_the_message() {
     .await
     .unwrap();
     let clock = app.test_clock.clone().unwrap();
-    let first = jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap();
+    let first = jobs::relay_outbox(&app.state, Destination::Notify, 10)
+        .await
+        .unwrap();
     assert_eq!(first.retried, 1);
-    let row = entity::outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+    let row = entity::outbox::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.attempts, 1);
     assert!(row.available_at > app.state.clock.now(), "backs off");
     assert!(row.last_error.as_deref().unwrap().contains("503"));
     assert_eq!(
-        jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().leased,
+        jobs::relay_outbox(&app.state, Destination::Notify, 10)
+            .await
+            .unwrap()
+            .leased,
         0,
         "not before the backoff"
     );
     clock.advance(TimeDelta::seconds(10));
-    assert_eq!(jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().retried, 1);
+    assert_eq!(
+        jobs::relay_outbox(&app.state, Destination::Notify, 10)
+            .await
+            .unwrap()
+            .retried,
+        1
+    );
     clock.advance(TimeDelta::seconds(10));
-    assert_eq!(jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().dead, 1);
-    let row = entity::outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(
+        jobs::relay_outbox(&app.state, Destination::Notify, 10)
+            .await
+            .unwrap()
+            .dead,
+        1
+    );
+    let row = entity::outbox::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.attempts, 3);
     assert!(row.dead_at.is_some() && row.delivered_at.is_none());
     clock.advance(TimeDelta::hours(2));
-    assert_eq!(jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().leased, 0, "dead stays dead");
+    assert_eq!(
+        jobs::relay_outbox(&app.state, Destination::Notify, 10)
+            .await
+            .unwrap()
+            .leased,
+        0,
+        "dead stays dead"
+    );
 
     let requests = notify.received_requests().await.unwrap();
     assert_eq!(requests.len(), 3);
     for r in &requests {
-        assert_eq!(r.headers.get("idempotency-key").unwrap(), id.to_string().as_str());
+        assert_eq!(
+            r.headers.get("idempotency-key").unwrap(),
+            id.to_string().as_str()
+        );
         let body: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(body["kind"], "subscription_ending");
         assert_eq!(body["user_id"], customer.to_string());
         assert_eq!(body["idempotency_key"], id.to_string());
     }
     // The in-app list got it once, however often the HTTP side failed.
-    let in_app = entity::notifications::Entity::find().all(&app.db).await.unwrap();
+    let in_app = entity::notifications::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
     assert_eq!(in_app.len(), 1);
 
     // The admin sees it dead and brings it back.
@@ -267,7 +322,12 @@ async fn the_notification_relay_retries_5xx_then_buries_the_message() {
         .unwrap();
     assert_eq!(dead["counts"]["dead"], 1);
     assert_eq!(dead["data"][0]["id"], id.to_string());
-    assert!(dead["data"][0]["last_error"].as_str().unwrap().contains("503"));
+    assert!(
+        dead["data"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("503")
+    );
     let support = app.staff_token("support@kinobill.local").await;
     let res = app
         .client
@@ -286,7 +346,10 @@ async fn the_notification_relay_retries_5xx_then_buries_the_message() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let revived: Value = res.json().await.unwrap();
-    assert_eq!((revived["status"].as_str(), revived["attempts"].as_i64()), (Some("pending"), Some(0)));
+    assert_eq!(
+        (revived["status"].as_str(), revived["attempts"].as_i64()),
+        (Some("pending"), Some(0))
+    );
 
     notify.reset().await;
     Mock::given(method("POST"))
@@ -295,7 +358,13 @@ async fn the_notification_relay_retries_5xx_then_buries_the_message() {
         .expect(1)
         .mount(&notify)
         .await;
-    assert_eq!(jobs::relay_outbox(&app.state, Destination::Notify, 10).await.unwrap().delivered, 1);
+    assert_eq!(
+        jobs::relay_outbox(&app.state, Destination::Notify, 10)
+            .await
+            .unwrap()
+            .delivered,
+        1
+    );
 }
 
 #[tokio::test]
@@ -342,17 +411,40 @@ async fn the_auth_relay_grants_and_revokes_roles_and_a_4xx_is_not_retried() {
     )
     .await
     .unwrap();
-    let r = jobs::relay_outbox(&app.state, Destination::Auth, 10).await.unwrap();
-    assert_eq!((r.delivered, r.dead), (1, 1), "a 400 is the receiver refusing: dead at once");
+    let r = jobs::relay_outbox(&app.state, Destination::Auth, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.delivered, r.dead),
+        (1, 1),
+        "a 400 is the receiver refusing: dead at once"
+    );
 
     let requests = auth.received_requests().await.unwrap();
-    let grant_req = requests.iter().find(|r| r.url.path() == "/v1/roles/grant").unwrap();
+    let grant_req = requests
+        .iter()
+        .find(|r| r.url.path() == "/v1/roles/grant")
+        .unwrap();
     let body: Value = serde_json::from_slice(&grant_req.body).unwrap();
-    assert_eq!(body, json!({"user_id": user, "role": "premium", "valid_until": "2027-01-01T00:00:00Z"}));
-    assert_eq!(grant_req.headers.get("idempotency-key").unwrap(), grant.to_string().as_str());
-    let row = entity::outbox::Entity::find_by_id(grant).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(
+        body,
+        json!({"user_id": user, "role": "premium", "valid_until": "2027-01-01T00:00:00Z"})
+    );
+    assert_eq!(
+        grant_req.headers.get("idempotency-key").unwrap(),
+        grant.to_string().as_str()
+    );
+    let row = entity::outbox::Entity::find_by_id(grant)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(row.delivered_at.is_some());
-    let row = entity::outbox::Entity::find_by_id(revoke).one(&app.db).await.unwrap().unwrap();
+    let row = entity::outbox::Entity::find_by_id(revoke)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(row.dead_at.is_some());
     assert!(row.last_error.unwrap().contains("400"));
 }

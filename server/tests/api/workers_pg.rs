@@ -43,15 +43,16 @@ pub async fn seed_due_renewals(db: &DatabaseConnection, n: u32, tariff: uuid::Uu
         ),
     ];
     for s in sql {
-        db.execute_unprepared(&s)
-            .await
-            .expect("seed due renewals");
+        db.execute_unprepared(&s).await.expect("seed due renewals");
     }
 }
 
 pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql.to_string()))
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_string(),
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -100,7 +101,8 @@ async fn three_worker_processes_renew_ten_thousand_subscriptions_exactly_once() 
             .collect(),
     );
     let started = Instant::now();
-    let renewed_sql = "SELECT count(*) FROM subscriptions WHERE current_period_end > now() + interval '20 days'";
+    let renewed_sql =
+        "SELECT count(*) FROM subscriptions WHERE current_period_end > now() + interval '20 days'";
     loop {
         let renewed = count(&app.db, renewed_sql).await;
         if renewed == N {
@@ -122,26 +124,42 @@ async fn three_worker_processes_renew_ten_thousand_subscriptions_exactly_once() 
 
     let db = &app.db;
     assert_eq!(
-        count(db, "SELECT count(*) FROM sandbox_payments WHERE idempotency_key LIKE 'renew-%'").await,
+        count(
+            db,
+            "SELECT count(*) FROM sandbox_payments WHERE idempotency_key LIKE 'renew-%'"
+        )
+        .await,
         N,
         "one provider charge per subscription"
     );
     assert_eq!(
-        count(db, "SELECT count(*) FROM (SELECT customer_id FROM payments p JOIN invoices i ON i.id = p.invoice_id
-                   WHERE i.kind = 'renewal' AND p.status = 'succeeded' GROUP BY customer_id HAVING count(*) = 1) once").await,
+        count(db, "SELECT count(*) FROM (SELECT p.customer_id FROM payments p JOIN invoices i ON i.id = p.invoice_id
+                   WHERE i.kind = 'renewal' AND p.status = 'succeeded' GROUP BY p.customer_id HAVING count(*) = 1) once").await,
         N,
         "every customer paid exactly one renewal"
     );
     assert_eq!(
-        count(db, "SELECT count(*) FROM payments WHERE status <> 'succeeded'").await,
+        count(
+            db,
+            "SELECT count(*) FROM payments WHERE status <> 'succeeded'"
+        )
+        .await,
         0
     );
     assert_eq!(
-        count(db, "SELECT count(*) FROM subscriptions WHERE status = 'active' AND renewal_attempts = 0").await,
+        count(
+            db,
+            "SELECT count(*) FROM subscriptions WHERE status = 'active' AND renewal_attempts = 0"
+        )
+        .await,
         N
     );
     assert_eq!(
-        count(db, "SELECT count(*) FROM outbox WHERE kind = 'subscription.renewed'").await,
+        count(
+            db,
+            "SELECT count(*) FROM outbox WHERE kind = 'subscription.renewed'"
+        )
+        .await,
         N
     );
 }

@@ -5,7 +5,9 @@ use uuid::Uuid;
 
 use crate::api::catalog::list_tariffs;
 use crate::api::support::{AdminAdjustLedger, AdminChangeTariff, admin_customer};
-use crate::components::{EmptyState, ErrorState, FormErrors, LoadingRows, TextField, input_value, when};
+use crate::components::{
+    EmptyState, ErrorState, FormErrors, LoadingRows, TextField, input_value, when,
+};
 use crate::domain::DomainError;
 use crate::dto::AdminCustomerDto;
 use crate::error::AppError;

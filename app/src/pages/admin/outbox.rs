@@ -27,7 +27,11 @@ pub fn AdminOutbox() -> impl IntoView {
     let get = move |k: &'static str| query.with(|m| m.get(k).unwrap_or_default());
     let status = move || {
         let s = get("status");
-        if s.is_empty() { "pending".to_string() } else { s }
+        if s.is_empty() {
+            "pending".to_string()
+        } else {
+            s
+        }
     };
     let retry = ServerAction::<AdminRetryOutbox>::new();
     let list = Resource::new(
@@ -138,9 +142,15 @@ pub fn AdminOutbox() -> impl IntoView {
 fn OutboxRow(m: OutboxMessageDto, retry: ServerAction<AdminRetryOutbox>) -> impl IntoView {
     let id = m.id;
     let status_note = match m.status.as_str() {
-        "pending" => m.next_attempt_at.as_deref().map(|t| format!("next try {}", when(t))),
+        "pending" => m
+            .next_attempt_at
+            .as_deref()
+            .map(|t| format!("next try {}", when(t))),
         "dead" => m.dead_at.as_deref().map(|t| format!("died {}", when(t))),
-        _ => m.delivered_at.as_deref().map(|t| format!("delivered {}", when(t))),
+        _ => m
+            .delivered_at
+            .as_deref()
+            .map(|t| format!("delivered {}", when(t))),
     };
     let can_retry = m.status != "delivered";
     let label = format!("Retry message {} now", m.kind);

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use super::SiteHeader;
 use crate::api::billing::{RequestRefund, SetAutoRenew, my_account};
 use crate::components::{EmptyState, ErrorState, LoadingRows};
-use crate::dto::{NotificationDto, AccountDto, PaymentDto, StatementLineDto, SubscriptionDto};
+use crate::dto::{AccountDto, NotificationDto, PaymentDto, StatementLineDto, SubscriptionDto};
 use crate::error::AppError;
 
 fn parse(t: &str) -> Option<DateTime<Utc>> {

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use entity::{entitlements, subscriptions, tariffs};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -34,7 +34,10 @@ async fn locked(
         .await?)
 }
 
-async fn tariff_label(txn: &DatabaseTransaction, id: Uuid) -> Result<(String, String), ServiceError> {
+async fn tariff_label(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+) -> Result<(String, String), ServiceError> {
     Ok(tariffs::Entity::find_by_id(id)
         .one(txn)
         .await?
@@ -96,7 +99,10 @@ pub async fn send_reminders(state: &AppState, batch: u64) -> Result<usize, Servi
 
 /// Moves subscriptions whose period ended into `grace`, and those whose grace ended into
 /// `expired` (entitlement revoked, "ended" notice, role revoked).
-pub async fn advance_periods(state: &AppState, batch: u64) -> Result<LifecycleReport, ServiceError> {
+pub async fn advance_periods(
+    state: &AppState,
+    batch: u64,
+) -> Result<LifecycleReport, ServiceError> {
     let now = state.clock.now();
     let mut report = LifecycleReport::default();
     let ended: Vec<Uuid> = subscriptions::Entity::find()
@@ -157,7 +163,14 @@ async fn expire(
     entitlements::Entity::delete_by_id(sub.customer_id)
         .exec(txn)
         .await?;
-    outbox::enqueue(txn, Destination::Events, "subscription.expired", data.clone(), now).await?;
+    outbox::enqueue(
+        txn,
+        Destination::Events,
+        "subscription.expired",
+        data.clone(),
+        now,
+    )
+    .await?;
     outbox::enqueue(txn, Destination::Notify, "subscription_ended", data, now).await?;
     if let Some(role) = role {
         outbox::enqueue(

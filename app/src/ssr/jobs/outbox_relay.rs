@@ -146,7 +146,10 @@ pub async fn relay_outbox(
                 outbox::Column::Attempts,
                 Expr::col(outbox::Column::Attempts).add(1),
             )
-            .col_expr(outbox::Column::LastError, Expr::value(Option::<String>::None))
+            .col_expr(
+                outbox::Column::LastError,
+                Expr::value(Option::<String>::None),
+            )
             .filter(outbox::Column::Id.is_in(delivered))
             .exec(&state.db)
             .await?;

@@ -6,7 +6,9 @@
 use entity::outbox;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
+};
 use tokio::sync::Mutex;
 
 use super::{Delivery, DeliveryError, Relay, event_envelope};
@@ -48,8 +50,8 @@ impl AmqpRelay {
     }
 
     async fn connect(&self) -> Result<Live, lapin::Error> {
-        let props =
-            ConnectionProperties::default().with_connection_name(self.connection_name.clone().into());
+        let props = ConnectionProperties::default()
+            .with_connection_name(self.connection_name.clone().into());
         let connection = Connection::connect(&self.url, props).await?;
         let channel = connection.create_channel().await?;
         channel
@@ -81,9 +83,10 @@ impl AmqpRelay {
             return Ok(l.channel.clone());
         }
         *live = None;
-        let fresh = self.connect().await.map_err(|e| {
-            DeliveryError::Retry(format!("cannot connect to RabbitMQ: {e}"))
-        })?;
+        let fresh = self
+            .connect()
+            .await
+            .map_err(|e| DeliveryError::Retry(format!("cannot connect to RabbitMQ: {e}")))?;
         let channel = fresh.channel.clone();
         *live = Some(fresh);
         Ok(channel)

@@ -105,8 +105,14 @@ pub async fn list(state: &AppState, q: &OutboxQuery<'_>) -> Result<OutboxPageDto
         base = base.filter(any);
     }
     let counts = OutboxCountsDto {
-        pending: OutboxStatus::Pending.filter(base.clone()).count(&state.db).await?,
-        dead: OutboxStatus::Dead.filter(base.clone()).count(&state.db).await?,
+        pending: OutboxStatus::Pending
+            .filter(base.clone())
+            .count(&state.db)
+            .await?,
+        dead: OutboxStatus::Dead
+            .filter(base.clone())
+            .count(&state.db)
+            .await?,
         delivered: OutboxStatus::Delivered
             .filter(base.clone())
             .count(&state.db)

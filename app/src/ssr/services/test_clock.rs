@@ -4,8 +4,8 @@
 use chrono::TimeDelta;
 use entity::test_clock;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::EntityTrait;
+use sea_orm::sea_query::OnConflict;
 
 use crate::dto::TestClockDto;
 use crate::ssr::repo::{begin_write, for_update};
@@ -41,8 +41,7 @@ pub async fn advance(state: &AppState, by: TimeDelta) -> Result<TestClockDto, Se
     let Some(clock) = &state.test_clock else {
         return Err(ServiceError::Conflict {
             code: "test_clock_disabled",
-            message: "The test clock is off; start the server with KINOBILL__CLOCK=test."
-                .into(),
+            message: "The test clock is off; start the server with KINOBILL__CLOCK=test.".into(),
         });
     };
     if by <= TimeDelta::zero() || by > MAX_STEP {

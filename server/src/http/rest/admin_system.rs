@@ -68,7 +68,11 @@ pub async fn retry(
 ) -> Result<Json<OutboxMessageDto>, ApiError> {
     staff.require(StaffRole::can_operate)?;
     let id = Uuid::parse_str(&id).map_err(|_| {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "The message was not found.")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "The message was not found.",
+        )
     })?;
     Ok(Json(outbox_admin::retry(&state, id).await?))
 }
