@@ -38,6 +38,7 @@ bench:
 	bash scripts/bench-http.sh
 	bash scripts/bench-payments.sh
 	bash scripts/bench-checkout.sh
+	bash scripts/bench-worker.sh
 
 clean:
 	cargo clean

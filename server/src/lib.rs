@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod telemetry;
+pub mod testkit;
 pub mod worker;
 
 use std::future::Future;

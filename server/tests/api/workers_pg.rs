@@ -5,58 +5,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::DatabaseConnection;
 
 use crate::helpers::{Backend, TEST_JWT_SECRET, backend, spawn_app_custom};
 
-/// `n` customers, each with an active monthly subscription ending within the hour and a
-/// saved sandbox card that succeeds. Plain SQL: seeding 10,000 through the API would be
-/// the slow part of the test.
-pub async fn seed_due_renewals(db: &DatabaseConnection, n: u32, tariff: uuid::Uuid) {
-    let sql = [
-        format!(
-            "INSERT INTO customers (id, email, name, created_at)
-             SELECT ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid,
-                    'renew' || g || '@example.com', 'Renewal ' || g, now()
-             FROM generate_series(1, {n}) g"
-        ),
-        format!(
-            "INSERT INTO sandbox_cards (token, card_number, created_at)
-             SELECT 'card_renew_' || g, '4242424242424242', now() FROM generate_series(1, {n}) g"
-        ),
-        format!(
-            "INSERT INTO payment_methods (id, customer_id, provider, provider_token, brand, last4, created_at)
-             SELECT ('00000000-0000-4000-9000-' || lpad(g::text, 12, '0'))::uuid,
-                    ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid,
-                    'sandbox', 'card_renew_' || g, 'Visa', '4242', now()
-             FROM generate_series(1, {n}) g"
-        ),
-        format!(
-            "INSERT INTO subscriptions (id, customer_id, tariff_id, status, current_period_start,
-                 current_period_end, auto_renew, payment_method_id, created_at, updated_at, renewal_attempts)
-             SELECT ('00000000-0000-4000-a000-' || lpad(g::text, 12, '0'))::uuid,
-                    ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid,
-                    '{tariff}'::uuid, 'active', now() - interval '1 month',
-                    now() + interval '1 hour' + (g % 600) * interval '1 second', true,
-                    ('00000000-0000-4000-9000-' || lpad(g::text, 12, '0'))::uuid, now(), now(), 0
-             FROM generate_series(1, {n}) g"
-        ),
-    ];
-    for s in sql {
-        db.execute_unprepared(&s).await.expect("seed due renewals");
-    }
-}
-
-pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            sql.to_string(),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    server::testkit::count(db, sql).await.expect("count")
 }
 
 struct Workers(Vec<Child>);
@@ -79,7 +33,9 @@ async fn three_worker_processes_renew_ten_thousand_subscriptions_exactly_once() 
     const N: i64 = 10_000;
     let app = spawn_app_custom(true, &[("KINOBILL__WORKER__ENABLED", "false")]).await;
     let tariff = crate::checkout_api::tariff(&app, "premium").await;
-    seed_due_renewals(&app.db, u32::try_from(N).unwrap(), tariff.id).await;
+    server::testkit::seed_due_renewals(&app.db, u32::try_from(N).unwrap(), tariff.id)
+        .await
+        .expect("seed due renewals");
 
     let workers = Workers(
         (0..3)
