@@ -40,6 +40,12 @@ for (const vp of viewports) {
     await fitsWidth(page);
     await page.screenshot({ path: `screenshots/${vp.name}-admin-payment.png`, fullPage: true });
 
+    // The admin's outbox: the purchase's events have been delivered to the log relay.
+    await page.goto('/admin/outbox?status=delivered');
+    await expect(page.locator('table.outbox tbody tr').first()).toBeVisible();
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-admin-outbox.png`, fullPage: true });
+
     await customerSignIn(page, 'customer02@example.com');
     await page.goto('/account');
     await expect(page.getByTestId('subscription-status')).toBeVisible();

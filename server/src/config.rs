@@ -514,7 +514,7 @@ impl Settings {
             .transpose()?;
         let rabbitmq_exchange = src
             .string("rabbitmq.exchange")
-            .unwrap_or_else(|| "billing.events".to_string());
+            .unwrap_or_else(|| app::ssr::relays::amqp::DEFAULT_EXCHANGE.to_string());
         let http_url = |key: &str| {
             src.string(key)
                 .map(|v| {
@@ -659,6 +659,29 @@ mod tests {
         .unwrap();
         assert_eq!(s.server.addr.port(), 5000);
         assert_eq!(s.refund_window, TimeDelta::minutes(30));
+    }
+
+    #[test]
+    fn the_test_clock_is_refused_with_postgres_unless_explicitly_allowed() {
+        let pg = [
+            ("DATABASE_URL", "postgres://db/kinobill"),
+            (
+                "KINOBILL__AUTH__JWT_SECRET",
+                "a-real-secret-that-is-long-enough-0123",
+            ),
+            ("KINOBILL__CLOCK", "test"),
+        ];
+        let err = Settings::from_sources(None, "", env(&pg)).unwrap_err();
+        assert!(
+            err.to_string().contains("KINOBILL__CLOCK_ALLOW_POSTGRES"),
+            "{err}"
+        );
+        let mut allowed = pg.to_vec();
+        allowed.push(("KINOBILL__CLOCK_ALLOW_POSTGRES", "true"));
+        let s = Settings::from_sources(None, "", env(&allowed)).unwrap();
+        assert_eq!(s.clock, ClockMode::Test);
+        let sqlite = Settings::from_sources(None, "", env(&[("KINOBILL__CLOCK", "test")])).unwrap();
+        assert_eq!(sqlite.clock, ClockMode::Test);
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
             }
         }
     }
-    if n.is_multiple_of(HOUSEKEEPING_EVERY) {
+    if (n + 1).is_multiple_of(HOUSEKEEPING_EVERY) {
         report("housekeeping", jobs::housekeeping(state).await, |r| {
             r.idempotency_keys_purged + r.outbox_archived > 0
         });

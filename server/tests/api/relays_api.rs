@@ -53,8 +53,16 @@ async fn events(app: &crate::helpers::TestApp, n: usize) -> Vec<Uuid> {
 
 /// Closes the broker side of the connection named `name`, as a broker restart would.
 fn drop_connection(name: &str) -> bool {
-    let out = Command::new("rabbitmqctl")
-        .args(["list_connections", "-q", "pid", "client_properties"])
+    // `timeout`: a wedged rabbitmqctl must fail the test, not hang it.
+    let out = Command::new("timeout")
+        .args([
+            "30",
+            "rabbitmqctl",
+            "list_connections",
+            "-q",
+            "pid",
+            "client_properties",
+        ])
         .output()
         .expect("rabbitmqctl");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -65,8 +73,14 @@ fn drop_connection(name: &str) -> bool {
     else {
         return false;
     };
-    Command::new("rabbitmqctl")
-        .args(["close_connection", pid, "test drops the relay's connection"])
+    Command::new("timeout")
+        .args([
+            "30",
+            "rabbitmqctl",
+            "close_connection",
+            pid,
+            "test drops the relay's connection",
+        ])
         .status()
         .map(|s| s.success())
         .unwrap_or(false)
@@ -447,4 +461,75 @@ async fn the_auth_relay_grants_and_revokes_roles_and_a_4xx_is_not_retried() {
         .unwrap();
     assert!(row.dead_at.is_some());
     assert!(row.last_error.unwrap().contains("400"));
+}
+
+#[tokio::test]
+async fn housekeeping_archives_delivered_messages_and_purges_old_idempotency_keys() {
+    let app = spawn_app_custom(
+        true,
+        &[
+            ("KINOBILL__CLOCK", "test"),
+            ("KINOBILL__WORKER__ENABLED", "false"),
+        ],
+    )
+    .await;
+    // A purchase leaves an idempotency key and outbox rows behind.
+    let c = crate::checkout_api::customer(&app);
+    crate::checkout_api::buy(&app, &c, "classic", 1, "4242424242424242").await;
+    let pending = events(&app, 3).await;
+    for d in [Destination::Events, Destination::Notify, Destination::Auth] {
+        jobs::relay_outbox(&app.state, d, 100).await.unwrap();
+    }
+    let rows = entity::outbox::Entity::find().all(&app.db).await.unwrap();
+    let delivered = rows.iter().filter(|r| r.delivered_at.is_some()).count() as u64;
+    assert!(delivered >= 3 && rows.iter().any(|r| pending.contains(&r.id)));
+    assert!(
+        !entity::idempotency_keys::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let early = jobs::housekeeping(&app.state).await.unwrap();
+    assert_eq!(
+        early,
+        jobs::HousekeepingReport::default(),
+        "nothing is old yet"
+    );
+
+    app.test_clock.as_ref().unwrap().advance(TimeDelta::days(8));
+    let report = jobs::housekeeping(&app.state).await.unwrap();
+    assert_eq!(report.outbox_archived, delivered);
+    assert!(report.idempotency_keys_purged >= 1);
+    assert!(
+        entity::idempotency_keys::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let left = entity::outbox::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        left.iter().all(|r| r.delivered_at.is_none()),
+        "only undelivered rows stay"
+    );
+    let archived = entity::outbox_archive::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(archived.len() as u64, delivered);
+    assert!(
+        pending
+            .iter()
+            .all(|id| archived.iter().any(|a| a.id == *id))
+    );
+    assert_eq!(
+        jobs::housekeeping(&app.state)
+            .await
+            .unwrap()
+            .outbox_archived,
+        0,
+        "idempotent"
+    );
 }

@@ -24,6 +24,10 @@ pub async fn housekeeping(state: &AppState) -> Result<HousekeepingReport, Servic
     };
     let cutoff = now - state.outbox_policy.archive_after;
     loop {
+        let old = outbox::Entity::find().filter(outbox::Column::DeliveredAt.lte(cutoff));
+        if old.clone().one(&state.db).await?.is_none() {
+            break;
+        }
         let txn = begin_write(&state.db).await?;
         let rows = outbox::Entity::find()
             .filter(outbox::Column::DeliveredAt.lte(cutoff))

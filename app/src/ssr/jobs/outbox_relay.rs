@@ -49,15 +49,19 @@ async fn lease(
     batch: u64,
     now: DateTime<Utc>,
 ) -> Result<Vec<outbox::Model>, ServiceError> {
-    let txn = begin_write(&state.db).await?;
     let due = outbox::Entity::find()
         .filter(outbox::Column::Destination.eq(destination.as_str()))
         .filter(outbox::Column::DeliveredAt.is_null())
         .filter(outbox::Column::DeadAt.is_null())
         .filter(outbox::Column::AvailableAt.lte(now))
-        .order_by_asc(outbox::Column::AvailableAt)
-        .limit(batch);
-    let rows = skip_locked(due, &txn).all(&txn).await?;
+        .order_by_asc(outbox::Column::AvailableAt);
+    // Look before taking the write lock: an idle pass must not hold SQLite's single
+    // writer slot (or commit at all) when there is nothing to deliver.
+    if due.clone().one(&state.db).await?.is_none() {
+        return Ok(Vec::new());
+    }
+    let txn = begin_write(&state.db).await?;
+    let rows = skip_locked(due.limit(batch), &txn).all(&txn).await?;
     if !rows.is_empty() {
         outbox::Entity::update_many()
             .col_expr(outbox::Column::AvailableAt, Expr::value(now + LEASE))

@@ -72,7 +72,6 @@ fn due(sub: &subscriptions::Model, state: &AppState, now: DateTime<Utc>) -> bool
 /// Takes up to `batch` due subscriptions for this worker.
 async fn lease_due(state: &AppState, batch: u64) -> Result<Vec<Uuid>, ServiceError> {
     let now = state.clock.now();
-    let txn = begin_write(&state.db).await?;
     let q = subscriptions::Entity::find()
         .filter(subscriptions::Column::Status.is_in(["active", "grace"]))
         .filter(subscriptions::Column::AutoRenew.eq(true))
@@ -89,9 +88,13 @@ async fn lease_due(state: &AppState, batch: u64) -> Result<Vec<Uuid>, ServiceErr
                 .add(subscriptions::Column::RenewalLeaseUntil.is_null())
                 .add(subscriptions::Column::RenewalLeaseUntil.lte(now)),
         )
-        .order_by_asc(subscriptions::Column::CurrentPeriodEnd)
-        .limit(batch);
-    let ids: Vec<Uuid> = skip_locked(q, &txn)
+        .order_by_asc(subscriptions::Column::CurrentPeriodEnd);
+    // Look before taking the write lock (see `outbox_relay::lease`).
+    if q.clone().one(&state.db).await?.is_none() {
+        return Ok(Vec::new());
+    }
+    let txn = begin_write(&state.db).await?;
+    let ids: Vec<Uuid> = skip_locked(q.limit(batch), &txn)
         .all(&txn)
         .await?
         .into_iter()

@@ -14,6 +14,9 @@ use tokio::sync::Mutex;
 use super::{Delivery, DeliveryError, Relay, event_envelope};
 
 pub const DEFAULT_EXCHANGE: &str = "billing.events";
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a confirm may take; a silent broker counts as a lost connection.
+const CONFIRM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 struct Live {
     // Kept so the connection lives as long as its channel.
@@ -83,9 +86,10 @@ impl AmqpRelay {
             return Ok(l.channel.clone());
         }
         *live = None;
-        let fresh = self
-            .connect()
+        // A broker that accepts the socket but never answers must not stall the worker.
+        let fresh = tokio::time::timeout(CONNECT_TIMEOUT, self.connect())
             .await
+            .map_err(|_| DeliveryError::Retry("connecting to RabbitMQ timed out".into()))?
             .map_err(|e| DeliveryError::Retry(format!("cannot connect to RabbitMQ: {e}")))?;
         let channel = fresh.channel.clone();
         *live = Some(fresh);
@@ -141,14 +145,18 @@ impl Relay for AmqpRelay {
         for p in pending {
             out.push(match p {
                 Err(e) => Err(e),
-                Ok(confirm) => match confirm.await {
-                    Ok(Confirmation::Ack(_)) | Ok(Confirmation::NotRequested) => Ok(()),
-                    Ok(Confirmation::Nack(_)) => {
+                Ok(confirm) => match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
+                    Ok(Ok(Confirmation::Ack(_) | Confirmation::NotRequested)) => Ok(()),
+                    Ok(Ok(Confirmation::Nack(_))) => {
                         Err(DeliveryError::Retry("the broker refused (nack)".into()))
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         broken = true;
                         Err(DeliveryError::Retry(format!("not confirmed: {e}")))
+                    }
+                    Err(_) => {
+                        broken = true;
+                        Err(DeliveryError::Retry("no confirm in time".into()))
                     }
                 },
             });

@@ -1,7 +1,7 @@
 //! The price list: tariffs and the films they include.
 
 use entity::tariffs;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use uuid::Uuid;
 
 use crate::domain::catalog::{TariffDraft, TariffInput};
@@ -40,7 +40,7 @@ pub async fn create_tariff(
 ) -> Result<TariffDto, ServiceError> {
     let draft = TariffDraft::parse(input).map_err(ServiceError::Invalid)?;
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     if repo::find_by_code(&txn, &draft.code).await?.is_some() {
         return Err(ServiceError::Conflict {
             code: "tariff_code_taken",
@@ -113,7 +113,7 @@ pub async fn update_tariff(
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     let row = tariffs::Entity::find_by_id(id)
         .one(&txn)
         .await?

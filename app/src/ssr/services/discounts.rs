@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{customers, personal_discounts};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -111,7 +111,7 @@ pub async fn set(
     let Some(percent) = percent.filter(|_| errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
     };
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     let customer = customers::Entity::find_by_id(customer_id)
         .one(&txn)
         .await?
@@ -161,7 +161,7 @@ pub async fn remove(
     customer_id: Uuid,
 ) -> Result<(), ServiceError> {
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     let current = active_for(&txn, customer_id, now)
         .await?
         .ok_or(ServiceError::NotFound {

@@ -343,10 +343,9 @@ pub async fn replace_month_table(
     actor: &crate::ssr::repo::audit::Actor,
     rows: &[MonthDiscountInput],
 ) -> Result<Vec<MonthDiscountDto>, ServiceError> {
-    use sea_orm::TransactionTrait;
     let table = parse_month_table(rows)?;
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     let before = month_table_dto(&month_table(&txn).await?);
     month_discounts::Entity::delete_many().exec(&txn).await?;
     for d in &table {

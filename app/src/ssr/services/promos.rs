@@ -6,7 +6,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -138,7 +138,7 @@ pub async fn create(
         return Err(ServiceError::Invalid(errors));
     };
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     check_tariffs(&txn, tariff_ids).await?;
     if promo_codes::Entity::find()
         .filter(promo_codes::Column::Code.eq(code.as_str()))
@@ -207,7 +207,7 @@ pub async fn generate_batch(
     };
     // Microseconds: what both databases store, so the read-back below matches exactly.
     let now = clock.now().trunc_subsecs(6);
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     check_tariffs(&txn, tariff_ids).await?;
     let mut codes: Vec<String> = Vec::with_capacity(count as usize);
     let mut seen = std::collections::HashSet::new();
@@ -416,7 +416,7 @@ pub async fn set_active(
     active: bool,
 ) -> Result<PromoDto, ServiceError> {
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     let row = find(&txn, id).await?;
     let before = to_dto(&row, vec![], now);
     let mut am: promo_codes::ActiveModel = row.into();
@@ -452,7 +452,7 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<(), ServiceError> {
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     let row = find(&txn, id).await?;
     if row.redemption_count > 0 {
         return Err(ServiceError::Conflict {

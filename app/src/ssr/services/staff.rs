@@ -1,7 +1,7 @@
 //! Staff accounts: sign-in with throttling, creation, API tokens.
 
 use chrono::TimeDelta;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::StaffRole;
@@ -99,7 +99,7 @@ pub async fn create(
     };
     let password_hash = hash_password(password)?;
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     if repo::find_by_email(&txn, &email).await?.is_some() {
         return Err(ServiceError::Conflict {
             code: "staff_exists",
@@ -145,7 +145,7 @@ pub async fn mint_token(
 ) -> Result<String, ServiceError> {
     let email = validate_email(email_input)?;
     let now = clock.now();
-    let txn = db.begin().await?;
+    let txn = crate::ssr::repo::begin_write(db).await?;
     let staff = repo::find_by_email(&txn, &email)
         .await?
         .filter(|s| s.active)
