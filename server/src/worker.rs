@@ -12,9 +12,9 @@ use crate::config::WorkerSettings;
 
 /// Housekeeping runs every this many passes (it scans for old rows; nothing is urgent).
 const HOUSEKEEPING_EVERY: u64 = 120;
-/// A relay drains at most this many batches per destination per pass, so one busy
-/// destination cannot starve the lifecycle steps.
-const MAX_RELAY_ROUNDS: usize = 50;
+/// A step drains at most this many batches per pass, so one busy step (or relay
+/// destination) cannot starve the others.
+const MAX_ROUNDS: usize = 50;
 
 fn report<T: std::fmt::Debug>(step: &str, r: Result<T, ServiceError>, busy: impl Fn(&T) -> bool) {
     match r {
@@ -37,11 +37,14 @@ pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
         jobs::reconcile_pending(state, settings.reconcile_after, settings.batch).await,
         |r| r.checked > 0,
     );
-    report(
-        "reminders",
-        jobs::send_reminders(state, settings.batch).await,
-        |n| *n > 0,
-    );
+    for _ in 0..MAX_ROUNDS {
+        let r = jobs::send_reminders(state, settings.batch).await;
+        let full = matches!(&r, Ok(n) if *n as u64 >= settings.batch);
+        report("reminders", r, |n| *n > 0);
+        if !full {
+            break;
+        }
+    }
     loop {
         let r = jobs::renew_due(state, settings.batch).await;
         let full = matches!(&r, Ok(r) if r.leased as u64 >= settings.batch);
@@ -50,13 +53,16 @@ pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
             break;
         }
     }
-    report(
-        "periods",
-        jobs::advance_periods(state, settings.batch).await,
-        |r| r.to_grace + r.expired > 0,
-    );
+    for _ in 0..MAX_ROUNDS {
+        let r = jobs::advance_periods(state, settings.batch).await;
+        let full = matches!(&r, Ok(r) if (r.to_grace + r.expired) as u64 >= settings.batch);
+        report("periods", r, |r| r.to_grace + r.expired > 0);
+        if !full {
+            break;
+        }
+    }
     for destination in [Destination::Events, Destination::Notify, Destination::Auth] {
-        for _ in 0..MAX_RELAY_ROUNDS {
+        for _ in 0..MAX_ROUNDS {
             let r = jobs::relay_outbox(state, destination, settings.batch).await;
             let full = matches!(&r, Ok(r) if r.leased as u64 >= settings.batch);
             report("outbox", r, |r| r.retried + r.dead > 0);

@@ -29,6 +29,8 @@ use crate::ssr::{AppState, ServiceError};
 
 /// How long one worker holds a subscription's renewal (a crashed worker's lease runs out).
 const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// Renewals one worker runs at once (bounded by the connection pool anyway).
+const RENEWALS_IN_FLIGHT: usize = 8;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RenewalReport {
@@ -121,14 +123,30 @@ pub async fn renew_due(state: &AppState, batch: u64) -> Result<RenewalReport, Se
         leased: ids.len(),
         ..RenewalReport::default()
     };
-    for id in ids {
-        match renew_subscription(state, id).await {
-            Ok(RenewalOutcome::Renewed) => report.renewed += 1,
-            Ok(RenewalOutcome::Failed) => report.failed += 1,
-            Ok(RenewalOutcome::Pending) => report.pending += 1,
-            Ok(RenewalOutcome::Skipped) => report.skipped += 1,
-            Err(e) => {
+    // A few renewals in flight at once: each is a handful of short transactions, so
+    // one at a time would leave the database waiting on one commit after another.
+    let mut ids = ids.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < RENEWALS_IN_FLIGHT {
+            let Some(id) = ids.next() else { break };
+            let state = state.clone();
+            running.spawn(async move { renew_subscription(&state, id).await });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        match done {
+            Ok(Ok(RenewalOutcome::Renewed)) => report.renewed += 1,
+            Ok(Ok(RenewalOutcome::Failed)) => report.failed += 1,
+            Ok(Ok(RenewalOutcome::Pending)) => report.pending += 1,
+            Ok(Ok(RenewalOutcome::Skipped)) => report.skipped += 1,
+            Ok(Err(e)) => {
                 e.log_if_internal();
+                report.errors += 1;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "renewal task failed");
                 report.errors += 1;
             }
         }

@@ -271,6 +271,9 @@ impl Sandbox {
     }
 
     /// Creates (or, for a known idempotency key, returns) a payment.
+    /// `charged`: a saved-card charge is decided at once — (status, failure code, last 4
+    /// digits) — and stored in the same insert.
+    #[allow(clippy::too_many_arguments)]
     async fn create(
         &self,
         key: &str,
@@ -279,11 +282,16 @@ impl Sandbox {
         return_url: &str,
         save_card: bool,
         reference: &str,
+        charged: Option<(&'static str, Option<&'static str>, String)>,
     ) -> Result<sandbox_payments::Model, ProviderError> {
         if let Some(existing) = self.by_key(key).await? {
             return Ok(existing);
         }
         let now = self.clock.now();
+        let (status, failure, last4) = match charged {
+            Some((status, failure, last4)) => (status, failure, Some(last4)),
+            None => ("pending", None, None),
+        };
         let row = sandbox_payments::ActiveModel {
             id: Set(format!("sbx_{}", Uuid::new_v4().simple())),
             idempotency_key: Set(key.to_string()),
@@ -292,9 +300,9 @@ impl Sandbox {
             description: Set(description.to_string()),
             return_url: Set(return_url.to_string()),
             metadata: Set(reference.to_string()),
-            status: Set("pending".into()),
-            failure_code: Set(None),
-            card_last4: Set(None),
+            status: Set(status.into()),
+            failure_code: Set(failure.map(str::to_string)),
+            card_last4: Set(last4),
             save_card: Set(save_card),
             card_token: Set(None),
             refunded_minor: Set(0),
@@ -653,6 +661,7 @@ impl PaymentProvider for Sandbox {
                 &req.return_url,
                 req.save_payment_method,
                 &req.reference,
+                None,
             )
             .await?;
         if self.take_timeout_after_create() {
@@ -677,6 +686,9 @@ impl PaymentProvider for Sandbox {
                 code: "unknown_payment_method".into(),
                 message: "No saved card with this token.".into(),
             })?;
+        let behaviour = TestCard::for_number(&card.card_number).unwrap_or(TestCard::Succeeds);
+        let (status, failure) = behaviour.outcome();
+        let last4 = card.card_number[card.card_number.len().saturating_sub(4)..].to_string();
         let p = self
             .create(
                 &req.idempotency_key,
@@ -685,11 +697,12 @@ impl PaymentProvider for Sandbox {
                 "",
                 false,
                 &req.reference,
+                Some((status, failure, last4.clone())),
             )
             .await?;
-        if p.status == "pending" {
-            let behaviour = TestCard::for_number(&card.card_number).unwrap_or(TestCard::Succeeds);
-            let (status, failure) = behaviour.outcome();
+        // Only a payment first made through the hosted page with this key can still be
+        // pending here.
+        let p = if p.status == "pending" {
             let now = self.clock.now();
             sandbox_payments::Entity::update_many()
                 .col_expr(sandbox_payments::Column::Status, status.into())
@@ -697,22 +710,21 @@ impl PaymentProvider for Sandbox {
                     sandbox_payments::Column::FailureCode,
                     failure.map(str::to_string).into(),
                 )
-                .col_expr(
-                    sandbox_payments::Column::CardLast4,
-                    Some(card.card_number[card.card_number.len() - 4..].to_string()).into(),
-                )
+                .col_expr(sandbox_payments::Column::CardLast4, Some(last4).into())
                 .col_expr(sandbox_payments::Column::UpdatedAt, now.into())
                 .filter(sandbox_payments::Column::Id.eq(p.id.as_str()))
                 .filter(sandbox_payments::Column::Status.eq("pending"))
                 .exec(&self.db)
                 .await
                 .map_err(internal)?;
-        }
+            self.find(&p.id).await?.ok_or(ProviderError::NotFound)?
+        } else {
+            p
+        };
         if self.take_timeout_after_create() {
             // Charged, but the answer is lost: what a crash after charging looks like.
             return Err(ProviderError::Timeout);
         }
-        let p = self.find(&p.id).await?.ok_or(ProviderError::NotFound)?;
         self.to_provider(&p)
     }
 
