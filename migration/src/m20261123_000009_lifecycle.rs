@@ -56,6 +56,18 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
+        // Settlement finds a payment by the provider's id (webhooks, polls, renewals):
+        // without this every settlement scanned the whole payments table.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_payments_provider_id")
+                    .table(Payments::Table)
+                    .col(Payments::Provider)
+                    .col(Payments::ProviderPaymentId)
+                    .to_owned(),
+            )
+            .await?;
         // Relays lease "undelivered, not dead, due" rows of one destination.
         manager
             .create_index(
@@ -113,6 +125,14 @@ impl MigrationTrait for Migration {
                 Index::drop()
                     .name("idx_outbox_relay")
                     .table(Outbox::Table)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_payments_provider_id")
+                    .table(Payments::Table)
                     .to_owned(),
             )
             .await?;
@@ -182,4 +202,11 @@ enum TestClock {
     Id,
     OffsetSeconds,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Payments {
+    Table,
+    Provider,
+    ProviderPaymentId,
 }
