@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::outbox;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -30,14 +30,32 @@ impl Destination {
     }
 }
 
-pub async fn enqueue<C: ConnectionTrait>(
+/// Several messages in one statement (a settlement writes four).
+pub async fn enqueue_many<C: ConnectionTrait>(
     db: &C,
+    messages: Vec<(Destination, &str, Value)>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    outbox::Entity::insert_many(
+        messages.into_iter().map(|(destination, kind, payload)| {
+            row(Uuid::now_v7(), destination, kind, payload, now)
+        }),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+fn row(
+    id: Uuid,
     destination: Destination,
     kind: &str,
     payload: Value,
     now: DateTime<Utc>,
-) -> Result<Uuid, ServiceError> {
-    let id = Uuid::now_v7();
+) -> outbox::ActiveModel {
     outbox::ActiveModel {
         id: Set(id),
         destination: Set(destination.as_str().to_string()),
@@ -50,7 +68,18 @@ pub async fn enqueue<C: ConnectionTrait>(
         delivered_at: Set(None),
         dead_at: Set(None),
     }
-    .insert(db)
-    .await?;
+}
+
+pub async fn enqueue<C: ConnectionTrait>(
+    db: &C,
+    destination: Destination,
+    kind: &str,
+    payload: Value,
+    now: DateTime<Utc>,
+) -> Result<Uuid, ServiceError> {
+    let id = Uuid::now_v7();
+    outbox::Entity::insert(row(id, destination, kind, payload, now))
+        .exec_without_returning(db)
+        .await?;
     Ok(id)
 }

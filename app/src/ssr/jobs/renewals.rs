@@ -3,34 +3,40 @@
 //! charging and settling, or a second worker, finds the same charge instead of making a
 //! new one; the payment row's unique key makes our side equally single.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike, Utc};
-use entity::{invoices, payment_methods, payments, subscriptions, tariffs};
+use entity::{invoices, payment_events, payment_methods, payments, subscriptions, tariffs};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::domain::pricing::Months;
+use crate::domain::pricing::{Months, Quote};
 use crate::domain::subscription::GRACE;
 use crate::domain::{Currency, Money};
 use crate::dto::QuoteDto;
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::providers::{ChargeSaved, PaymentStatus, ProviderError, ProviderPayment};
 use crate::ssr::repo::{begin_write, is_unique_violation, skip_locked};
-use crate::ssr::services::checkout::{
-    fresh_quote, next_invoice_number, quote_dto_kind, record_event,
-};
+use crate::ssr::services::checkout::{next_invoice_numbers, price, quote_dto_kind, record_event};
+use crate::ssr::services::pricing as pricing_svc;
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
 
 /// How long one worker holds a subscription's renewal (a crashed worker's lease runs out).
 const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
-/// Renewals one worker runs at once (bounded by the connection pool anyway).
-const RENEWALS_IN_FLIGHT: usize = 8;
+/// Provider calls one worker has in flight.
+const CHARGES_IN_FLIGHT: usize = 16;
+/// Payments settled in one transaction: one commit for many, and the transaction stays
+/// short (each settlement is a dozen statements).
+const SETTLE_CHUNK: usize = 25;
+/// Settlement transactions one worker runs at once.
+const SETTLEMENTS_IN_FLIGHT: usize = 4;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RenewalReport {
@@ -116,37 +122,21 @@ async fn lease_due(state: &AppState, batch: u64) -> Result<Vec<Uuid>, ServiceErr
     Ok(ids)
 }
 
-/// One renewal pass: lease due subscriptions and renew each.
+/// One renewal pass: lease due subscriptions and renew them.
 pub async fn renew_due(state: &AppState, batch: u64) -> Result<RenewalReport, ServiceError> {
     let ids = lease_due(state, batch).await?;
     let mut report = RenewalReport {
         leased: ids.len(),
         ..RenewalReport::default()
     };
-    // A few renewals in flight at once: each is a handful of short transactions, so
-    // one at a time would leave the database waiting on one commit after another.
-    let mut ids = ids.into_iter();
-    let mut running = tokio::task::JoinSet::new();
-    loop {
-        while running.len() < RENEWALS_IN_FLIGHT {
-            let Some(id) = ids.next() else { break };
-            let state = state.clone();
-            running.spawn(async move { renew_subscription(&state, id).await });
-        }
-        let Some(done) = running.join_next().await else {
-            break;
-        };
-        match done {
-            Ok(Ok(RenewalOutcome::Renewed)) => report.renewed += 1,
-            Ok(Ok(RenewalOutcome::Failed)) => report.failed += 1,
-            Ok(Ok(RenewalOutcome::Pending)) => report.pending += 1,
-            Ok(Ok(RenewalOutcome::Skipped)) => report.skipped += 1,
-            Ok(Err(e)) => {
-                e.log_if_internal();
-                report.errors += 1;
-            }
+    for (_, outcome) in renew_many(state, &ids).await? {
+        match outcome {
+            Ok(RenewalOutcome::Renewed) => report.renewed += 1,
+            Ok(RenewalOutcome::Failed) => report.failed += 1,
+            Ok(RenewalOutcome::Pending) => report.pending += 1,
+            Ok(RenewalOutcome::Skipped) => report.skipped += 1,
             Err(e) => {
-                tracing::error!(error = %e, "renewal task failed");
+                e.log_if_internal();
                 report.errors += 1;
             }
         }
@@ -154,84 +144,230 @@ pub async fn renew_due(state: &AppState, batch: u64) -> Result<RenewalReport, Se
     Ok(report)
 }
 
-async fn release(state: &AppState, id: Uuid) -> Result<(), ServiceError> {
-    subscriptions::Entity::update_many()
-        .col_expr(
-            subscriptions::Column::RenewalLeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(subscriptions::Column::Id.eq(id))
-        .exec(&state.db)
-        .await?;
-    Ok(())
-}
-
 /// Renews one subscription if it is due: idempotent, safe to call from several workers.
 pub async fn renew_subscription(
     state: &AppState,
     id: Uuid,
 ) -> Result<RenewalOutcome, ServiceError> {
-    let now = state.clock.now();
-    let Some(sub) = subscriptions::Entity::find_by_id(id).one(&state.db).await? else {
-        return Ok(RenewalOutcome::Skipped);
-    };
-    if !due(&sub, state, now) {
-        release(state, id).await?;
-        return Ok(RenewalOutcome::Skipped);
-    }
-    let method = match sub.payment_method_id {
-        Some(mid) => payment_methods::Entity::find_by_id(mid)
-            .one(&state.db)
-            .await?
-            .filter(|m| m.revoked_at.is_none()),
-        None => None,
-    };
-    let Some(method) = method else {
-        release(state, id).await?;
-        return Ok(RenewalOutcome::Skipped);
-    };
-    let key = renewal_key(&sub);
-    let payment = match payments::Entity::find()
-        .filter(payments::Column::ProviderIdempotencyKey.eq(key.as_str()))
-        .one(&state.db)
+    renew_many(state, &[id])
         .await?
-    {
-        Some(p) => p,
-        None => create_renewal(state, &sub, &method, &key, now).await?,
-    };
-    if payment.status != "pending" {
-        // Settled before (a rerun after the settlement committed).
-        release(state, id).await?;
-        return Ok(RenewalOutcome::Skipped);
+        .pop()
+        .map_or(Ok(RenewalOutcome::Skipped), |(_, outcome)| outcome)
+}
+
+/// Lets the next pass take these subscriptions again.
+async fn release(state: &AppState, ids: &[Uuid]) -> Result<(), ServiceError> {
+    if ids.is_empty() {
+        return Ok(());
     }
+    subscriptions::Entity::update_many()
+        .col_expr(
+            subscriptions::Column::RenewalLeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(subscriptions::Column::Id.is_in(ids.iter().copied()))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// One renewal on its way: the subscription, its card and the pending payment.
+struct Due {
+    sub: subscriptions::Model,
+    method: payment_methods::Model,
+    key: String,
+}
+
+type Outcomes = Vec<(Uuid, Result<RenewalOutcome, ServiceError>)>;
+
+/// Renews the given subscriptions where due, in three set-wise steps: read them and
+/// create the missing invoices and payments (a few statements for the whole batch),
+/// charge the cards (several calls in flight), and settle the answers through
+/// `settlement::settle_in`, many per transaction. Every step is idempotent by the
+/// renewal key, so a crash anywhere is repaired by running it again.
+async fn renew_many(state: &AppState, ids: &[Uuid]) -> Result<Outcomes, ServiceError> {
+    let now = state.clock.now();
+    let mut outcomes: Outcomes = Vec::with_capacity(ids.len());
+    let mut released = Vec::new();
+    let subs = subscriptions::Entity::find()
+        .filter(subscriptions::Column::Id.is_in(ids.iter().copied()))
+        .all(&state.db)
+        .await?;
+    let (subs, not_due): (Vec<_>, Vec<_>) = subs.into_iter().partition(|s| due(s, state, now));
+    released.extend(not_due.iter().map(|s| s.id));
+    let method_ids: Vec<Uuid> = subs.iter().filter_map(|s| s.payment_method_id).collect();
+    let mut methods: HashMap<Uuid, payment_methods::Model> = if method_ids.is_empty() {
+        HashMap::new()
+    } else {
+        payment_methods::Entity::find()
+            .filter(payment_methods::Column::Id.is_in(method_ids))
+            .filter(payment_methods::Column::RevokedAt.is_null())
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect()
+    };
+    let mut due_list = Vec::with_capacity(subs.len());
+    for sub in subs {
+        match sub.payment_method_id.and_then(|m| methods.get(&m)) {
+            Some(method) => due_list.push(Due {
+                key: renewal_key(&sub),
+                method: method.clone(),
+                sub,
+            }),
+            // The card was removed: nothing to charge; the period simply runs out.
+            None => released.push(sub.id),
+        }
+    }
+    methods.clear();
+
+    let payments = payments_for(state, &due_list, now).await?;
+    let mut charges = Vec::with_capacity(due_list.len());
+    for d in due_list {
+        match payments.get(&d.key) {
+            Some(p) if p.status == "pending" => charges.push((d, p.clone())),
+            // Settled before (a rerun after the settlement committed).
+            Some(_) => released.push(d.sub.id),
+            None => outcomes.push((d.sub.id, Err(ServiceError::NotFound { entity: "payment" }))),
+        }
+    }
+    release(state, &released).await?;
+    outcomes.extend(
+        released
+            .into_iter()
+            .map(|id| (id, Ok(RenewalOutcome::Skipped))),
+    );
+
+    let answers = charge_all(state, charges, &mut outcomes).await;
+    settle_all(state, answers, &mut outcomes).await;
+    Ok(outcomes)
+}
+
+/// The pending renewal payment of each due subscription: the ones a previous run made,
+/// and new ones (with their invoices) created together in one transaction.
+async fn payments_for(
+    state: &AppState,
+    due_list: &[Due],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, payments::Model>, ServiceError> {
+    if due_list.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut found: HashMap<String, payments::Model> = payments::Entity::find()
+        .filter(
+            payments::Column::ProviderIdempotencyKey.is_in(due_list.iter().map(|d| d.key.clone())),
+        )
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.provider_idempotency_key.clone(), p))
+        .collect();
+    let missing: Vec<&Due> = due_list
+        .iter()
+        .filter(|d| !found.contains_key(&d.key))
+        .collect();
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    match create_renewals(state, &missing, now).await? {
+        Some(created) => found.extend(
+            created
+                .into_iter()
+                .map(|p| (p.provider_idempotency_key.clone(), p)),
+        ),
+        // Another worker (or a direct call) created one of them meanwhile: take them one
+        // at a time, where a taken key simply finds the other's payment.
+        None => {
+            for d in missing {
+                let p = create_renewal(state, d, now).await?;
+                found.insert(d.key.clone(), p);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The provider's answer for one renewal, ready to settle.
+struct Answer {
+    subscription: Uuid,
+    payment: ProviderPayment,
+}
+
+/// Charges every card, several calls in flight (a real provider is a network call).
+async fn charge_all(
+    state: &AppState,
+    charges: Vec<(Due, payments::Model)>,
+    outcomes: &mut Outcomes,
+) -> Vec<Answer> {
+    let mut answers = Vec::with_capacity(charges.len());
+    let mut charges = charges.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < CHARGES_IN_FLIGHT {
+            let Some((due, payment)) = charges.next() else {
+                break;
+            };
+            let state = state.clone();
+            running.spawn(async move {
+                let id = due.sub.id;
+                (id, charge(&state, &due, &payment).await)
+            });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        match done {
+            Ok((subscription, Ok(Some(payment)))) => answers.push(Answer {
+                subscription,
+                payment,
+            }),
+            Ok((subscription, Ok(None))) => {
+                outcomes.push((subscription, Ok(RenewalOutcome::Pending)));
+            }
+            Ok((subscription, Err(e))) => outcomes.push((subscription, Err(e))),
+            Err(e) => tracing::error!(error = %e, "renewal charge task failed"),
+        }
+    }
+    answers
+}
+
+/// One charge. `None`: the provider did not answer, so it may or may not have charged;
+/// the lease is kept, and once it runs out the same key finds whatever it did.
+async fn charge(
+    state: &AppState,
+    due: &Due,
+    payment: &payments::Model,
+) -> Result<Option<ProviderPayment>, ServiceError> {
     let currency: Currency = payment.currency.parse().unwrap_or_default();
     let amount = Money::from_minor(payment.amount_minor, currency);
     let charged = state
         .provider
         .charge_saved(&ChargeSaved {
-            idempotency_key: key.clone(),
+            idempotency_key: due.key.clone(),
             amount,
-            description: format!("Kinobill renewal, invoice of {}", rfc3339(now)),
-            payment_method_token: method.provider_token.clone(),
+            description: format!(
+                "Kinobill renewal, period ending {}",
+                rfc3339(due.sub.current_period_end)
+            ),
+            payment_method_token: due.method.provider_token.clone(),
             reference: payment.id.to_string(),
         })
         .await;
-    let pp = match charged {
-        Ok(pp) => pp,
+    match charged {
+        Ok(pp) => Ok(Some(pp)),
         // The provider refused the request itself (say, the card token is gone): this
         // attempt failed; the retry schedule decides what comes next.
-        Err(ProviderError::Rejected { code, message }) => ProviderPayment {
+        Err(ProviderError::Rejected { code, message }) => Ok(Some(ProviderPayment {
             id: format!("rejected_{}", payment.id.simple()),
             status: PaymentStatus::Failed { code, message },
             amount,
             confirmation_url: None,
             saved_method: None,
             reference: payment.id.to_string(),
-        },
+        })),
         Err(e) => {
-            // It may or may not have charged: keep the lease, so the same key is asked
-            // again once it runs out and finds whatever the provider did.
-            tracing::warn!(subscription = %id, error = %e, "renewal charge did not answer");
+            tracing::warn!(subscription = %due.sub.id, error = %e, "renewal charge did not answer");
             record_event(
                 &state.db,
                 payment.id,
@@ -242,126 +378,254 @@ pub async fn renew_subscription(
                 state.clock.now(),
             )
             .await?;
-            return Ok(RenewalOutcome::Pending);
+            Ok(None)
         }
-    };
-    Ok(
-        match settlement::settle_payment(state, &pp, "renewal", None).await? {
-            Settled::Moved("succeeded") => RenewalOutcome::Renewed,
-            Settled::Moved(_) => RenewalOutcome::Failed,
-            Settled::StillPending => RenewalOutcome::Pending,
-            Settled::Unchanged | Settled::Duplicate => RenewalOutcome::Skipped,
-        },
-    )
+    }
 }
 
-/// The renewal's invoice (one month at today's price for this customer) and pending
-/// payment. Two workers racing here: the payment key's unique index keeps one.
-async fn create_renewal(
+/// Settles the answers, up to `SETTLE_CHUNK` per transaction and a few transactions at
+/// once (their subscriptions differ, so they take no common row lock). A chunk that
+/// fails is rolled back and settled one payment at a time, so one bad payment never
+/// holds back the others.
+async fn settle_all(state: &AppState, answers: Vec<Answer>, outcomes: &mut Outcomes) {
+    let mut chunks = answers.into_iter().peekable();
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < SETTLEMENTS_IN_FLIGHT && chunks.peek().is_some() {
+            let chunk: Vec<Answer> = chunks.by_ref().take(SETTLE_CHUNK).collect();
+            let state = state.clone();
+            running.spawn(async move { settle_chunk(&state, chunk).await });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        match done {
+            Ok(settled) => outcomes.extend(settled),
+            Err(e) => tracing::error!(error = %e, "renewal settlement task failed"),
+        }
+    }
+}
+
+fn outcome_of(settled: &Settled) -> RenewalOutcome {
+    match settled {
+        Settled::Moved("succeeded") => RenewalOutcome::Renewed,
+        Settled::Moved(_) => RenewalOutcome::Failed,
+        Settled::StillPending => RenewalOutcome::Pending,
+        Settled::Unchanged | Settled::Duplicate => RenewalOutcome::Skipped,
+    }
+}
+
+async fn settle_chunk(state: &AppState, chunk: Vec<Answer>) -> Outcomes {
+    let together = async {
+        let txn = begin_write(&state.db).await?;
+        let mut settled = Vec::with_capacity(chunk.len());
+        for a in &chunk {
+            let s = settlement::settle_in(&txn, state, &a.payment, "renewal", None).await?;
+            settled.push((a.subscription, Ok(outcome_of(&s))));
+        }
+        txn.commit().await?;
+        Ok::<_, ServiceError>(settled)
+    };
+    match together.await {
+        Ok(settled) => settled,
+        Err(e) => {
+            if chunk.len() > 1 {
+                tracing::warn!(error = %e, "settling renewals together failed; one at a time");
+            }
+            let mut settled = Vec::with_capacity(chunk.len());
+            for a in &chunk {
+                let s = settlement::settle_payment(state, &a.payment, "renewal", None).await;
+                settled.push((a.subscription, s.map(|s| outcome_of(&s))));
+            }
+            settled
+        }
+    }
+}
+
+/// The invoices (one month at today's price for each customer) and pending payments of
+/// a batch, in one transaction of a few statements. `None`: one of the keys is taken
+/// (nothing was written).
+async fn create_renewals(
+    state: &AppState,
+    batch: &[&Due],
+    now: DateTime<Utc>,
+) -> Result<Option<Vec<payments::Model>>, ServiceError> {
+    let tariff_ids: Vec<Uuid> = batch.iter().map(|d| d.sub.tariff_id).collect();
+    let tariffs: HashMap<Uuid, tariffs::Model> = tariffs::Entity::find()
+        .filter(tariffs::Column::Id.is_in(tariff_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let customers: Vec<Uuid> = batch.iter().map(|d| d.sub.customer_id).collect();
+    let personal = pricing_svc::active_personal_discounts(&state.db, &customers, now).await?;
+    let table = pricing_svc::month_table(&state.db).await?;
+    let months = Months::new(1)?;
+
+    let txn = begin_write(&state.db).await?;
+    let numbers = next_invoice_numbers(&txn, now.year(), batch.len()).await?;
+    let mut invoice_rows = Vec::with_capacity(batch.len());
+    let mut payment_rows = Vec::with_capacity(batch.len());
+    let mut event_rows = Vec::with_capacity(batch.len());
+    let mut messages = Vec::with_capacity(batch.len());
+    for (d, number) in batch.iter().zip(numbers) {
+        let tariff = tariffs
+            .get(&d.sub.tariff_id)
+            .ok_or(ServiceError::NotFound { entity: "tariff" })?;
+        let quote = price(
+            tariff,
+            months,
+            personal.get(&d.sub.customer_id).copied(),
+            None,
+            &table,
+        );
+        let invoice = renewal_invoice(&d.sub, tariff, &quote, number, now);
+        let payment = renewal_payment(state, &d.sub, &d.method, &d.key, &invoice, now);
+        event_rows.push(created_event(&payment, &invoice, &d.method, now));
+        messages.push((Destination::Events, "invoice.issued", issued(&invoice, now)));
+        invoice_rows.push(invoice.into_active_model().reset_all());
+        payment_rows.push(payment);
+    }
+    let written = async {
+        invoices::Entity::insert_many(invoice_rows)
+            .exec_without_returning(&txn)
+            .await?;
+        payments::Entity::insert_many(
+            payment_rows
+                .iter()
+                .map(|p| p.clone().into_active_model().reset_all()),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        payment_events::Entity::insert_many(event_rows)
+            .exec_without_returning(&txn)
+            .await?;
+        Ok::<_, sea_orm::DbErr>(())
+    };
+    match written.await {
+        Ok(()) => {}
+        Err(e) if is_unique_violation(&e) => {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    outbox::enqueue_many(&txn, messages, now).await?;
+    txn.commit().await?;
+    Ok(Some(payment_rows))
+}
+
+fn renewal_invoice(
+    sub: &subscriptions::Model,
+    tariff: &tariffs::Model,
+    quote: &Quote,
+    number: String,
+    now: DateTime<Utc>,
+) -> invoices::Model {
+    let discount = quote.applied.as_ref();
+    invoices::Model {
+        id: Uuid::now_v7(),
+        number,
+        customer_id: sub.customer_id,
+        tariff_id: tariff.id,
+        kind: "renewal".into(),
+        months: 1,
+        list_price_minor: quote.list_price.minor(),
+        discount_kind: discount.map(|d| quote_dto_kind(d.kind).to_string()),
+        discount_percent_bp: discount.and_then(|d| d.percent).map(|p| i32::from(p.bp())),
+        discount_minor: discount.map_or(0, |d| d.amount.minor()),
+        total_minor: quote.total.minor(),
+        currency: quote.total.currency().code().to_string(),
+        promo_code_id: None,
+        quote: serde_json::to_value(QuoteDto::from_quote(tariff.id, 1, quote)).unwrap_or_default(),
+        status: "open".into(),
+        created_at: now,
+        paid_at: None,
+    }
+}
+
+fn renewal_payment(
     state: &AppState,
     sub: &subscriptions::Model,
     method: &payment_methods::Model,
     key: &str,
+    invoice: &invoices::Model,
+    now: DateTime<Utc>,
+) -> payments::Model {
+    payments::Model {
+        id: Uuid::now_v7(),
+        invoice_id: invoice.id,
+        customer_id: sub.customer_id,
+        provider: state.provider.name().to_string(),
+        provider_payment_id: None,
+        provider_idempotency_key: key.to_string(),
+        status: "pending".into(),
+        amount_minor: invoice.total_minor,
+        currency: invoice.currency.clone(),
+        save_payment_method: false,
+        payment_method_id: Some(method.id),
+        confirmation_url: None,
+        return_url: None,
+        failure_code: None,
+        failure_message: None,
+        created_at: now,
+        updated_at: now,
+        paid_at: None,
+    }
+}
+
+fn created_event(
+    payment: &payments::Model,
+    invoice: &invoices::Model,
+    method: &payment_methods::Model,
+    now: DateTime<Utc>,
+) -> payment_events::ActiveModel {
+    payment_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        payment_id: Set(payment.id),
+        kind: Set("created".into()),
+        source: Set("renewal".into()),
+        dedupe_key: Set(None),
+        payload: Set(None),
+        note: Set(Some(format!(
+            "Renewal invoice {}, card ···· {}",
+            invoice.number, method.last4
+        ))),
+        created_at: Set(now),
+    }
+}
+
+/// The `invoice.issued` event of a renewal invoice.
+fn issued(invoice: &invoices::Model, now: DateTime<Utc>) -> serde_json::Value {
+    json!({
+        "invoice_id": invoice.id,
+        "number": invoice.number,
+        "customer_id": invoice.customer_id,
+        "tariff_id": invoice.tariff_id,
+        "months": 1,
+        "kind": "renewal",
+        "total": {"amount": Money::from_minor(invoice.total_minor, invoice.currency.parse().unwrap_or_default()).to_wire(), "currency": invoice.currency},
+        "issued_at": rfc3339(now),
+    })
+}
+
+/// One renewal's invoice and payment (a batch of one). Two workers racing here: the
+/// payment key's unique index keeps one, and the other finds it.
+async fn create_renewal(
+    state: &AppState,
+    due: &Due,
     now: DateTime<Utc>,
 ) -> Result<payments::Model, ServiceError> {
-    let tariff = tariffs::Entity::find_by_id(sub.tariff_id)
+    if let Some(p) = create_renewals(state, &[due], now)
+        .await?
+        .and_then(|mut c| c.pop())
+    {
+        return Ok(p);
+    }
+    payments::Entity::find()
+        .filter(payments::Column::ProviderIdempotencyKey.eq(due.key.as_str()))
         .one(&state.db)
         .await?
-        .ok_or(ServiceError::NotFound { entity: "tariff" })?;
-    let months = Months::new(1)?;
-    let (quote, _) = fresh_quote(&state.db, now, sub.customer_id, &tariff, months, None).await?;
-    let quote_dto = QuoteDto::from_quote(tariff.id, 1, &quote);
-    let txn = begin_write(&state.db).await?;
-    let number = next_invoice_number(&txn, now.year()).await?;
-    let invoice_id = Uuid::now_v7();
-    let discount = quote.applied.as_ref();
-    let currency = quote.total.currency().code().to_string();
-    invoices::ActiveModel {
-        id: Set(invoice_id),
-        number: Set(number.clone()),
-        customer_id: Set(sub.customer_id),
-        tariff_id: Set(tariff.id),
-        kind: Set("renewal".into()),
-        months: Set(1),
-        list_price_minor: Set(quote.list_price.minor()),
-        discount_kind: Set(discount.map(|d| quote_dto_kind(d.kind).to_string())),
-        discount_percent_bp: Set(discount.and_then(|d| d.percent).map(|p| i32::from(p.bp()))),
-        discount_minor: Set(discount.map_or(0, |d| d.amount.minor())),
-        total_minor: Set(quote.total.minor()),
-        currency: Set(currency.clone()),
-        promo_code_id: Set(None),
-        quote: Set(serde_json::to_value(&quote_dto).unwrap_or_default()),
-        status: Set("open".into()),
-        created_at: Set(now),
-        paid_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    let payment_id = Uuid::now_v7();
-    let inserted = payments::ActiveModel {
-        id: Set(payment_id),
-        invoice_id: Set(invoice_id),
-        customer_id: Set(sub.customer_id),
-        provider: Set(state.provider.name().to_string()),
-        provider_payment_id: Set(None),
-        provider_idempotency_key: Set(key.to_string()),
-        status: Set("pending".into()),
-        amount_minor: Set(quote.total.minor()),
-        currency: Set(currency.clone()),
-        save_payment_method: Set(false),
-        payment_method_id: Set(Some(method.id)),
-        confirmation_url: Set(None),
-        return_url: Set(None),
-        failure_code: Set(None),
-        failure_message: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        paid_at: Set(None),
-    }
-    .insert(&txn)
-    .await;
-    let payment = match inserted {
-        Ok(p) => p,
-        Err(e) if is_unique_violation(&e) => {
-            txn.rollback().await?;
-            return payments::Entity::find()
-                .filter(payments::Column::ProviderIdempotencyKey.eq(key))
-                .one(&state.db)
-                .await?
-                .ok_or(ServiceError::NotFound { entity: "payment" });
-        }
-        Err(e) => return Err(e.into()),
-    };
-    record_event(
-        &txn,
-        payment_id,
-        "created",
-        "renewal",
-        None,
-        Some(format!(
-            "Renewal invoice {number}, card ···· {}",
-            method.last4
-        )),
-        now,
-    )
-    .await?;
-    outbox::enqueue(
-        &txn,
-        Destination::Events,
-        "invoice.issued",
-        json!({
-            "invoice_id": invoice_id,
-            "number": number,
-            "customer_id": sub.customer_id,
-            "tariff_id": tariff.id,
-            "months": 1,
-            "kind": "renewal",
-            "total": {"amount": quote.total.to_wire(), "currency": currency},
-            "issued_at": rfc3339(now),
-        }),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(payment)
+        .ok_or(ServiceError::NotFound { entity: "payment" })
 }

@@ -284,9 +284,8 @@ impl Sandbox {
         reference: &str,
         charged: Option<(&'static str, Option<&'static str>, String)>,
     ) -> Result<sandbox_payments::Model, ProviderError> {
-        if let Some(existing) = self.by_key(key).await? {
-            return Ok(existing);
-        }
+        // Insert first and look up the key only when it is taken: a retry is the rare
+        // case, and the renewal sweep makes many of these calls.
         let now = self.clock.now();
         let (status, failure, last4) = match charged {
             Some((status, failure, last4)) => (status, failure, Some(last4)),
@@ -311,7 +310,7 @@ impl Sandbox {
         };
         match row.insert(&self.db).await {
             Ok(m) => Ok(m),
-            // Two calls with one key raced: the other one's payment is the payment.
+            // A known key (a retry, or two calls racing): that payment is the payment.
             Err(e) if is_unique_violation(&e) => self
                 .by_key(key)
                 .await?

@@ -12,7 +12,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::domain::pricing::{self, DiscountKind, Months, QuoteInput};
+use crate::domain::pricing::{
+    self, DiscountKind, DiscountValue, MonthDiscount, Months, Percent, QuoteInput,
+};
 use crate::domain::{Currency, Money};
 use crate::dto::{CheckoutDto, CustomerDto, QuoteDto};
 use crate::ssr::outbox::{self, Destination};
@@ -39,16 +41,35 @@ pub fn provider_key(customer: Uuid, idempotency_key: &str) -> String {
     format!("kb-{}", &hex::encode(h.finalize())[..40])
 }
 
-/// The next human invoice number of `year`, inside the caller's transaction: one atomic
-/// upsert (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), which locks the counter row
-/// until commit on PostgreSQL and never fails on a concurrent first number of a year.
+/// The next human invoice number of `year`, inside the caller's transaction.
 pub(crate) async fn next_invoice_number<C: ConnectionTrait>(
     db: &C,
     year: i32,
 ) -> Result<String, ServiceError> {
+    let mut numbers = next_invoice_numbers(db, year, 1).await?;
+    numbers
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no invoice number").into())
+}
+
+/// The next `count` consecutive invoice numbers of `year`, inside the caller's
+/// transaction: one atomic upsert (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), which
+/// locks the counter row until commit on PostgreSQL and never fails on a concurrent
+/// first number of a year. Numbers stay gapless because they commit or roll back with
+/// the invoices that use them; a batch takes its whole range in one statement, so the
+/// counter row is locked (and rewritten) once per batch, not once per invoice.
+pub(crate) async fn next_invoice_numbers<C: ConnectionTrait>(
+    db: &C,
+    year: i32,
+    count: usize,
+) -> Result<Vec<String>, ServiceError> {
+    let count = i64::try_from(count).map_err(anyhow::Error::from)?;
+    if count == 0 {
+        return Ok(Vec::new());
+    }
     let row = invoice_counters::Entity::insert(invoice_counters::ActiveModel {
         year: Set(year),
-        last_number: Set(1),
+        last_number: Set(count),
     })
     .on_conflict(
         OnConflict::column(invoice_counters::Column::Year)
@@ -58,13 +79,34 @@ pub(crate) async fn next_invoice_number<C: ConnectionTrait>(
                     invoice_counters::Entity,
                     invoice_counters::Column::LastNumber,
                 ))
-                .add(1),
+                .add(count),
             )
             .to_owned(),
     )
     .exec_with_returning(db)
     .await?;
-    Ok(format!("KB-{year}-{:06}", row.last_number))
+    let first = row.last_number - count + 1;
+    Ok((first..=row.last_number)
+        .map(|n| format!("KB-{year}-{n:06}"))
+        .collect())
+}
+
+/// The domain's quote for `months` of `tariff` with the discounts that apply.
+pub(crate) fn price(
+    tariff: &tariffs::Model,
+    months: Months,
+    personal: Option<Percent>,
+    promo: Option<DiscountValue>,
+    month_discounts: &[MonthDiscount],
+) -> pricing::Quote {
+    let currency: Currency = tariff.currency.parse().unwrap_or_default();
+    pricing::quote(&QuoteInput {
+        monthly_price: Money::from_minor(tariff.monthly_price_minor, currency),
+        months,
+        personal,
+        promo,
+        month_discounts,
+    })
 }
 
 /// Prices the purchase from the database (never the quote cache: this is what the
@@ -96,14 +138,13 @@ pub(crate) async fn fresh_quote<C: ConnectionTrait>(
     };
     let personal = pricing_svc::active_personal_discount(db, customer, now).await?;
     let table = pricing_svc::month_table(db).await?;
-    let currency: Currency = tariff.currency.parse().unwrap_or_default();
-    let quote = pricing::quote(&QuoteInput {
-        monthly_price: Money::from_minor(tariff.monthly_price_minor, currency),
+    let quote = price(
+        tariff,
         months,
         personal,
-        promo: promo.as_ref().map(|p| p.value),
-        month_discounts: &table,
-    });
+        promo.as_ref().map(|p| p.value),
+        &table,
+    );
     let promo_id = match &quote.applied {
         Some(d) if d.kind == DiscountKind::Promo => promo.map(|p| p.model.id),
         _ => None,

@@ -1,5 +1,7 @@
 //! Quotes and promo codes: the database side of `domain::pricing`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{month_discounts, personal_discounts, promo_codes, promo_redemptions};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -201,6 +203,41 @@ pub async fn active_personal_discount<C: ConnectionTrait>(
         .one(db)
         .await?;
     Ok(row.and_then(|r| Percent::from_bp(i64::from(r.percent_bp))))
+}
+
+/// `active_personal_discount` for many customers in one query (the renewal sweep).
+pub async fn active_personal_discounts<C: ConnectionTrait>(
+    db: &C,
+    customers: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Percent>, ServiceError> {
+    if customers.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = personal_discounts::Entity::find()
+        .filter(personal_discounts::Column::CustomerId.is_in(customers.iter().copied()))
+        .filter(personal_discounts::Column::RemovedAt.is_null())
+        .filter(personal_discounts::Column::ValidFrom.lte(now))
+        .filter(
+            Condition::any()
+                .add(personal_discounts::Column::ValidUntil.is_null())
+                .add(personal_discounts::Column::ValidUntil.gt(now)),
+        )
+        .order_by_desc(personal_discounts::Column::CreatedAt)
+        .all(db)
+        .await?;
+    // Newest first: the first row of a customer is the one in force (as in the
+    // single-customer query, an unreadable newest row means no discount).
+    let mut newest: HashMap<Uuid, Option<Percent>> = HashMap::new();
+    for r in rows {
+        newest
+            .entry(r.customer_id)
+            .or_insert_with(|| Percent::from_bp(i64::from(r.percent_bp)));
+    }
+    Ok(newest
+        .into_iter()
+        .filter_map(|(customer, p)| p.map(|p| (customer, p)))
+        .collect())
 }
 
 #[derive(Debug, Clone)]

@@ -62,8 +62,14 @@ async fn lock_payment(
     let Ok(ours) = Uuid::parse_str(&pp.reference) else {
         return Ok(None);
     };
-    let q = payments::Entity::find_by_id(ours).filter(payments::Column::Provider.eq(provider));
-    Ok(for_update(q, txn).one(txn).await?)
+    // By primary key alone, checking the provider here: with `provider = $2` in the
+    // statement, PostgreSQL may cache a generic plan (made while the table was empty)
+    // that walks the (provider, provider_payment_id) index row by row.
+    let q = payments::Entity::find_by_id(ours);
+    Ok(for_update(q, txn)
+        .one(txn)
+        .await?
+        .filter(|p| p.provider == provider))
 }
 
 pub async fn settle_payment(
@@ -72,10 +78,30 @@ pub async fn settle_payment(
     source: &str,
     event: Option<EventRecord<'_>>,
 ) -> Result<Settled, ServiceError> {
-    let provider = state.provider.name();
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
+    let result = settle_in(&txn, state, pp, source, event).await?;
+    if result == Settled::Duplicate {
+        // The refused event insert may have poisoned the transaction; nothing to keep.
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
+    Ok(result)
+}
+
+/// `settle_payment` inside the caller's transaction, so a batch (the renewal sweep)
+/// can settle many payments with one commit. The caller commits; on any error it must
+/// roll back, since on PostgreSQL a failed statement poisons the transaction.
+pub async fn settle_in(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    pp: &ProviderPayment,
+    source: &str,
+    event: Option<EventRecord<'_>>,
+) -> Result<Settled, ServiceError> {
+    let provider = state.provider.name();
     let now = state.clock.now();
-    let Some(payment) = lock_payment(&txn, provider, pp).await? else {
+    let Some(payment) = lock_payment(txn, provider, pp).await? else {
         return Err(ServiceError::NotFound { entity: "payment" });
     };
     if let Some(ev) = &event {
@@ -89,7 +115,7 @@ pub async fn settle_payment(
             note: Set(None),
             created_at: Set(now),
         }
-        .insert(&txn)
+        .insert(txn)
         .await;
         match inserted {
             Ok(_) => {}
@@ -101,38 +127,35 @@ pub async fn settle_payment(
         payment.status.as_str(),
         "succeeded" | "failed" | "canceled" | "refunded"
     );
-    let result = if terminal {
+    if terminal {
         // A terminal state never moves back: late or repeated news is only recorded.
-        Settled::Unchanged
-    } else {
-        match &pp.status {
-            PaymentStatus::Pending => Settled::StillPending,
-            PaymentStatus::Succeeded => {
-                succeed(&txn, state, &payment, pp, source, now).await?;
-                Settled::Moved("succeeded")
-            }
-            PaymentStatus::Failed { code, message } => {
-                fail(&txn, state, &payment, "failed", code, message, source, now).await?;
-                Settled::Moved("failed")
-            }
-            PaymentStatus::Canceled => {
-                fail(
-                    &txn,
-                    state,
-                    &payment,
-                    "canceled",
-                    "canceled",
-                    "The payment was canceled.",
-                    source,
-                    now,
-                )
-                .await?;
-                Settled::Moved("canceled")
-            }
+        return Ok(Settled::Unchanged);
+    }
+    Ok(match &pp.status {
+        PaymentStatus::Pending => Settled::StillPending,
+        PaymentStatus::Succeeded => {
+            succeed(txn, &payment, pp, source, now).await?;
+            Settled::Moved("succeeded")
         }
-    };
-    txn.commit().await?;
-    Ok(result)
+        PaymentStatus::Failed { code, message } => {
+            fail(txn, state, &payment, "failed", code, message, source, now).await?;
+            Settled::Moved("failed")
+        }
+        PaymentStatus::Canceled => {
+            fail(
+                txn,
+                state,
+                &payment,
+                "canceled",
+                "canceled",
+                "The payment was canceled.",
+                source,
+                now,
+            )
+            .await?;
+            Settled::Moved("canceled")
+        }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -169,14 +192,7 @@ async fn fail(
         "code": code,
         "message": message,
     });
-    outbox::enqueue(
-        txn,
-        Destination::Events,
-        "payment.failed",
-        data.clone(),
-        now,
-    )
-    .await?;
+    let mut messages = vec![(Destination::Events, "payment.failed", data.clone())];
     let renewal = invoices::Entity::find_by_id(payment.invoice_id)
         .one(txn)
         .await?
@@ -202,17 +218,17 @@ async fn fail(
             notice["attempt"] = json!(attempts);
             notice["next_attempt_at"] = json!(rfc3339(next_try));
             notice["access_until"] = json!(rfc3339(access_until(period_end)));
-            outbox::enqueue(txn, Destination::Notify, "renewal_failed", notice, now).await?;
+            messages.push((Destination::Notify, "renewal_failed", notice));
         }
     } else if status == "failed" {
-        outbox::enqueue(txn, Destination::Notify, "payment_failed", data, now).await?;
+        messages.push((Destination::Notify, "payment_failed", data));
     }
+    outbox::enqueue_many(txn, messages, now).await?;
     Ok(())
 }
 
 async fn succeed(
     txn: &DatabaseTransaction,
-    _state: &AppState,
     payment: &payments::Model,
     pp: &ProviderPayment,
     source: &str,
@@ -358,21 +374,17 @@ async fn succeed(
         "{} × {} mo, invoice {}",
         tariff.name, invoice.months, invoice.number
     );
-    ledger(
+    ledger_many(
         txn,
         payment,
-        "charge",
-        payment.amount_minor,
-        format!("Charge: {label}"),
-        now,
-    )
-    .await?;
-    ledger(
-        txn,
-        payment,
-        "payment",
-        -payment.amount_minor,
-        format!("Payment: {label}"),
+        &[
+            ("charge", payment.amount_minor, format!("Charge: {label}")),
+            (
+                "payment",
+                -payment.amount_minor,
+                format!("Payment: {label}"),
+            ),
+        ],
         now,
     )
     .await?;
@@ -412,17 +424,9 @@ async fn succeed(
         "period_end": rfc3339(ends_at),
         "paid_at": rfc3339(now),
     });
-    outbox::enqueue(
-        txn,
-        Destination::Events,
-        "payment.succeeded",
-        data.clone(),
-        now,
-    )
-    .await?;
+    let mut messages = vec![(Destination::Events, "payment.succeeded", data.clone())];
     if invoice.kind == "renewal" {
-        outbox::enqueue(
-            txn,
+        messages.push((
             Destination::Events,
             "subscription.renewed",
             json!({
@@ -433,15 +437,12 @@ async fn succeed(
                 "period_start": rfc3339(starts_at),
                 "period_end": rfc3339(ends_at),
             }),
-            now,
-        )
-        .await?;
-        outbox::enqueue(txn, Destination::Notify, "subscription_renewed", data, now).await?;
+        ));
+        messages.push((Destination::Notify, "subscription_renewed", data));
     } else {
-        outbox::enqueue(txn, Destination::Notify, "payment_succeeded", data, now).await?;
+        messages.push((Destination::Notify, "payment_succeeded", data));
     }
-    outbox::enqueue(
-        txn,
+    messages.push((
         Destination::Auth,
         "role.grant",
         json!({
@@ -449,9 +450,8 @@ async fn succeed(
             "role": tariff.role,
             "valid_until": rfc3339(valid_until),
         }),
-        now,
-    )
-    .await?;
+    ));
+    outbox::enqueue_many(txn, messages, now).await?;
     Ok(())
 }
 
@@ -505,6 +505,33 @@ async fn save_method(
     .insert(txn)
     .await?;
     Ok(id)
+}
+
+/// Several ledger rows of one payment in one statement.
+async fn ledger_many<C: ConnectionTrait>(
+    db: &C,
+    payment: &payments::Model,
+    rows: &[(&str, i64, String)],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    ledger_entries::Entity::insert_many(rows.iter().map(|(kind, amount_minor, description)| {
+        ledger_entries::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            customer_id: Set(payment.customer_id),
+            kind: Set((*kind).to_string()),
+            amount_minor: Set(*amount_minor),
+            currency: Set(payment.currency.clone()),
+            invoice_id: Set(Some(payment.invoice_id)),
+            payment_id: Set(Some(payment.id)),
+            refund_id: Set(None),
+            description: Set(description.clone()),
+            created_by: Set("system".into()),
+            created_at: Set(now),
+        }
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn ledger<C: ConnectionTrait>(
