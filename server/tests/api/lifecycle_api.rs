@@ -6,8 +6,9 @@ use app::ssr::jobs;
 use app::ssr::outbox::Destination;
 use app::ssr::providers::sandbox::Faults;
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::{outbox, payment_methods, payments, sandbox_payments, subscriptions};
+use entity::{invoices, outbox, payment_methods, payments, sandbox_payments, subscriptions};
 use reqwest::StatusCode;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -209,6 +210,108 @@ async fn a_crash_between_charging_and_settling_never_charges_twice() {
         .await
         .unwrap();
     assert_eq!(succeeded, 2);
+}
+
+/// The sweep settles a batch in shared transactions: a payment that cannot be settled
+/// (here its amount no longer matches the charge) must not hold back the others, and the
+/// batch's invoice numbers come out consecutive.
+#[tokio::test]
+async fn one_bad_payment_in_a_renewal_batch_does_not_hold_back_the_others() {
+    let app = lifecycle_app().await;
+    let mut subs = Vec::new();
+    for _ in 0..4 {
+        subs.push(subscribed(&app, CARD_OK).await.1);
+    }
+    let (bad, declined) = (&subs[0], &subs[1]);
+    let sandbox = app.state.sandbox.as_ref().unwrap();
+    let method = payment_methods::Entity::find_by_id(declined.payment_method_id.unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        sandbox
+            .set_card_number(&method.provider_token, CARD_DECLINED)
+            .await
+            .unwrap()
+    );
+    let latest = subs.iter().map(|s| s.current_period_end).max().unwrap();
+    move_to(&app, latest - TimeDelta::hours(23));
+
+    // The first subscription's charge goes through but the answer is lost; then its
+    // payment row is made to disagree with the charge, so settling it fails.
+    sandbox.set_faults(Faults {
+        timeout_after_create: 1,
+        ..Faults::default()
+    });
+    assert_eq!(
+        jobs::renew_subscription(&app.state, bad.id).await.unwrap(),
+        jobs::RenewalOutcome::Pending
+    );
+    let pending = payments::Entity::find()
+        .filter(payments::Column::CustomerId.eq(bad.customer_id))
+        .filter(payments::Column::Status.eq("pending"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the renewal payment");
+    payments::Entity::update_many()
+        .col_expr(
+            payments::Column::AmountMinor,
+            Expr::value(pending.amount_minor + 1),
+        )
+        .filter(payments::Column::Id.eq(pending.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let pass = jobs::renew_due(&app.state, 100).await.unwrap();
+    assert_eq!(
+        (pass.leased, pass.renewed, pass.failed, pass.errors),
+        (4, 2, 1, 1),
+        "{pass:?}"
+    );
+    for s in &subs {
+        let now = subscription(&app, s.customer_id).await;
+        let renewed = now.current_period_end == add_months(s.current_period_end, 1);
+        assert_eq!(renewed, s.id != bad.id && s.id != declined.id, "{now:?}");
+        assert_eq!(
+            renewal_charges(&app, s.id).await.len(),
+            1,
+            "one charge each"
+        );
+    }
+    assert_eq!(
+        subscription(&app, declined.customer_id)
+            .await
+            .renewal_attempts,
+        1
+    );
+    let still = payments::Entity::find_by_id(pending.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.status, "pending", "left for a person to check");
+
+    // Invoice numbers per year run 1, 2, 3, … without a gap (purchases one by one,
+    // the batch's three renewal invoices as one range).
+    let mut numbers: Vec<String> = invoices::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.number)
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers.len(), 8);
+    let mut expected = std::collections::BTreeMap::<String, u32>::new();
+    for n in &numbers {
+        let (year, seq) = n.rsplit_once('-').unwrap();
+        let next = expected.entry(year.to_string()).or_insert(0);
+        *next += 1;
+        assert_eq!(seq.parse::<u32>().unwrap(), *next, "{numbers:?}");
+    }
 }
 
 #[tokio::test]
