@@ -542,6 +542,8 @@ pub struct AdminCustomerDto {
     pub invoices: Vec<InvoiceDto>,
     pub payments: Vec<PaymentDto>,
     pub ledger: Vec<StatementLineDto>,
+    /// The newest notifications sent to the customer.
+    pub notifications: Vec<NotificationDto>,
 }
 
 /// One entry of the customer's notification list (`GET /api/v1/me/notifications`).

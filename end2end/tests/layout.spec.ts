@@ -39,6 +39,11 @@ for (const vp of viewports) {
     await expect(page.locator('ol.timeline li').first()).toBeVisible();
     await fitsWidth(page);
     await page.screenshot({ path: `screenshots/${vp.name}-admin-payment.png`, fullPage: true });
+    // The customer's page: payments, ledger and what the customer was told.
+    await page.locator('dl.facts a[href^="/admin/customers/"]').click();
+    await expect(page.getByTestId('customer-notifications').locator('tbody tr').first()).toBeVisible();
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-admin-customer.png`, fullPage: true });
 
     // The admin's outbox: the purchase's events have been delivered to the log relay.
     await page.goto('/admin/outbox?status=delivered');

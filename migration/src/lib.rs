@@ -11,6 +11,7 @@ mod m20261123_000006_pricing_details;
 mod m20261123_000007_create_billing;
 mod m20261123_000008_create_sandbox;
 mod m20261123_000009_lifecycle;
+mod m20261201_000010_payment_polls;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_billing::Migration),
             Box::new(m20261123_000008_create_sandbox::Migration),
             Box::new(m20261123_000009_lifecycle::Migration),
+            Box::new(m20261201_000010_payment_polls::Migration),
         ]
     }
 }

@@ -120,12 +120,17 @@ async fn renewals(n: u32, workers: usize) -> anyhow::Result<()> {
         "SELECT count(*) FROM sandbox_payments WHERE idempotency_key LIKE 'renew-%'",
     )
     .await?;
+    #[allow(clippy::cast_precision_loss)]
+    let rate = renewed as f64 / secs;
     println!(
-        "renewals: {renewed} of {n} renewed ({charges} provider charges) by {workers} worker(s) in {secs:.1} s = {:.0} renewals/s",
-        f64::from(n) / secs
+        "renewals: {renewed} of {n} renewed ({charges} provider charges) by {workers} worker(s) in {secs:.1} s = {rate:.0} renewals/s",
     );
     state.db.clone().close().await.ok();
     db.drop_it().await;
+    anyhow::ensure!(
+        renewed == i64::from(n) && charges == i64::from(n),
+        "every subscription must be renewed with exactly one charge"
+    );
     Ok(())
 }
 
@@ -210,9 +215,10 @@ async fn outbox(n: u32) -> anyhow::Result<()> {
         )
         .await?
         .message_count();
+    #[allow(clippy::cast_precision_loss)]
+    let rate = delivered as f64 / secs;
     println!(
-        "outbox: {delivered} of {n} delivered ({queued} in the queue) in {secs:.1} s = {:.0} messages/s",
-        f64::from(n) / secs
+        "outbox: {delivered} of {n} delivered ({queued} in the queue) in {secs:.1} s = {rate:.0} messages/s",
     );
     ch.queue_delete(queue.into(), QueueDeleteOptions::default())
         .await?;
@@ -221,6 +227,10 @@ async fn outbox(n: u32) -> anyhow::Result<()> {
     conn.close(200, "done".into()).await.ok();
     state.db.clone().close().await.ok();
     db.drop_it().await;
+    anyhow::ensure!(
+        delivered == i64::from(n) && i64::from(queued) >= i64::from(n),
+        "every message must be delivered and queued"
+    );
     Ok(())
 }
 

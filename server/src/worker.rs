@@ -73,7 +73,7 @@ pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
     }
     if (n + 1).is_multiple_of(HOUSEKEEPING_EVERY) {
         report("housekeeping", jobs::housekeeping(state).await, |r| {
-            r.idempotency_keys_purged + r.outbox_archived > 0
+            r.idempotency_keys_purged + r.outbox_archived + r.sessions_purged > 0
         });
     }
 }

@@ -117,11 +117,15 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Resp
         Ok(Some(p)) if p.status == "pending" => Html(payment_form(&p, None)).into_response(),
         Ok(Some(p)) => {
             // Already paid or closed: the form is gone, the way back stays.
+            let headline = if p.failure_code.as_deref() == Some("expired") {
+                "This payment page has expired".to_string()
+            } else {
+                format!("This payment is {}", escape(&p.status))
+            };
             Html(page(
                 "Done",
                 &format!(
-                    r#"<div class="brand">Sandbox Pay</div><h1>This payment is {}</h1><p><a href="{}">Back to the shop</a></p>"#,
-                    escape(&p.status),
+                    r#"<div class="brand">Sandbox Pay</div><h1>{headline}</h1><p><a href="{}">Back to the shop</a></p>"#,
                     escape(&p.return_url)
                 ),
             ))

@@ -540,3 +540,67 @@ async fn the_test_clock_moves_over_rest_for_admins_only_and_only_when_enabled() 
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "test_clock_disabled");
 }
+
+/// Rows that were already handled (reminded this period, already in grace) sit at the
+/// head of the ordering; with a batch of one they must never hide the next due row.
+#[tokio::test]
+async fn handled_rows_at_the_head_never_hide_the_next_due_one() {
+    let app = lifecycle_app().await;
+    let mut subs = Vec::new();
+    for i in 0..6 {
+        // Five a minute apart, the sixth 36 hours later: outside the first reminder
+        // window, inside the second while the five are still in it.
+        let gap = if i == 5 {
+            TimeDelta::hours(36)
+        } else {
+            TimeDelta::minutes(1)
+        };
+        let next = app.state.clock.now() + gap;
+        move_to(&app, next);
+        subs.push(subscribed(&app, CARD_OK).await.1);
+    }
+    let last = subs[5].current_period_end;
+
+    // Reminders: the first five, one per call, then the sixth behind them.
+    move_to(&app, subs[4].current_period_end - TimeDelta::days(2));
+    for _ in 0..5 {
+        assert_eq!(jobs::send_reminders(&app.state, 1).await.unwrap(), 1);
+    }
+    assert_eq!(jobs::send_reminders(&app.state, 1).await.unwrap(), 0);
+    move_to(&app, last - TimeDelta::days(2));
+    assert!(
+        subs[0].current_period_end > app.state.clock.now(),
+        "still in the window"
+    );
+    assert_eq!(jobs::send_reminders(&app.state, 1).await.unwrap(), 1);
+    assert_eq!(jobs::send_reminders(&app.state, 1).await.unwrap(), 0);
+    let ending = outbox_kinds(&app, Destination::Notify)
+        .await
+        .into_iter()
+        .filter(|k| k == "subscription_ending")
+        .count();
+    assert_eq!(ending, 6, "one reminder each");
+
+    // Grace: the first five move, then the sixth, although the earlier ones are
+    // still in grace in front of it.
+    move_to(&app, subs[4].current_period_end + TimeDelta::seconds(1));
+    for _ in 0..5 {
+        assert_eq!(
+            jobs::advance_periods(&app.state, 1).await.unwrap().to_grace,
+            1
+        );
+    }
+    move_to(&app, last + TimeDelta::seconds(1));
+    assert_eq!(
+        jobs::advance_periods(&app.state, 1).await.unwrap().to_grace,
+        1
+    );
+    assert_eq!(
+        jobs::advance_periods(&app.state, 1).await.unwrap(),
+        jobs::LifecycleReport::default(),
+        "an idle pass finds nothing"
+    );
+    for s in &subs {
+        assert_eq!(subscription(&app, s.customer_id).await.status, "grace");
+    }
+}

@@ -13,8 +13,8 @@ use app::ssr::relays::amqp::AmqpRelay;
 use chrono::TimeDelta;
 use futures::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, ExchangeDeleteOptions,
-    QueueBindOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions,
+    QueueDeclareOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
@@ -27,7 +27,45 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::spawn_app_custom;
 
-const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+/// A RabbitMQ virtual host of one test's own, deleted when dropped (also when the test
+/// fails), with everything declared in it.
+struct TestVhost {
+    name: String,
+}
+
+impl TestVhost {
+    fn new() -> TestVhost {
+        let name = format!("kb-test-{}", Uuid::new_v4().simple());
+        assert!(rabbitmqctl(&["add_vhost", &name]), "rabbitmqctl add_vhost");
+        assert!(
+            rabbitmqctl(&["set_permissions", "-p", &name, "guest", ".*", ".*", ".*"]),
+            "rabbitmqctl set_permissions"
+        );
+        TestVhost { name }
+    }
+
+    fn url(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:5672/{}", self.name)
+    }
+}
+
+impl Drop for TestVhost {
+    fn drop(&mut self) {
+        rabbitmqctl(&["delete_vhost", &self.name]);
+    }
+}
+
+/// Runs `rabbitmqctl`; `timeout`: a wedged rabbitmqctl must fail the test, not hang it.
+fn rabbitmqctl(args: &[&str]) -> bool {
+    Command::new("timeout")
+        .arg("30")
+        .arg("rabbitmqctl")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
 
 async fn events(app: &crate::helpers::TestApp, n: usize) -> Vec<Uuid> {
     let mut ids = Vec::new();
@@ -73,17 +111,33 @@ fn drop_connection(name: &str) -> bool {
     else {
         return false;
     };
-    Command::new("timeout")
-        .args([
-            "30",
-            "rabbitmqctl",
-            "close_connection",
-            pid,
-            "test drops the relay's connection",
-        ])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    rabbitmqctl(&["close_connection", pid, "test drops the relay's connection"])
+}
+
+/// Relays `Events` until nothing is left undelivered, moving the clock past backoffs.
+async fn relay_until_all_delivered(app: &crate::helpers::TestApp, state: &app::ssr::AppState) {
+    for _ in 0..30 {
+        let r = jobs::relay_outbox(state, Destination::Events, 100)
+            .await
+            .unwrap();
+        if r.leased == 0 {
+            let left = entity::outbox::Entity::find()
+                .all(&app.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|o| o.delivered_at.is_none())
+                .count();
+            if left == 0 {
+                return;
+            }
+        }
+        app.test_clock
+            .as_ref()
+            .unwrap()
+            .advance(TimeDelta::seconds(5));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
@@ -96,16 +150,17 @@ async fn rabbitmq_gets_every_event_and_nothing_is_lost_when_the_connection_drops
         ],
     )
     .await;
-    let suffix = Uuid::new_v4().simple().to_string();
-    let exchange = format!("kb-test-events-{suffix}");
-    let name = format!("kb-test-relay-{suffix}");
+    let vhost = TestVhost::new();
+    let amqp_url = vhost.url();
+    let exchange = "billing.events".to_string();
+    let name = format!("kb-test-relay-{}", Uuid::new_v4().simple());
     let mut state = app.state.clone();
     let mut relays = Relays::log_only();
-    relays.events = Box::new(AmqpRelay::new(AMQP_URL, &exchange, &name));
+    relays.events = Box::new(AmqpRelay::new(&amqp_url, &exchange, &name));
     state.relays = Arc::new(relays);
 
     // A consumer of its own: a queue bound to every routing key.
-    let conn = Connection::connect(AMQP_URL, ConnectionProperties::default())
+    let conn = Connection::connect(&amqp_url, ConnectionProperties::default())
         .await
         .expect("RabbitMQ at 127.0.0.1:5672");
     let ch = conn.create_channel().await.unwrap();
@@ -157,35 +212,40 @@ async fn rabbitmq_gets_every_event_and_nothing_is_lost_when_the_connection_drops
         .unwrap();
     assert_eq!(first.delivered, 20, "{first:?}");
 
+    // The broker drops the relay's connection (as a restart would): whether the next
+    // batch finds it dead before publishing or while waiting for confirms, nothing is
+    // lost and the relay reconnects by itself.
     assert!(
         drop_connection(&name),
         "the relay's connection was found and closed"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
     expected.extend(events(&app, 20).await);
-    // Rows that failed on the dead connection come back after their backoff; the relay
-    // reconnects by itself.
-    for _ in 0..30 {
-        let r = jobs::relay_outbox(&state, Destination::Events, 100)
+    relay_until_all_delivered(&app, &state).await;
+
+    // The broker is unreachable for a while: every message waits and is retried.
+    let mut down = Relays::log_only();
+    down.events = Box::new(AmqpRelay::new(
+        "amqp://guest:guest@127.0.0.1:1/%2f",
+        &exchange,
+        &name,
+    ));
+    let mut down_state = state.clone();
+    down_state.relays = Arc::new(down);
+    let waiting = events(&app, 10).await;
+    expected.extend(waiting.iter().copied());
+    let r = jobs::relay_outbox(&down_state, Destination::Events, 100)
+        .await
+        .unwrap();
+    assert_eq!((r.leased, r.retried, r.delivered), (10, 10, 0), "{r:?}");
+    relay_until_all_delivered(&app, &state).await;
+    for id in &waiting {
+        let row = entity::outbox::Entity::find_by_id(*id)
+            .one(&app.db)
             .await
-            .unwrap();
-        if r.leased == 0 {
-            let left = entity::outbox::Entity::find()
-                .all(&app.db)
-                .await
-                .unwrap()
-                .into_iter()
-                .filter(|o| o.delivered_at.is_none())
-                .count();
-            if left == 0 {
-                break;
-            }
-        }
-        app.test_clock
-            .as_ref()
             .unwrap()
-            .advance(TimeDelta::seconds(5));
-        tokio::time::sleep(Duration::from_millis(100)).await;
+            .unwrap();
+        assert_eq!(row.attempts, 2, "one failed delivery, then one that worked");
+        assert!(row.delivered_at.is_some() && row.last_error.is_none());
     }
     let rows = entity::outbox::Entity::find().all(&app.db).await.unwrap();
     assert!(
@@ -214,10 +274,8 @@ async fn rabbitmq_gets_every_event_and_nothing_is_lost_when_the_connection_drops
         seen.insert(Uuid::parse_str(&id).unwrap());
     }
     assert_eq!(seen, expected, "every message id, duplicates allowed");
-    ch.exchange_delete(exchange.into(), ExchangeDeleteOptions::default())
-        .await
-        .unwrap();
     conn.close(200, "done".into()).await.ok();
+    drop(vhost);
 }
 
 #[tokio::test]
@@ -464,6 +522,92 @@ async fn the_auth_relay_grants_and_revokes_roles_and_a_4xx_is_not_retried() {
 }
 
 #[tokio::test]
+async fn the_auth_relay_retries_5xx_until_it_works_or_the_attempts_run_out() {
+    let auth = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/roles/grant"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .mount(&auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/roles/grant"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&auth)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/roles/revoke"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&auth)
+        .await;
+    let app = spawn_app_custom(
+        true,
+        &[
+            ("KINOBILL__CLOCK", "test"),
+            ("KINOBILL__WORKER__ENABLED", "false"),
+            ("KINOBILL__AUTH_SERVICE__URL", &auth.uri()),
+            ("KINOBILL__OUTBOX__MAX_ATTEMPTS", "3"),
+        ],
+    )
+    .await;
+    let now = app.state.clock.now();
+    let grant = outbox::enqueue(
+        &app.db,
+        Destination::Auth,
+        "role.grant",
+        json!({"user_id": Uuid::now_v7(), "role": "premium", "valid_until": "2027-01-01T00:00:00Z"}),
+        now,
+    )
+    .await
+    .unwrap();
+    let revoke = outbox::enqueue(
+        &app.db,
+        Destination::Auth,
+        "role.revoke",
+        json!({"user_id": Uuid::now_v7(), "role": "classic"}),
+        now,
+    )
+    .await
+    .unwrap();
+    let clock = app.test_clock.clone().unwrap();
+    let mut reports = Vec::new();
+    for _ in 0..3 {
+        let r = jobs::relay_outbox(&app.state, Destination::Auth, 10)
+            .await
+            .unwrap();
+        reports.push((r.leased, r.delivered, r.retried, r.dead));
+        clock.advance(TimeDelta::seconds(30));
+    }
+    assert_eq!(
+        reports,
+        [(2, 0, 2, 0), (2, 0, 2, 0), (2, 1, 0, 1)],
+        "two 500s then the grant works; the revoke's third 503 is its last"
+    );
+    let db = &app.db;
+    let row = |id| async move {
+        entity::outbox::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let g = row(grant).await;
+    assert_eq!((g.attempts, g.delivered_at.is_some()), (3, true));
+    let r = row(revoke).await;
+    assert_eq!((r.attempts, r.dead_at.is_some()), (3, true));
+    assert!(r.last_error.unwrap().contains("503"));
+    clock.advance(TimeDelta::hours(2));
+    assert_eq!(
+        jobs::relay_outbox(&app.state, Destination::Auth, 10)
+            .await
+            .unwrap(),
+        jobs::RelayReport::default(),
+        "delivered and dead rows are not sent again"
+    );
+    assert_eq!(auth.received_requests().await.unwrap().len(), 6);
+}
+
+#[tokio::test]
 async fn housekeeping_archives_delivered_messages_and_purges_old_idempotency_keys() {
     let app = spawn_app_custom(
         true,
@@ -498,10 +642,38 @@ async fn housekeeping_archives_delivered_messages_and_purges_old_idempotency_key
         "nothing is old yet"
     );
 
-    app.test_clock.as_ref().unwrap().advance(TimeDelta::days(8));
+    // Sessions expire by the wall clock, whatever the test clock says.
+    for (id, expires) in [
+        (
+            "kb-test-expired",
+            chrono::Utc::now() - TimeDelta::minutes(1),
+        ),
+        ("kb-test-live", chrono::Utc::now() + TimeDelta::hours(1)),
+    ] {
+        entity::sessions::Entity::insert(entity::sessions::ActiveModel {
+            id: sea_orm::ActiveValue::Set(id.into()),
+            data: sea_orm::ActiveValue::Set("{}".into()),
+            expires_at: sea_orm::ActiveValue::Set(expires),
+        })
+        .exec(&app.db)
+        .await
+        .unwrap();
+    }
+
+    // After 25 hours the idempotency keys are gone; delivered rows stay for 7 days.
+    let clock = app.test_clock.as_ref().unwrap();
+    clock.advance(TimeDelta::hours(25));
+    let report = jobs::housekeeping(&app.state).await.unwrap();
+    assert!(report.idempotency_keys_purged >= 1);
+    assert_eq!((report.outbox_archived, report.sessions_purged), (0, 1));
+    let sessions = entity::sessions::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].id, "kb-test-live");
+
+    clock.advance(TimeDelta::days(7));
     let report = jobs::housekeeping(&app.state).await.unwrap();
     assert_eq!(report.outbox_archived, delivered);
-    assert!(report.idempotency_keys_purged >= 1);
+    assert_eq!(report.idempotency_keys_purged, 0);
     assert!(
         entity::idempotency_keys::Entity::find()
             .all(&app.db)

@@ -2,6 +2,8 @@
 //! behalf, the admin's window override, ledger corrections, tariff changes, payments
 //! list filters and keyset pages.
 
+use app::ssr::jobs;
+use app::ssr::outbox::Destination;
 use app::ssr::services::catalog;
 use entity::{audit_log, payments, tariffs};
 use reqwest::StatusCode;
@@ -251,11 +253,25 @@ async fn support_corrects_the_ledger_and_changes_the_tariff() {
     )
     .await;
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    jobs::relay_outbox(&app.state, Destination::Notify, 500)
+        .await
+        .unwrap();
     let detail: Value = get(&app, &support, &format!("/api/v1/admin/customers/{}", c.id))
         .await
         .json()
         .await
         .unwrap();
+    // Support sees what the customer was told.
+    let told = detail["notifications"].as_array().unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["kind"], "payment_succeeded");
+    assert!(
+        told[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Payment of"),
+        "{told:?}"
+    );
     assert_eq!(
         detail["ledger"].as_array().unwrap().len(),
         3,

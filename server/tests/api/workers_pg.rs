@@ -37,19 +37,30 @@ async fn three_worker_processes_renew_ten_thousand_subscriptions_exactly_once() 
         .await
         .expect("seed due renewals");
 
-    let workers = Workers(
-        (0..3)
-            .map(|_| {
+    // Each worker logs (JSON, info) to a file of its own: afterwards each must show
+    // renewals it did, so the test cannot pass with one worker doing everything.
+    let logs: Vec<std::path::PathBuf> = (0..3)
+        .map(|i| {
+            std::env::temp_dir().join(format!(
+                "kb-worker-{}-{i}.log",
+                uuid::Uuid::new_v4().simple()
+            ))
+        })
+        .collect();
+    let mut workers = Workers(
+        logs.iter()
+            .map(|log| {
                 Command::new(env!("CARGO_BIN_EXE_server"))
                     .env("DATABASE_URL", &app.test_db.url)
                     .env("KINOBILL__AUTH__JWT_SECRET", TEST_JWT_SECRET)
-                    .env("KINOBILL__LOG__LEVEL", "warn")
+                    .env("KINOBILL__LOG__LEVEL", "info")
+                    .env("KINOBILL__LOG__FORMAT", "json")
                     .env("KINOBILL__WORKER__INTERVAL", "PT1S")
                     .env("KINOBILL__WORKER__BATCH", "50")
                     .env("KINOBILL__DATABASE__MAX_CONNECTIONS", "4")
                     .env_remove("RUST_LOG")
                     .arg("worker")
-                    .stdout(Stdio::null())
+                    .stdout(std::fs::File::create(log).expect("worker log"))
                     .stderr(Stdio::null())
                     .spawn()
                     .expect("start a worker")
@@ -71,7 +82,26 @@ async fn three_worker_processes_renew_ten_thousand_subscriptions_exactly_once() 
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let took = started.elapsed();
+    for (i, c) in workers.0.iter_mut().enumerate() {
+        assert!(
+            matches!(c.try_wait(), Ok(None)),
+            "worker {i} is still running"
+        );
+    }
     drop(workers);
+    for log in &logs {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let _ = std::fs::remove_file(log);
+        let batches = text
+            .lines()
+            .filter(|l| l.contains("\"renewals\"") && !l.contains("renewed: 0,"))
+            .count();
+        assert!(
+            batches > 0,
+            "every worker renewed some: {log:?}\n{}",
+            &text[..text.len().min(2000)]
+        );
+    }
     eprintln!(
         "3 workers renewed {N} subscriptions in {:.1} s ({:.0}/s)",
         took.as_secs_f64(),

@@ -171,6 +171,28 @@ fn CustomerView(
                 </table></div>
             }.into_any()
         }}
+        <h2 class="section-title">"Notifications"</h2>
+        {if data.notifications.is_empty() {
+            view! { <EmptyState title="No notifications".to_string() hint="Receipts, reminders and renewal notices sent to this customer appear here." /> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap"><table class="data-table" data-testid="customer-notifications">
+                    <thead><tr><th scope="col">"Sent"</th><th scope="col">"Kind"</th><th scope="col">"Message"</th></tr></thead>
+                    <tbody>
+                        {data.notifications.into_iter().map(|n| {
+                            let sent = when(&n.created_at);
+                            view! {
+                                <tr data-kind=n.kind.clone()>
+                                    <td data-label="Sent">{sent}</td>
+                                    <td data-label="Kind"><code>{n.kind.clone()}</code></td>
+                                    <td data-label="Message">{n.message}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table></div>
+            }.into_any()
+        }}
         <form class="card form-card" on:submit=on_adjust novalidate aria-labelledby="adjust-title">
             <h2 id="adjust-title">"Ledger correction"</h2>
             {move || errors.general().map(|e| view! { <p class="alert" role="alert">{e}</p> })}

@@ -1,17 +1,19 @@
 //! Housekeeping: idempotency keys older than their 24 h retention are purged; delivered
 //! outbox rows older than `archive_after` move to `outbox_archive`, keeping the hot table
-//! (which every relay pass scans) small.
+//! (which every relay pass scans) small; expired sessions are deleted.
 
 use entity::{outbox, outbox_archive};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::ssr::repo::begin_write;
+use crate::ssr::session_store::DbSessionStore;
 use crate::ssr::{AppState, ServiceError, idempotency};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct HousekeepingReport {
     pub idempotency_keys_purged: u64,
     pub outbox_archived: u64,
+    pub sessions_purged: u64,
 }
 
 const ARCHIVE_BATCH: u64 = 1_000;
@@ -22,6 +24,11 @@ pub async fn housekeeping(state: &AppState) -> Result<HousekeepingReport, Servic
         idempotency_keys_purged: idempotency::purge_expired(&state.db, now).await?,
         ..HousekeepingReport::default()
     };
+    // Sessions expire by the wall clock (tower-sessions checks them with it), never by
+    // the test clock: moving time forward must not sign the staff out.
+    report.sessions_purged = DbSessionStore::new(state.db.clone())
+        .delete_expired(chrono::Utc::now())
+        .await?;
     let cutoff = now - state.outbox_policy.archive_after;
     loop {
         let old = outbox::Entity::find().filter(outbox::Column::DeliveredAt.lte(cutoff));

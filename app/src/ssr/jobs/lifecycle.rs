@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{entitlements, subscriptions, tariffs};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -61,22 +62,31 @@ fn notice(sub: &subscriptions::Model, code: &str, name: &str) -> serde_json::Val
 /// `remind_before`, once per period (whether or not it will renew).
 pub async fn send_reminders(state: &AppState, batch: u64) -> Result<usize, ServiceError> {
     let now = state.clock.now();
-    let candidates: Vec<subscriptions::Model> = subscriptions::Entity::find()
+    // "Not reminded for this period yet" is part of the query: filtering it afterwards
+    // let hundreds of already-reminded rows at the head of the window hide newer ones.
+    let candidates: Vec<Uuid> = subscriptions::Entity::find()
+        .select_only()
+        .column(subscriptions::Column::Id)
         .filter(subscriptions::Column::Status.eq("active"))
         .filter(subscriptions::Column::CurrentPeriodEnd.lte(now + state.billing.remind_before))
         .filter(subscriptions::Column::CurrentPeriodEnd.gt(now))
+        .filter(
+            Condition::any()
+                .add(subscriptions::Column::RemindedFor.is_null())
+                .add(ExprTrait::ne(
+                    Expr::col(subscriptions::Column::RemindedFor),
+                    Expr::col(subscriptions::Column::CurrentPeriodEnd),
+                )),
+        )
         .order_by_asc(subscriptions::Column::CurrentPeriodEnd)
-        .limit(batch * 4)
+        .limit(batch)
+        .into_tuple()
         .all(&state.db)
         .await?;
     let mut sent = 0;
-    for c in candidates
-        .into_iter()
-        .filter(|s| s.reminded_for != Some(s.current_period_end))
-        .take(usize::try_from(batch).unwrap_or(usize::MAX))
-    {
+    for id in candidates {
         let txn = begin_write(&state.db).await?;
-        let Some(sub) = locked(&txn, c.id).await? else {
+        let Some(sub) = locked(&txn, id).await? else {
             continue;
         };
         let remind = sub.status == "active"
@@ -105,16 +115,30 @@ pub async fn advance_periods(
 ) -> Result<LifecycleReport, ServiceError> {
     let now = state.clock.now();
     let mut report = LifecycleReport::default();
+    // Only rows with something to do: subscriptions already in grace stay there for two
+    // days, and selecting them too would fill every batch with no-ops (and, on SQLite,
+    // take the write lock on every idle pass).
     let ended: Vec<Uuid> = subscriptions::Entity::find()
-        .filter(subscriptions::Column::Status.is_in(["active", "grace"]))
-        .filter(subscriptions::Column::CurrentPeriodEnd.lte(now))
+        .select_only()
+        .column(subscriptions::Column::Id)
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(subscriptions::Column::Status.eq("active"))
+                        .add(subscriptions::Column::CurrentPeriodEnd.lte(now)),
+                )
+                .add(
+                    Condition::all()
+                        .add(subscriptions::Column::Status.eq("grace"))
+                        .add(subscriptions::Column::CurrentPeriodEnd.lte(now - GRACE)),
+                ),
+        )
         .order_by_asc(subscriptions::Column::CurrentPeriodEnd)
         .limit(batch)
+        .into_tuple()
         .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+        .await?;
     for id in ended {
         let txn = begin_write(&state.db).await?;
         let Some(sub) = locked(&txn, id).await? else {

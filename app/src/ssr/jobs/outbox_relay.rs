@@ -6,10 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::{notifications, outbox};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::ssr::outbox::Destination;
 use crate::ssr::relays::{DeliveryError, customer_of};
@@ -19,6 +16,9 @@ use crate::ssr::{AppState, ServiceError};
 
 /// How long a worker holds a leased batch before another may take it.
 const LEASE: TimeDelta = TimeDelta::seconds(60);
+/// A batch's delivery must end well inside its lease; whatever is not confirmed by then
+/// is retried (at least once: consumers deduplicate by message id).
+const DELIVERY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(45);
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RelayReport {
@@ -115,7 +115,15 @@ pub async fn relay_outbox(
     if destination == Destination::Notify {
         write_in_app(state, &rows).await?;
     }
-    let results = state.relays.get(destination).deliver(&rows).await;
+    let results = tokio::time::timeout(
+        DELIVERY_DEADLINE,
+        state.relays.get(destination).deliver(&rows),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        let late = DeliveryError::Retry("delivery did not finish in time".into());
+        rows.iter().map(|_| Err(late.clone())).collect()
+    });
     let now = state.clock.now();
     let mut delivered = Vec::new();
     for (row, result) in rows.iter().zip(results) {
@@ -125,20 +133,32 @@ pub async fn relay_outbox(
                 let attempts = row.attempts + 1;
                 let dead = matches!(err, DeliveryError::Permanent(_))
                     || attempts >= state.outbox_policy.max_attempts;
-                let mut m: outbox::ActiveModel = row.clone().into();
-                m.attempts = Set(attempts);
-                m.last_error = Set(Some(err.to_string()));
-                if dead {
-                    m.dead_at = Set(Some(now));
-                    m.available_at = Set(now);
+                let available_at = if dead {
                     report.dead += 1;
                     tracing::error!(message_id = %row.id, kind = %row.kind, destination = destination.as_str(), attempts, error = %err, "outbox message is dead");
+                    now
                 } else {
-                    m.available_at = Set(now + backoff(&state.outbox_policy, attempts));
                     report.retried += 1;
                     tracing::warn!(message_id = %row.id, kind = %row.kind, destination = destination.as_str(), attempts, error = %err, "outbox delivery failed; will retry");
-                }
-                m.update(&state.db).await?;
+                    now + backoff(&state.outbox_policy, attempts)
+                };
+                // Fenced on "not delivered": if this lease ran out and another worker
+                // delivered the row meanwhile, its success stands.
+                outbox::Entity::update_many()
+                    .col_expr(outbox::Column::Attempts, Expr::value(attempts))
+                    .col_expr(
+                        outbox::Column::LastError,
+                        Expr::value(Some(err.to_string())),
+                    )
+                    .col_expr(outbox::Column::AvailableAt, Expr::value(available_at))
+                    .col_expr(
+                        outbox::Column::DeadAt,
+                        Expr::value(if dead { Some(now) } else { None }),
+                    )
+                    .filter(outbox::Column::Id.eq(row.id))
+                    .filter(outbox::Column::DeliveredAt.is_null())
+                    .exec(&state.db)
+                    .await?;
             }
         }
     }

@@ -1,10 +1,12 @@
 //! Reconciliation: payments whose confirmation never came are looked up at the provider.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use entity::payments;
+use sea_orm::sea_query::{Condition, Expr, Func, Order};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::ssr::providers::PaymentStatus;
+use crate::ssr::repo::{begin_write, skip_locked};
 use crate::ssr::services::checkout::record_event;
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::{AppState, ServiceError};
@@ -18,6 +20,54 @@ pub struct ReconcileReport {
     pub errors: usize,
 }
 
+/// Takes up to `batch` payments due for a poll: pending `older_than` after they were
+/// created and not polled within the last `older_than`, least recently polled first (so
+/// a pile of payments the provider keeps calling pending cannot starve newer ones). The
+/// lease is the next poll time itself: a payment still pending is polled again after
+/// `older_than`, and two workers never poll the same payment in one round.
+async fn lease(
+    state: &AppState,
+    older_than: TimeDelta,
+    batch: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<payments::Model>, ServiceError> {
+    let due = payments::Entity::find()
+        .filter(payments::Column::Status.eq("pending"))
+        .filter(payments::Column::Provider.eq(state.provider.name()))
+        .filter(payments::Column::ProviderPaymentId.is_not_null())
+        .filter(payments::Column::CreatedAt.lte(now - older_than))
+        .filter(
+            Condition::any()
+                .add(payments::Column::NextPollAt.is_null())
+                .add(payments::Column::NextPollAt.lte(now)),
+        )
+        .order_by(
+            Func::coalesce([
+                Expr::col(payments::Column::NextPollAt),
+                Expr::col(payments::Column::CreatedAt),
+            ]),
+            Order::Asc,
+        );
+    // Look before taking the write lock (see `outbox_relay::lease`).
+    if due.clone().one(&state.db).await?.is_none() {
+        return Ok(Vec::new());
+    }
+    let txn = begin_write(&state.db).await?;
+    let rows = skip_locked(due.limit(batch), &txn).all(&txn).await?;
+    if !rows.is_empty() {
+        payments::Entity::update_many()
+            .col_expr(
+                payments::Column::NextPollAt,
+                Expr::value(Some(now + older_than)),
+            )
+            .filter(payments::Column::Id.is_in(rows.iter().map(|p| p.id)))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(rows)
+}
+
 /// Payments still pending `older_than` after they were created: ask the provider and
 /// settle what it says through `settle_payment` (source `poll`), so a payment whose
 /// confirmation never arrived is neither lost nor left hanging.
@@ -27,15 +77,7 @@ pub async fn reconcile_pending(
     batch: u64,
 ) -> Result<ReconcileReport, ServiceError> {
     let now = state.clock.now();
-    let due = payments::Entity::find()
-        .filter(payments::Column::Status.eq("pending"))
-        .filter(payments::Column::Provider.eq(state.provider.name()))
-        .filter(payments::Column::ProviderPaymentId.is_not_null())
-        .filter(payments::Column::CreatedAt.lte(now - older_than))
-        .order_by_asc(payments::Column::CreatedAt)
-        .limit(batch)
-        .all(&state.db)
-        .await?;
+    let due = lease(state, older_than, batch, now).await?;
     let mut report = ReconcileReport::default();
     for p in due {
         report.checked += 1;

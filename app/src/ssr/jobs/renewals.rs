@@ -572,6 +572,7 @@ fn renewal_payment(
         created_at: now,
         updated_at: now,
         paid_at: None,
+        next_poll_at: None,
     }
 }
 

@@ -26,6 +26,11 @@ use crate::domain::{Currency, Money};
 use crate::ssr::clock::SharedClock;
 use crate::ssr::repo::is_unique_violation;
 
+/// How long the hosted page takes a card. A payment nobody paid by then is canceled
+/// (failure code `expired`), as real providers cancel a confirmation nobody finished;
+/// reconciliation then learns it from the provider like any other outcome.
+pub const PAGE_EXPIRES_AFTER: TimeDelta = TimeDelta::hours(1);
+
 /// Test cards and what they do (API.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestCard {
@@ -183,6 +188,7 @@ fn failure_message(code: &str) -> &'static str {
         "card_declined" => "The card was declined by the bank.",
         "insufficient_funds" => "There is not enough money on the card.",
         "canceled" => "The payment was canceled on the payment page.",
+        "expired" => "The payment page expired before a card was entered.",
         _ => "The payment failed.",
     }
 }
@@ -329,7 +335,11 @@ impl Sandbox {
 
     /// The hosted page's view of a payment.
     pub async fn hosted(&self, id: &str) -> Result<Option<HostedPayment>, ProviderError> {
-        Ok(self.find(id).await?.map(|p| HostedPayment {
+        let Some(p) = self.find(id).await? else {
+            return Ok(None);
+        };
+        let p = self.expire_if_stale(p).await?;
+        Ok(Some(HostedPayment {
             amount: Money::from_minor(p.amount_minor, p.currency.parse().unwrap_or_default()),
             id: p.id,
             description: p.description,
@@ -346,6 +356,7 @@ impl Sandbox {
         let Some(payment) = self.find(id).await? else {
             return Ok(PayOutcome::NotFound);
         };
+        let payment = self.expire_if_stale(payment).await?;
         if payment.status != "pending" {
             return Ok(PayOutcome::Finished {
                 return_url: payment.return_url,
@@ -427,6 +438,37 @@ impl Sandbox {
             .await
             .map_err(internal)?;
         Ok(updated.rows_affected == 1)
+    }
+
+    /// Cancels `p` with failure code `expired` if it is still pending
+    /// [`PAGE_EXPIRES_AFTER`] after it was created (and sends the `payment.canceled`
+    /// webhook once); returns the payment as it is now.
+    async fn expire_if_stale(
+        &self,
+        p: sandbox_payments::Model,
+    ) -> Result<sandbox_payments::Model, ProviderError> {
+        let now = self.clock.now();
+        if p.status != "pending" || p.created_at + PAGE_EXPIRES_AFTER > now {
+            return Ok(p);
+        }
+        let moved = sandbox_payments::Entity::update_many()
+            .col_expr(sandbox_payments::Column::Status, "canceled".into())
+            .col_expr(
+                sandbox_payments::Column::FailureCode,
+                Some("expired".to_string()).into(),
+            )
+            .col_expr(sandbox_payments::Column::UpdatedAt, now.into())
+            .filter(sandbox_payments::Column::Id.eq(p.id.clone()))
+            .filter(sandbox_payments::Column::Status.eq("pending"))
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        let current = self.find(&p.id).await?.ok_or(ProviderError::NotFound)?;
+        if moved.rows_affected == 1 {
+            self.enqueue("payment.canceled", &current, None, now, now, None)
+                .await?;
+        }
+        Ok(current)
     }
 
     /// The customer pressed Cancel on the hosted page.
@@ -672,6 +714,7 @@ impl PaymentProvider for Sandbox {
     async fn get_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
         self.before_call().await?;
         let p = self.find(id).await?.ok_or(ProviderError::NotFound)?;
+        let p = self.expire_if_stale(p).await?;
         self.to_provider(&p)
     }
 

@@ -141,11 +141,14 @@ impl Relay for AmqpRelay {
                 }
             }
         }
+        // One deadline for the whole batch: a dead connection must not cost a timeout
+        // per message (the batch's lease would run out and another worker resend it).
+        let deadline = tokio::time::Instant::now() + CONFIRM_TIMEOUT;
         let mut out = Vec::with_capacity(batch.len());
         for p in pending {
             out.push(match p {
                 Err(e) => Err(e),
-                Ok(confirm) => match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
+                Ok(confirm) => match tokio::time::timeout_at(deadline, confirm).await {
                     Ok(Ok(Confirmation::Ack(_) | Confirmation::NotRequested)) => Ok(()),
                     Ok(Ok(Confirmation::Nack(_))) => {
                         Err(DeliveryError::Retry("the broker refused (nack)".into()))

@@ -259,6 +259,7 @@ pub async fn checkout(
         created_at: Set(now),
         updated_at: Set(now),
         paid_at: Set(None),
+        next_poll_at: Set(None),
     }
     .insert(&txn)
     .await?;

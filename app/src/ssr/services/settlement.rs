@@ -192,7 +192,13 @@ async fn fail(
         "code": code,
         "message": message,
     });
-    let mut messages = vec![(Destination::Events, "payment.failed", data.clone())];
+    // Consumers tell a bank's "no" from a payment nobody finished by the routing key.
+    let event = if status == "canceled" {
+        "payment.canceled"
+    } else {
+        "payment.failed"
+    };
+    let mut messages = vec![(Destination::Events, event, data.clone())];
     let renewal = invoices::Entity::find_by_id(payment.invoice_id)
         .one(txn)
         .await?

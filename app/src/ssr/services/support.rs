@@ -205,6 +205,11 @@ pub async fn customer(state: &AppState, id: Uuid) -> Result<AdminCustomerDto, Se
         .collect();
     let (payments, _) = payment_svc::customer_payments(state, id, 100, None).await?;
     let ledger = account::statement(&state.db, id, None, None).await?;
+    // What the customer was told (receipts, reminders, failed renewals): the first thing
+    // support checks when a customer says "nobody warned me".
+    let notifications = super::notifications::list(&state.db, id, 50, None)
+        .await?
+        .data;
     Ok(AdminCustomerDto {
         customer,
         subscription,
@@ -212,6 +217,7 @@ pub async fn customer(state: &AppState, id: Uuid) -> Result<AdminCustomerDto, Se
         invoices,
         payments,
         ledger,
+        notifications,
     })
 }
 
