@@ -180,3 +180,42 @@ pub async fn relay_outbox(
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(base_secs: i64) -> OutboxPolicy {
+        OutboxPolicy {
+            max_attempts: 12,
+            retry_base: TimeDelta::seconds(base_secs),
+            archive_after: TimeDelta::days(7),
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_within_twenty_percent_and_stops_at_an_hour() {
+        let p = policy(2);
+        for (attempts, expected_ms) in [(1, 2_000), (2, 4_000), (3, 8_000), (6, 64_000)] {
+            for _ in 0..200 {
+                let ms = backoff(&p, attempts).num_milliseconds();
+                assert!(
+                    (expected_ms * 8 / 10..=expected_ms * 12 / 10).contains(&ms),
+                    "attempt {attempts}: {ms} ms"
+                );
+            }
+        }
+        for attempts in [20, 30, 1_000, i32::MAX] {
+            let ms = backoff(&p, attempts).num_milliseconds();
+            assert!((2_880_000..=4_320_000).contains(&ms), "capped: {ms} ms");
+        }
+    }
+
+    #[test]
+    fn backoff_is_jittered() {
+        let p = policy(60);
+        let seen: std::collections::HashSet<i64> =
+            (0..50).map(|_| backoff(&p, 4).num_milliseconds()).collect();
+        assert!(seen.len() > 10, "a burst of failures spreads out: {seen:?}");
+    }
+}
