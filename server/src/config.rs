@@ -121,8 +121,9 @@ pub struct Settings {
     pub rabbitmq_url: Option<Secret>,
     /// The topic exchange events are published to.
     pub rabbitmq_exchange: String,
-    pub notify_url: Option<String>,
-    pub auth_service_url: Option<String>,
+    /// Base URLs of the notification and auth services; may carry credentials.
+    pub notify_url: Option<Secret>,
+    pub auth_service_url: Option<Secret>,
     pub clock: ClockMode,
     pub worker: WorkerSettings,
     pub lifecycle: LifecycleSettings,
@@ -173,8 +174,8 @@ const KEYS: &[(&str, bool)] = &[
     ("pricing.quote_cache_ttl", false),
     ("rabbitmq.url", true),
     ("rabbitmq.exchange", false),
-    ("notify.url", false),
-    ("auth_service.url", false),
+    ("notify.url", true),
+    ("auth_service.url", true),
     ("clock", false),
     ("clock_allow_postgres", false),
     ("lifecycle.remind_before", false),
@@ -522,8 +523,8 @@ impl Settings {
                 })
                 .transpose()
         };
-        let notify_url = http_url("notify.url")?;
-        let auth_service_url = http_url("auth_service.url")?;
+        let notify_url = http_url("notify.url")?.map(Secret::new);
+        let auth_service_url = http_url("auth_service.url")?.map(Secret::new);
 
         let clock = src.parse("clock", ClockMode::System, |v| {
             match v.to_ascii_lowercase().as_str() {
@@ -741,6 +742,25 @@ mod tests {
             "{msg}"
         );
         assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+        // Service URLs may carry credentials: a bad one is named, never shown.
+        let err = Settings::from_sources(
+            None,
+            "",
+            env(&[("KINOBILL__NOTIFY__URL", "ftp://user:hunter2@notify")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("KINOBILL__NOTIFY__URL") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let ok = Settings::from_sources(
+            None,
+            "",
+            env(&[("KINOBILL__AUTH_SERVICE__URL", "https://user:hunter2@auth")]),
+        )
+        .unwrap();
+        assert!(!format!("{ok:?}").contains("hunter2"));
     }
 
     #[test]

@@ -64,10 +64,10 @@ fn relays(settings: &Settings) -> Relays {
         ));
     }
     if let Some(url) = &settings.notify_url {
-        relays.notify = Box::new(NotifyHttp::new(url));
+        relays.notify = Box::new(NotifyHttp::new(url.expose()));
     }
     if let Some(url) = &settings.auth_service_url {
-        relays.auth = Box::new(AuthHttp::new(url));
+        relays.auth = Box::new(AuthHttp::new(url.expose()));
     }
     relays
 }

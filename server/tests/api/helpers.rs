@@ -175,6 +175,17 @@ pub async fn spawn_app_with_test_clock() -> TestApp {
     spawn_app_custom(true, &[("KINOBILL__CLOCK", "test")]).await
 }
 
+/// An app on the test clock with the background worker off: tests call the job steps
+/// themselves, so nothing moves unless the test says so. `extra` adds settings.
+pub async fn spawn_clocked(extra: &[(&str, &str)]) -> TestApp {
+    let mut settings = vec![
+        ("KINOBILL__CLOCK", "test"),
+        ("KINOBILL__WORKER__ENABLED", "false"),
+    ];
+    settings.extend_from_slice(extra);
+    spawn_app_custom(true, &settings).await
+}
+
 pub async fn spawn_app_custom(seed: bool, extra: &[(&str, &str)]) -> TestApp {
     init_logs();
     let test_db = TestDb::new().await;

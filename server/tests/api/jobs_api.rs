@@ -10,18 +10,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::checkout_api::{buy, checkout, customer, payment, tariff, wait_for_status};
-use crate::helpers::spawn_app_custom;
+use crate::helpers::{spawn_app_custom, spawn_clocked};
 
 #[tokio::test]
 async fn reconciliation_settles_a_payment_whose_webhook_never_came() {
-    let app = spawn_app_custom(
-        true,
-        &[
-            ("KINOBILL__CLOCK", "test"),
-            ("KINOBILL__WORKER__ENABLED", "false"),
-        ],
-    )
-    .await;
+    let app = spawn_clocked(&[]).await;
     let clock = app.test_clock.clone().unwrap();
     let c = customer(&app);
     let body = buy(&app, &c, "premium", 1, "4000000000000341").await;
@@ -60,14 +53,7 @@ async fn reconciliation_settles_a_payment_whose_webhook_never_came() {
 
 #[tokio::test]
 async fn reconciliation_fails_a_payment_declined_at_the_provider() {
-    let app = spawn_app_custom(
-        true,
-        &[
-            ("KINOBILL__CLOCK", "test"),
-            ("KINOBILL__WORKER__ENABLED", "false"),
-        ],
-    )
-    .await;
+    let app = spawn_clocked(&[]).await;
     app.state.sandbox.as_ref().unwrap().set_faults(Faults {
         suppress_webhooks: true,
         ..Faults::default()
@@ -115,14 +101,7 @@ async fn next_poll(
 
 #[tokio::test]
 async fn payments_the_provider_keeps_pending_take_turns_and_expire_with_the_page() {
-    let app = spawn_app_custom(
-        true,
-        &[
-            ("KINOBILL__CLOCK", "test"),
-            ("KINOBILL__WORKER__ENABLED", "false"),
-        ],
-    )
-    .await;
+    let app = spawn_clocked(&[]).await;
     let clock = app.test_clock.clone().unwrap();
     let every = TimeDelta::minutes(10);
     let c = customer(&app);

@@ -14,20 +14,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::checkout_api::{Customer, buy, customer, wait_for_status};
-use crate::helpers::{TEST_SERVICE_TOKEN, TestApp, spawn_app_custom};
+use crate::helpers::{TEST_SERVICE_TOKEN, TestApp, spawn_app_custom, spawn_clocked};
 
 pub const CARD_OK: &str = "4242424242424242";
 pub const CARD_DECLINED: &str = "4000000000000002";
 
 pub async fn lifecycle_app() -> TestApp {
-    spawn_app_custom(
-        true,
-        &[
-            ("KINOBILL__CLOCK", "test"),
-            ("KINOBILL__WORKER__ENABLED", "false"),
-        ],
-    )
-    .await
+    spawn_clocked(&[]).await
 }
 
 pub async fn subscription(app: &TestApp, customer: Uuid) -> subscriptions::Model {

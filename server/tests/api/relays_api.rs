@@ -25,7 +25,7 @@ use uuid::Uuid;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::spawn_app_custom;
+use crate::helpers::{spawn_app_custom, spawn_clocked};
 
 /// A RabbitMQ virtual host of one test's own, deleted when dropped (also when the test
 /// fails), with everything declared in it.
@@ -142,14 +142,7 @@ async fn relay_until_all_delivered(app: &crate::helpers::TestApp, state: &app::s
 
 #[tokio::test]
 async fn rabbitmq_gets_every_event_and_nothing_is_lost_when_the_connection_drops() {
-    let app = spawn_app_custom(
-        true,
-        &[
-            ("KINOBILL__CLOCK", "test"),
-            ("KINOBILL__WORKER__ENABLED", "false"),
-        ],
-    )
-    .await;
+    let app = spawn_clocked(&[]).await;
     let vhost = TestVhost::new();
     let amqp_url = vhost.url();
     let exchange = "billing.events".to_string();
@@ -287,15 +280,10 @@ async fn the_notification_relay_retries_5xx_then_buries_the_message() {
         .expect(3)
         .mount(&notify)
         .await;
-    let app = spawn_app_custom(
-        true,
-        &[
-            ("KINOBILL__CLOCK", "test"),
-            ("KINOBILL__WORKER__ENABLED", "false"),
-            ("KINOBILL__NOTIFY__URL", &notify.uri()),
-            ("KINOBILL__OUTBOX__MAX_ATTEMPTS", "3"),
-        ],
-    )
+    let app = spawn_clocked(&[
+        ("KINOBILL__NOTIFY__URL", &notify.uri()),
+        ("KINOBILL__OUTBOX__MAX_ATTEMPTS", "3"),
+    ])
     .await;
     let customer = Uuid::now_v7();
     let id = outbox::enqueue(
@@ -540,15 +528,10 @@ async fn the_auth_relay_retries_5xx_until_it_works_or_the_attempts_run_out() {
         .respond_with(ResponseTemplate::new(503))
         .mount(&auth)
         .await;
-    let app = spawn_app_custom(
-        true,
-        &[
-            ("KINOBILL__CLOCK", "test"),
-            ("KINOBILL__WORKER__ENABLED", "false"),
-            ("KINOBILL__AUTH_SERVICE__URL", &auth.uri()),
-            ("KINOBILL__OUTBOX__MAX_ATTEMPTS", "3"),
-        ],
-    )
+    let app = spawn_clocked(&[
+        ("KINOBILL__AUTH_SERVICE__URL", &auth.uri()),
+        ("KINOBILL__OUTBOX__MAX_ATTEMPTS", "3"),
+    ])
     .await;
     let now = app.state.clock.now();
     let grant = outbox::enqueue(
@@ -609,14 +592,7 @@ async fn the_auth_relay_retries_5xx_until_it_works_or_the_attempts_run_out() {
 
 #[tokio::test]
 async fn housekeeping_archives_delivered_messages_and_purges_old_idempotency_keys() {
-    let app = spawn_app_custom(
-        true,
-        &[
-            ("KINOBILL__CLOCK", "test"),
-            ("KINOBILL__WORKER__ENABLED", "false"),
-        ],
-    )
-    .await;
+    let app = spawn_clocked(&[]).await;
     // A purchase leaves an idempotency key and outbox rows behind.
     let c = crate::checkout_api::customer(&app);
     crate::checkout_api::buy(&app, &c, "classic", 1, "4242424242424242").await;

@@ -109,10 +109,22 @@ async fn post_all(client: &reqwest::Client, requests: Vec<Request>) -> Vec<Deliv
 }
 
 /// `POST {base}/v1/notifications` with `{id, kind, user_id, data, idempotency_key}`.
-#[derive(Debug)]
 pub struct NotifyHttp {
     client: reqwest::Client,
     url: String,
+}
+
+// Without the URL: it may carry credentials.
+impl std::fmt::Debug for NotifyHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NotifyHttp")
+    }
+}
+
+impl std::fmt::Debug for AuthHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthHttp")
+    }
 }
 
 impl NotifyHttp {
@@ -151,7 +163,6 @@ impl Relay for NotifyHttp {
 
 /// `POST {base}/v1/roles/grant` `{user_id, role, valid_until}` and
 /// `POST {base}/v1/roles/revoke` `{user_id, role}`.
-#[derive(Debug)]
 pub struct AuthHttp {
     client: reqwest::Client,
     base: String,
