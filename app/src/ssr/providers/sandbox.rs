@@ -451,19 +451,31 @@ impl Sandbox {
         if p.status != "pending" || p.created_at + PAGE_EXPIRES_AFTER > now {
             return Ok(p);
         }
+        self.cancel_pending(&p.id, Some("expired")).await
+    }
+
+    /// Moves a still-pending payment to `canceled` (with `failure_code`) and sends the
+    /// `payment.canceled` webhook, once however often it is called; returns the
+    /// payment as it is now.
+    async fn cancel_pending(
+        &self,
+        id: &str,
+        failure_code: Option<&str>,
+    ) -> Result<sandbox_payments::Model, ProviderError> {
+        let now = self.clock.now();
         let moved = sandbox_payments::Entity::update_many()
             .col_expr(sandbox_payments::Column::Status, "canceled".into())
             .col_expr(
                 sandbox_payments::Column::FailureCode,
-                Some("expired".to_string()).into(),
+                failure_code.map(str::to_string).into(),
             )
             .col_expr(sandbox_payments::Column::UpdatedAt, now.into())
-            .filter(sandbox_payments::Column::Id.eq(p.id.clone()))
+            .filter(sandbox_payments::Column::Id.eq(id))
             .filter(sandbox_payments::Column::Status.eq("pending"))
             .exec(&self.db)
             .await
             .map_err(internal)?;
-        let current = self.find(&p.id).await?.ok_or(ProviderError::NotFound)?;
+        let current = self.find(id).await?.ok_or(ProviderError::NotFound)?;
         if moved.rows_affected == 1 {
             self.enqueue("payment.canceled", &current, None, now, now, None)
                 .await?;
@@ -476,20 +488,7 @@ impl Sandbox {
         let Some(payment) = self.find(id).await? else {
             return Ok(PayOutcome::NotFound);
         };
-        let now = self.clock.now();
-        let moved = sandbox_payments::Entity::update_many()
-            .col_expr(sandbox_payments::Column::Status, "canceled".into())
-            .col_expr(sandbox_payments::Column::UpdatedAt, now.into())
-            .filter(sandbox_payments::Column::Id.eq(id))
-            .filter(sandbox_payments::Column::Status.eq("pending"))
-            .exec(&self.db)
-            .await
-            .map_err(internal)?;
-        if moved.rows_affected == 1 {
-            let canceled = self.find(id).await?.ok_or(ProviderError::NotFound)?;
-            self.enqueue("payment.canceled", &canceled, None, now, now, None)
-                .await?;
-        }
+        self.cancel_pending(id, None).await?;
         Ok(PayOutcome::Finished {
             return_url: payment.return_url,
         })

@@ -61,16 +61,12 @@ async fn post_all(client: &reqwest::Client, requests: Vec<Request>) -> Vec<Deliv
             Err(e) => out.push(Some(Err(e))),
             Ok((url, id, body)) => {
                 out.push(None);
-                let g = match customer {
-                    Some(c) => *group_of.entry(c).or_insert_with(|| {
-                        groups.push(Vec::new());
-                        groups.len() - 1
-                    }),
-                    None => {
-                        groups.push(Vec::new());
-                        groups.len() - 1
-                    }
-                };
+                // A message about no customer is a group of its own.
+                let key = customer.unwrap_or_else(Uuid::new_v4);
+                let g = *group_of.entry(key).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
                 groups[g].push((i, url, id, body));
             }
         }
@@ -147,14 +143,15 @@ impl Relay for NotifyHttp {
             .iter()
             .map(|row| {
                 let id = row.id.to_string();
+                let customer = customer_of(&row.payload);
                 let body = json!({
                     "id": id,
                     "kind": row.kind,
-                    "user_id": customer_of(&row.payload),
+                    "user_id": customer,
                     "data": row.payload,
                     "idempotency_key": id,
                 });
-                (customer_of(&row.payload), Ok((self.url.clone(), id, body)))
+                (customer, Ok((self.url.clone(), id, body)))
             })
             .collect();
         post_all(&self.client, requests).await
