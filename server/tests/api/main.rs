@@ -15,6 +15,7 @@ mod platform;
 mod pricing_api;
 mod promo_admin_api;
 mod relays_api;
+mod settlement_batch;
 mod staff_login;
 mod support_api;
 mod tariffs_api;

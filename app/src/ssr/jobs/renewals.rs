@@ -32,9 +32,9 @@ use crate::ssr::{AppState, ServiceError};
 const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// Provider calls one worker has in flight.
 const CHARGES_IN_FLIGHT: usize = 16;
-/// Payments settled in one transaction: one commit for many, and the transaction stays
-/// short (each settlement is a dozen statements).
-const SETTLE_CHUNK: usize = 25;
+/// Payments settled in one transaction: one commit and one statement per table for
+/// all of them, while the transaction (and its row locks) stays short.
+const SETTLE_CHUNK: usize = 50;
 /// Settlement transactions one worker runs at once.
 const SETTLEMENTS_IN_FLIGHT: usize = 4;
 
@@ -183,7 +183,7 @@ type Outcomes = Vec<(Uuid, Result<RenewalOutcome, ServiceError>)>;
 /// Renews the given subscriptions where due, in three set-wise steps: read them and
 /// create the missing invoices and payments (a few statements for the whole batch),
 /// charge the cards (several calls in flight), and settle the answers through
-/// `settlement::settle_in`, many per transaction. Every step is idempotent by the
+/// `settlement::settle_many_in`, many per transaction. Every step is idempotent by the
 /// renewal key, so a crash anywhere is repaired by running it again.
 async fn renew_many(state: &AppState, ids: &[Uuid]) -> Result<Outcomes, ServiceError> {
     let now = state.clock.now();
@@ -416,18 +416,19 @@ fn outcome_of(settled: &Settled) -> RenewalOutcome {
 }
 
 async fn settle_chunk(state: &AppState, chunk: Vec<Answer>) -> Outcomes {
+    let reports: Vec<ProviderPayment> = chunk.iter().map(|a| a.payment.clone()).collect();
     let together = async {
         let txn = begin_write(&state.db).await?;
-        let mut settled = Vec::with_capacity(chunk.len());
-        for a in &chunk {
-            let s = settlement::settle_in(&txn, state, &a.payment, "renewal", None).await?;
-            settled.push((a.subscription, Ok(outcome_of(&s))));
-        }
+        let settled = settlement::settle_many_in(&txn, state, &reports, "renewal").await?;
         txn.commit().await?;
         Ok::<_, ServiceError>(settled)
     };
     match together.await {
-        Ok(settled) => settled,
+        Ok(settled) => chunk
+            .iter()
+            .zip(settled)
+            .map(|(a, s)| (a.subscription, Ok(outcome_of(&s))))
+            .collect(),
         Err(e) => {
             if chunk.len() > 1 {
                 tracing::warn!(error = %e, "settling renewals together failed; one at a time");

@@ -1,6 +1,7 @@
 //! Persistence: SeaORM queries, mapping rows to domain/DTO types. Models stop here.
 
 pub mod audit;
+pub mod bulk;
 pub mod catalog;
 pub mod staff;
 

@@ -1,0 +1,145 @@
+//! Payments the provider declined or that nobody finished: the payment records why, and
+//! a failed renewal schedules its next try (access continues through grace meanwhile).
+//! A batch is written with one statement per table.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{invoices, payment_events, payments, subscriptions};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Loss, timeline_row};
+use crate::domain::subscription::access_until;
+use crate::ssr::outbox::{self, Destination};
+use crate::ssr::repo::bulk::per_row;
+use crate::ssr::time::rfc3339;
+use crate::ssr::{AppState, ServiceError};
+
+/// Settles failed payments of distinct customers, all locked by `txn`.
+pub(super) async fn fail_all(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    losses: &[Loss<'_>],
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use payments::Column as P;
+    if losses.is_empty() {
+        return Ok(());
+    }
+    let each = |value: fn(&Loss) -> String| losses.iter().map(move |l| (l.payment.id, value(l)));
+    payments::Entity::update_many()
+        .col_expr(
+            P::Status,
+            per_row(P::Id, P::Status, each(|l| l.status.into())),
+        )
+        .col_expr(
+            P::FailureCode,
+            per_row(P::Id, P::FailureCode, each(|l| l.code.into())),
+        )
+        .col_expr(
+            P::FailureMessage,
+            per_row(P::Id, P::FailureMessage, each(|l| l.message.into())),
+        )
+        .col_expr(P::UpdatedAt, Expr::value(now))
+        .filter(P::Id.is_in(losses.iter().map(|l| l.payment.id)))
+        .exec(txn)
+        .await?;
+    payment_events::Entity::insert_many(
+        losses
+            .iter()
+            .map(|l| timeline_row(l.payment.id, l.status, source, l.message.to_string(), now)),
+    )
+    .exec_without_returning(txn)
+    .await?;
+
+    let renewals: HashSet<Uuid> = invoices::Entity::find()
+        .filter(invoices::Column::Id.is_in(losses.iter().map(|l| l.payment.invoice_id)))
+        .filter(invoices::Column::Kind.eq("renewal"))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    let retrying = retry_later(txn, state, losses, &renewals, now).await?;
+
+    let next_try = now + state.billing.renewal_retry;
+    let mut messages = Vec::with_capacity(losses.len() * 2);
+    for l in losses {
+        let payment = &l.payment;
+        let data = json!({
+            "payment_id": payment.id,
+            "invoice_id": payment.invoice_id,
+            "customer_id": payment.customer_id,
+            "code": l.code,
+            "message": l.message,
+        });
+        // Consumers tell a bank's "no" from a payment nobody finished by the routing key.
+        let event = if l.status == "canceled" {
+            "payment.canceled"
+        } else {
+            "payment.failed"
+        };
+        messages.push((Destination::Events, event, data.clone()));
+        if renewals.contains(&payment.invoice_id) {
+            if let Some(sub) = retrying.get(&payment.customer_id) {
+                let mut notice = data;
+                notice["attempt"] = json!(sub.renewal_attempts + 1);
+                notice["next_attempt_at"] = json!(rfc3339(next_try));
+                notice["access_until"] = json!(rfc3339(access_until(sub.current_period_end)));
+                messages.push((Destination::Notify, "renewal_failed", notice));
+            }
+        } else if l.status == "failed" {
+            messages.push((Destination::Notify, "payment_failed", data));
+        }
+    }
+    outbox::enqueue_many(txn, messages, now).await?;
+    Ok(())
+}
+
+/// The subscriptions of failed renewals wait for the retry schedule; the next try gets
+/// a fresh key (attempt + 1). Returns them as they were, by customer.
+async fn retry_later(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    losses: &[Loss<'_>],
+    renewals: &HashSet<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, subscriptions::Model>, ServiceError> {
+    use subscriptions::Column as S;
+    let customers: Vec<Uuid> = losses
+        .iter()
+        .filter(|l| renewals.contains(&l.payment.invoice_id))
+        .map(|l| l.payment.customer_id)
+        .collect();
+    if customers.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let subs: HashMap<Uuid, subscriptions::Model> = subscriptions::Entity::find()
+        .filter(S::CustomerId.is_in(customers))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.customer_id, s))
+        .collect();
+    if !subs.is_empty() {
+        subscriptions::Entity::update_many()
+            .col_expr(S::RenewalAttempts, Expr::col(S::RenewalAttempts).add(1))
+            .col_expr(
+                S::NextRenewalAt,
+                Expr::value(Some(now + state.billing.renewal_retry)),
+            )
+            .col_expr(
+                S::RenewalLeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(S::UpdatedAt, Expr::value(now))
+            .filter(S::Id.is_in(subs.values().map(|s| s.id)))
+            .exec(txn)
+            .await?;
+    }
+    Ok(subs)
+}

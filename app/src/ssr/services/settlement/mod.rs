@@ -1,0 +1,343 @@
+//! `settle_payment`: the one place a provider's word about a payment becomes billing
+//! state. The webhook, the return page, reconciliation and the renewal sweep all come
+//! here; it is idempotent and runs in one transaction: payment and invoice status,
+//! ledger, subscription period, entitlement, promo redemption and outbox rows land
+//! together or not at all.
+//!
+//! One payment and a batch take the same path: [`settle_many_in`] locks the payments,
+//! sorts the reports into "still pending", "already final", "paid" and "failed", and
+//! writes each group with one statement per table ([`succeed`], [`fail`]). A single
+//! webhook is a batch of one, so the rules exist once.
+
+mod fail;
+mod succeed;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{ledger_entries, payment_events, payments};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::ssr::providers::{PaymentStatus, ProviderPayment};
+use crate::ssr::repo::{for_update, is_unique_violation};
+use crate::ssr::{AppState, ServiceError};
+
+/// What settling did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// The payment moved to this terminal status now.
+    Moved(&'static str),
+    /// Already terminal (a duplicate, or a late `pending`): nothing changed.
+    Unchanged,
+    /// The provider still says pending.
+    StillPending,
+    /// This exact provider event was handled before.
+    Duplicate,
+}
+
+/// A webhook's identity and raw body, kept on the payment's timeline.
+pub struct EventRecord<'a> {
+    pub dedupe_key: String,
+    pub kind: &'a str,
+    pub payload: String,
+}
+
+pub async fn settle_payment(
+    state: &AppState,
+    pp: &ProviderPayment,
+    source: &str,
+    event: Option<EventRecord<'_>>,
+) -> Result<Settled, ServiceError> {
+    let txn = crate::ssr::repo::begin_write(&state.db).await?;
+    let result = settle_in(&txn, state, pp, source, event).await?;
+    if result == Settled::Duplicate {
+        // The refused event insert may have poisoned the transaction; nothing to keep.
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
+    Ok(result)
+}
+
+/// `settle_payment` inside the caller's transaction. The caller commits; on any error
+/// it must roll back, since on PostgreSQL a failed statement poisons the transaction.
+pub async fn settle_in(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    pp: &ProviderPayment,
+    source: &str,
+    event: Option<EventRecord<'_>>,
+) -> Result<Settled, ServiceError> {
+    let provider = state.provider.name();
+    let mut locked = lock_payments(txn, provider, std::slice::from_ref(pp)).await?;
+    let payment = locked
+        .pop()
+        .ok_or(ServiceError::NotFound { entity: "payment" })?;
+    if let Some(ev) = &event {
+        let inserted = payment_events::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            payment_id: Set(payment.id),
+            kind: Set(ev.kind.to_string()),
+            source: Set(source.to_string()),
+            dedupe_key: Set(Some(ev.dedupe_key.clone())),
+            payload: Set(Some(ev.payload.clone())),
+            note: Set(None),
+            created_at: Set(state.clock.now()),
+        }
+        .insert(txn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(Settled::Duplicate),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut settled = apply(txn, state, vec![(payment, pp)], source).await?;
+    settled
+        .pop()
+        .ok_or(ServiceError::NotFound { entity: "payment" })
+}
+
+/// Many provider reports in the caller's transaction (the renewal sweep: one commit for
+/// many payments), with the same rules and results as one [`settle_in`] call per report
+/// in order. Any error means the caller rolls back and nothing is settled.
+pub async fn settle_many_in(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    reports: &[ProviderPayment],
+    source: &str,
+) -> Result<Vec<Settled>, ServiceError> {
+    let provider = state.provider.name();
+    let locked = lock_payments(txn, provider, reports).await?;
+    let mut results: Vec<Option<Settled>> = vec![None; reports.len()];
+    let mut waiting: Vec<(usize, payments::Model)> = locked.into_iter().enumerate().collect();
+    let mut first_round = true;
+    while !waiting.is_empty() {
+        // A customer's payments interact (the second extends the period the first made),
+        // so each round settles at most one per customer, after the rounds before it.
+        let mut customers = HashSet::new();
+        let (round, later): (Vec<_>, Vec<_>) = waiting
+            .into_iter()
+            .partition(|(_, p)| customers.insert(p.customer_id));
+        let round = if first_round {
+            round
+        } else {
+            reread(txn, round).await?
+        };
+        let (indices, batch): (Vec<usize>, Vec<_>) = round
+            .into_iter()
+            .map(|(i, p)| (i, (p, &reports[i])))
+            .unzip();
+        for (i, s) in indices
+            .into_iter()
+            .zip(apply(txn, state, batch, source).await?)
+        {
+            results[i] = Some(s);
+        }
+        waiting = later;
+        first_round = false;
+    }
+    results
+        .into_iter()
+        .map(|s| s.ok_or(ServiceError::NotFound { entity: "payment" }))
+        .collect()
+}
+
+/// The payments as an earlier round left them (they stay locked by this transaction).
+async fn reread(
+    txn: &DatabaseTransaction,
+    round: Vec<(usize, payments::Model)>,
+) -> Result<Vec<(usize, payments::Model)>, ServiceError> {
+    let mut fresh: HashMap<Uuid, payments::Model> = payments::Entity::find()
+        .filter(payments::Column::Id.is_in(round.iter().map(|(_, p)| p.id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    round
+        .into_iter()
+        .map(|(i, p)| {
+            fresh
+                .remove(&p.id)
+                .map(|p| (i, p))
+                .ok_or(ServiceError::NotFound { entity: "payment" })
+        })
+        .collect()
+}
+
+/// The payment each report is about, locked (row locks on PostgreSQL, in id order so
+/// two batches never deadlock; SQLite has one writer anyway). Found by the provider's
+/// id, or, when the provider reports a payment before we stored its id (a timeout after
+/// it created it, or a renewal charge), by our reference, which is the payment id.
+async fn lock_payments(
+    txn: &DatabaseTransaction,
+    provider: &str,
+    reports: &[ProviderPayment],
+) -> Result<Vec<payments::Model>, ServiceError> {
+    let by_provider_id = payments::Entity::find()
+        .filter(payments::Column::Provider.eq(provider))
+        .filter(payments::Column::ProviderPaymentId.is_in(reports.iter().map(|r| r.id.as_str())))
+        .order_by_asc(payments::Column::Id);
+    let found: HashMap<String, payments::Model> = for_update(by_provider_id, txn)
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|p| p.provider_payment_id.clone().map(|id| (id, p)))
+        .collect();
+    let references: Vec<Uuid> = reports
+        .iter()
+        .filter(|r| !found.contains_key(&r.id))
+        .filter_map(|r| Uuid::parse_str(&r.reference).ok())
+        .collect();
+    let ours: HashMap<Uuid, payments::Model> = if references.is_empty() {
+        HashMap::new()
+    } else {
+        // By primary key alone, checking the provider here: with `provider = $2` in the
+        // statement, PostgreSQL may cache a generic plan (made while the table was empty)
+        // that walks the (provider, provider_payment_id) index row by row.
+        let q = payments::Entity::find()
+            .filter(payments::Column::Id.is_in(references))
+            .order_by_asc(payments::Column::Id);
+        for_update(q, txn)
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter(|p| p.provider == provider)
+            .map(|p| (p.id, p))
+            .collect()
+    };
+    reports
+        .iter()
+        .map(|r| {
+            found
+                .get(&r.id)
+                .cloned()
+                .or_else(|| {
+                    let id = Uuid::parse_str(&r.reference).ok()?;
+                    ours.get(&id).cloned()
+                })
+                .ok_or(ServiceError::NotFound { entity: "payment" })
+        })
+        .collect()
+}
+
+/// A payment that failed now, with the provider's reason.
+pub(super) struct Loss<'a> {
+    payment: payments::Model,
+    status: &'static str,
+    code: &'a str,
+    message: &'a str,
+}
+
+/// Settles reports of distinct customers whose payments are locked.
+async fn apply(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    batch: Vec<(payments::Model, &ProviderPayment)>,
+    source: &str,
+) -> Result<Vec<Settled>, ServiceError> {
+    let now = state.clock.now();
+    let mut settled = Vec::with_capacity(batch.len());
+    let mut wins = Vec::new();
+    let mut losses = Vec::new();
+    for (payment, pp) in batch {
+        let terminal = matches!(
+            payment.status.as_str(),
+            "succeeded" | "failed" | "canceled" | "refunded"
+        );
+        if terminal {
+            // A terminal state never moves back: late or repeated news is only recorded.
+            settled.push(Settled::Unchanged);
+            continue;
+        }
+        settled.push(match &pp.status {
+            PaymentStatus::Pending => Settled::StillPending,
+            PaymentStatus::Succeeded => {
+                wins.push((payment, pp));
+                Settled::Moved("succeeded")
+            }
+            PaymentStatus::Failed { code, message } => {
+                losses.push(Loss {
+                    payment,
+                    status: "failed",
+                    code,
+                    message,
+                });
+                Settled::Moved("failed")
+            }
+            PaymentStatus::Canceled => {
+                losses.push(Loss {
+                    payment,
+                    status: "canceled",
+                    code: "canceled",
+                    message: "The payment was canceled.",
+                });
+                Settled::Moved("canceled")
+            }
+        });
+    }
+    succeed::succeed_all(txn, &wins, source, now).await?;
+    fail::fail_all(txn, state, &losses, source, now).await?;
+    Ok(settled)
+}
+
+/// A line on a payment's timeline.
+fn timeline_row(
+    payment_id: Uuid,
+    kind: &str,
+    source: &str,
+    note: String,
+    now: DateTime<Utc>,
+) -> payment_events::ActiveModel {
+    payment_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        payment_id: Set(payment_id),
+        kind: Set(kind.to_string()),
+        source: Set(source.to_string()),
+        dedupe_key: Set(None),
+        payload: Set(None),
+        note: Set(Some(note)),
+        created_at: Set(now),
+    }
+}
+
+fn ledger_row(
+    payment: &payments::Model,
+    kind: &str,
+    amount_minor: i64,
+    description: String,
+    now: DateTime<Utc>,
+) -> ledger_entries::ActiveModel {
+    ledger_entries::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        customer_id: Set(payment.customer_id),
+        kind: Set(kind.to_string()),
+        amount_minor: Set(amount_minor),
+        currency: Set(payment.currency.clone()),
+        invoice_id: Set(Some(payment.invoice_id)),
+        payment_id: Set(Some(payment.id)),
+        refund_id: Set(None),
+        description: Set(description),
+        created_by: Set("system".into()),
+        created_at: Set(now),
+    }
+}
+
+pub async fn ledger<C: ConnectionTrait>(
+    db: &C,
+    payment: &payments::Model,
+    kind: &str,
+    amount_minor: i64,
+    description: String,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    ledger_row(payment, kind, amount_minor, description, now)
+        .insert(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,477 @@
+//! Payments the provider confirmed: the invoice is paid, the subscription gets its
+//! period (a new one, or extended from its end), access and the ledger follow, and the
+//! outbox tells everyone. A batch is written with one statement per table.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    entitlements, invoices, ledger_entries, payment_events, payment_methods, payments,
+    subscription_periods, subscriptions, tariffs,
+};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{ledger_row, timeline_row};
+use crate::domain::subscription::{access_until, add_months, next_period_start};
+use crate::domain::{Currency, Money};
+use crate::ssr::ServiceError;
+use crate::ssr::outbox::{self, Destination};
+use crate::ssr::providers::{ProviderPayment, SavedMethod};
+use crate::ssr::repo::bulk::per_row;
+use crate::ssr::services::pricing;
+use crate::ssr::time::rfc3339;
+
+/// What one confirmed payment changes, worked out before anything is written.
+struct Paid<'a> {
+    payment: &'a payments::Model,
+    provider_id: &'a str,
+    amount: Money,
+    invoice: &'a invoices::Model,
+    tariff: &'a tariffs::Model,
+    /// The card saved with this payment, if the customer asked.
+    method_id: Option<Uuid>,
+    /// The customer's subscription before this payment, if any.
+    existing: Option<&'a subscriptions::Model>,
+    subscription_id: Uuid,
+    period_start: DateTime<Utc>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+}
+
+/// Settles confirmed payments of distinct customers, all locked by `txn`.
+pub(super) async fn succeed_all(
+    txn: &DatabaseTransaction,
+    wins: &[(payments::Model, &ProviderPayment)],
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if wins.is_empty() {
+        return Ok(());
+    }
+    let mut amounts = Vec::with_capacity(wins.len());
+    for (payment, pp) in wins {
+        let currency: Currency = payment.currency.parse().unwrap_or_default();
+        let amount = Money::from_minor(payment.amount_minor, currency);
+        if pp.amount != amount {
+            // Never book money we did not ask for; leave the payment for a person to check.
+            return Err(anyhow::anyhow!(
+                "provider amount {} differs from payment {} amount {}",
+                pp.amount.to_wire(),
+                payment.id,
+                amount.to_wire()
+            )
+            .into());
+        }
+        amounts.push(amount);
+    }
+    let invoices: HashMap<Uuid, invoices::Model> = invoices::Entity::find()
+        .filter(invoices::Column::Id.is_in(wins.iter().map(|(p, _)| p.invoice_id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let tariffs: HashMap<Uuid, tariffs::Model> = tariffs::Entity::find()
+        .filter(tariffs::Column::Id.is_in(invoices.values().map(|i| i.tariff_id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let subscriptions: HashMap<Uuid, subscriptions::Model> = subscriptions::Entity::find()
+        .filter(subscriptions::Column::CustomerId.is_in(wins.iter().map(|(p, _)| p.customer_id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.customer_id, s))
+        .collect();
+
+    let mut paid = Vec::with_capacity(wins.len());
+    for ((payment, pp), amount) in wins.iter().zip(amounts) {
+        let invoice = invoices
+            .get(&payment.invoice_id)
+            .ok_or(ServiceError::NotFound { entity: "invoice" })?;
+        let tariff = tariffs
+            .get(&invoice.tariff_id)
+            .ok_or(ServiceError::NotFound { entity: "tariff" })?;
+        let method_id = match &pp.saved_method {
+            Some(m) => Some(save_method(txn, payment, m, now).await?),
+            None => None,
+        };
+        let existing = subscriptions.get(&payment.customer_id);
+        let current_end = existing
+            .filter(|s| matches!(s.status.as_str(), "active" | "grace"))
+            .map(|s| s.current_period_end);
+        let starts_at = next_period_start(current_end, now);
+        let months = u32::try_from(invoice.months).unwrap_or(1);
+        paid.push(Paid {
+            payment,
+            provider_id: pp.id.as_str(),
+            amount,
+            invoice,
+            tariff,
+            method_id,
+            existing,
+            subscription_id: existing.map_or_else(Uuid::now_v7, |s| s.id),
+            // An active period is extended: it keeps its start.
+            period_start: existing
+                .filter(|_| current_end.is_some())
+                .map_or(starts_at, |s| s.current_period_start),
+            starts_at,
+            ends_at: add_months(starts_at, months),
+        });
+    }
+
+    mark_paid(txn, &paid, now).await?;
+    extend_subscriptions(txn, &paid, now).await?;
+    grant_access(txn, &paid, now).await?;
+    book(txn, &paid, source, now).await?;
+    outbox::enqueue_many(
+        txn,
+        paid.iter().flat_map(|p| messages(p, now)).collect(),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The payments succeeded and their invoices are paid.
+async fn mark_paid(
+    txn: &DatabaseTransaction,
+    paid: &[Paid<'_>],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use payments::Column as P;
+    // The partial unique index refuses a second succeeded payment of an invoice.
+    payments::Entity::update_many()
+        .col_expr(P::Status, Expr::value("succeeded"))
+        .col_expr(
+            P::ProviderPaymentId,
+            per_row(
+                P::Id,
+                P::ProviderPaymentId,
+                paid.iter()
+                    .map(|p| (p.payment.id, Some(p.provider_id.to_string()))),
+            ),
+        )
+        .col_expr(P::PaidAt, Expr::value(Some(now)))
+        .col_expr(P::UpdatedAt, Expr::value(now))
+        // A renewal keeps the card it was charged to; a checkout gets the card it saved.
+        .col_expr(
+            P::PaymentMethodId,
+            per_row(
+                P::Id,
+                P::PaymentMethodId,
+                paid.iter()
+                    .filter_map(|p| p.method_id.map(|m| (p.payment.id, Some(m)))),
+            ),
+        )
+        .col_expr(P::FailureCode, Expr::value(Option::<String>::None))
+        .col_expr(P::FailureMessage, Expr::value(Option::<String>::None))
+        .filter(P::Id.is_in(paid.iter().map(|p| p.payment.id)))
+        .exec(txn)
+        .await?;
+    invoices::Entity::update_many()
+        .col_expr(invoices::Column::Status, Expr::value("paid"))
+        .col_expr(invoices::Column::PaidAt, Expr::value(Some(now)))
+        .filter(invoices::Column::Id.is_in(paid.iter().map(|p| p.invoice.id)))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Each customer's subscription runs to the new period end: existing ones in one
+/// `UPDATE`, first-time subscribers in one `INSERT`; every paid period is recorded.
+async fn extend_subscriptions(
+    txn: &DatabaseTransaction,
+    paid: &[Paid<'_>],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use subscriptions::Column as S;
+    let (extended, new): (Vec<&Paid>, Vec<&Paid>) = paid.iter().partition(|p| p.existing.is_some());
+    if !extended.is_empty() {
+        let each = |value: fn(&Paid) -> sea_orm::Value| {
+            extended.iter().map(move |p| (p.subscription_id, value(p)))
+        };
+        subscriptions::Entity::update_many()
+            .col_expr(
+                S::TariffId,
+                per_row(S::Id, S::TariffId, each(|p| p.tariff.id.into())),
+            )
+            .col_expr(S::Status, Expr::value("active"))
+            .col_expr(
+                S::CurrentPeriodStart,
+                per_row(
+                    S::Id,
+                    S::CurrentPeriodStart,
+                    each(|p| p.period_start.into()),
+                ),
+            )
+            .col_expr(
+                S::CurrentPeriodEnd,
+                per_row(S::Id, S::CurrentPeriodEnd, each(|p| p.ends_at.into())),
+            )
+            // Saving a card turns auto-renewal on; it never turns it off.
+            .col_expr(
+                S::AutoRenew,
+                per_row(
+                    S::Id,
+                    S::AutoRenew,
+                    each(|p| {
+                        p.existing
+                            .is_some_and(|s| s.auto_renew || p.method_id.is_some())
+                            .into()
+                    }),
+                ),
+            )
+            .col_expr(
+                S::PaymentMethodId,
+                per_row(
+                    S::Id,
+                    S::PaymentMethodId,
+                    extended
+                        .iter()
+                        .filter_map(|p| p.method_id.map(|m| (p.subscription_id, Some(m)))),
+                ),
+            )
+            // A new period: its renewal starts from scratch.
+            .col_expr(S::RenewalAttempts, Expr::value(0))
+            .col_expr(S::NextRenewalAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                S::RenewalLeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(S::UpdatedAt, Expr::value(now))
+            .filter(S::Id.is_in(extended.iter().map(|p| p.subscription_id)))
+            .exec(txn)
+            .await?;
+    }
+    if !new.is_empty() {
+        subscriptions::Entity::insert_many(new.iter().map(|p| subscriptions::ActiveModel {
+            id: Set(p.subscription_id),
+            customer_id: Set(p.payment.customer_id),
+            tariff_id: Set(p.tariff.id),
+            status: Set("active".into()),
+            current_period_start: Set(p.starts_at),
+            current_period_end: Set(p.ends_at),
+            auto_renew: Set(p.method_id.is_some()),
+            payment_method_id: Set(p.method_id),
+            reminded_for: Set(None),
+            renewal_attempts: Set(0),
+            next_renewal_at: Set(None),
+            renewal_lease_until: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    subscription_periods::Entity::insert_many(paid.iter().map(|p| {
+        subscription_periods::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            subscription_id: Set(p.subscription_id),
+            payment_id: Set(p.payment.id),
+            invoice_id: Set(p.invoice.id),
+            tariff_id: Set(p.tariff.id),
+            starts_at: Set(p.starts_at),
+            ends_at: Set(p.ends_at),
+            revoked_at: Set(None),
+            created_at: Set(now),
+        }
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// The entitlements (one row per customer) run until the end of the period's grace.
+async fn grant_access(
+    txn: &DatabaseTransaction,
+    paid: &[Paid<'_>],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    entitlements::Entity::insert_many(paid.iter().map(|p| entitlements::ActiveModel {
+        customer_id: Set(p.payment.customer_id),
+        tariff_id: Set(p.tariff.id),
+        role: Set(p.tariff.role.clone()),
+        valid_until: Set(access_until(p.ends_at)),
+        updated_at: Set(now),
+    }))
+    .on_conflict(
+        OnConflict::column(entitlements::Column::CustomerId)
+            .update_columns([
+                entitlements::Column::TariffId,
+                entitlements::Column::Role,
+                entitlements::Column::ValidUntil,
+                entitlements::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// Ledger (charge and payment), promo redemptions and the timeline's "settled" line.
+async fn book(
+    txn: &DatabaseTransaction,
+    paid: &[Paid<'_>],
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut ledger = Vec::with_capacity(paid.len() * 2);
+    for p in paid {
+        let label = format!(
+            "{} × {} mo, invoice {}",
+            p.tariff.name, p.invoice.months, p.invoice.number
+        );
+        let minor = p.payment.amount_minor;
+        ledger.push(ledger_row(
+            p.payment,
+            "charge",
+            minor,
+            format!("Charge: {label}"),
+            now,
+        ));
+        ledger.push(ledger_row(
+            p.payment,
+            "payment",
+            -minor,
+            format!("Payment: {label}"),
+            now,
+        ));
+    }
+    ledger_entries::Entity::insert_many(ledger)
+        .exec_without_returning(txn)
+        .await?;
+
+    for p in paid {
+        if let Some(promo_id) = p.invoice.promo_code_id {
+            // The invoice was priced with the code; the money is taken, so it stays
+            // honoured even if the last redemption went to someone else a moment earlier.
+            let redeemed = savepoint_redeem(txn, promo_id, p.payment, p.invoice.id, now).await?;
+            if !redeemed {
+                tracing::warn!(payment = %p.payment.id, promo = %promo_id, "promo code used up at settlement; price honoured");
+            }
+        }
+    }
+
+    payment_events::Entity::insert_many(paid.iter().map(|p| {
+        let note = format!(
+            "Paid {}; access until {}",
+            p.amount.display(),
+            rfc3339(access_until(p.ends_at))
+        );
+        timeline_row(p.payment.id, "settled", source, note, now)
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// What the outside learns of one confirmed payment, in this order.
+fn messages(
+    p: &Paid<'_>,
+    now: DateTime<Utc>,
+) -> Vec<(Destination, &'static str, serde_json::Value)> {
+    let payment = p.payment;
+    let data = json!({
+        "payment_id": payment.id,
+        "invoice_id": p.invoice.id,
+        "invoice_number": p.invoice.number,
+        "customer_id": payment.customer_id,
+        "amount": {"amount": p.amount.to_wire(), "currency": p.amount.currency().code()},
+        "tariff_id": p.tariff.id,
+        "tariff": p.tariff.code,
+        "period_start": rfc3339(p.starts_at),
+        "period_end": rfc3339(p.ends_at),
+        "paid_at": rfc3339(now),
+    });
+    let mut messages = vec![(Destination::Events, "payment.succeeded", data.clone())];
+    if p.invoice.kind == "renewal" {
+        messages.push((
+            Destination::Events,
+            "subscription.renewed",
+            json!({
+                "subscription_id": p.subscription_id,
+                "customer_id": payment.customer_id,
+                "tariff_id": p.tariff.id,
+                "payment_id": payment.id,
+                "period_start": rfc3339(p.starts_at),
+                "period_end": rfc3339(p.ends_at),
+            }),
+        ));
+        messages.push((Destination::Notify, "subscription_renewed", data));
+    } else {
+        messages.push((Destination::Notify, "payment_succeeded", data));
+    }
+    messages.push((
+        Destination::Auth,
+        "role.grant",
+        json!({
+            "user_id": payment.customer_id,
+            "role": p.tariff.role,
+            "valid_until": rfc3339(access_until(p.ends_at)),
+        }),
+    ));
+    messages
+}
+
+/// Claims a promo redemption inside a savepoint, so "used up" rolls back only the claim.
+async fn savepoint_redeem(
+    txn: &DatabaseTransaction,
+    promo_id: Uuid,
+    payment: &payments::Model,
+    invoice_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let sp = txn.begin().await?;
+    match pricing::redeem(&sp, promo_id, payment.customer_id, invoice_id, now).await {
+        Ok(()) => {
+            sp.commit().await?;
+            Ok(true)
+        }
+        Err(ServiceError::Rule { .. }) => {
+            sp.rollback().await?;
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The card the customer asked to save, once per provider token.
+async fn save_method(
+    txn: &DatabaseTransaction,
+    payment: &payments::Model,
+    m: &SavedMethod,
+    now: DateTime<Utc>,
+) -> Result<Uuid, ServiceError> {
+    if let Some(existing) = payment_methods::Entity::find()
+        .filter(payment_methods::Column::Provider.eq(payment.provider.as_str()))
+        .filter(payment_methods::Column::ProviderToken.eq(m.token.as_str()))
+        .one(txn)
+        .await?
+    {
+        return Ok(existing.id);
+    }
+    let id = Uuid::now_v7();
+    payment_methods::ActiveModel {
+        id: Set(id),
+        customer_id: Set(payment.customer_id),
+        provider: Set(payment.provider.clone()),
+        provider_token: Set(m.token.clone()),
+        brand: Set(m.brand.clone()),
+        last4: Set(m.last4.clone()),
+        created_at: Set(now),
+        revoked_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok(id)
+}
