@@ -12,6 +12,7 @@ mod m20261123_000007_create_billing;
 mod m20261123_000008_create_sandbox;
 mod m20261123_000009_lifecycle;
 mod m20261201_000010_payment_polls;
+mod m20261203_000011_renewal_window;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_sandbox::Migration),
             Box::new(m20261123_000009_lifecycle::Migration),
             Box::new(m20261201_000010_payment_polls::Migration),
+            Box::new(m20261203_000011_renewal_window::Migration),
         ]
     }
 }

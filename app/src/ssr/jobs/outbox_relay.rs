@@ -6,11 +6,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::{notifications, outbox};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::ssr::outbox::Destination;
 use crate::ssr::relays::{DeliveryError, customer_of};
-use crate::ssr::repo::{begin_write, skip_locked};
+use crate::ssr::repo::lease::{self, Lease};
 use crate::ssr::state::OutboxPolicy;
 use crate::ssr::{AppState, ServiceError};
 
@@ -55,22 +55,18 @@ async fn lease(
         .filter(outbox::Column::DeadAt.is_null())
         .filter(outbox::Column::AvailableAt.lte(now))
         .order_by_asc(outbox::Column::AvailableAt);
-    // Look before taking the write lock: an idle pass must not hold SQLite's single
-    // writer slot (or commit at all) when there is nothing to deliver.
-    if due.clone().one(&state.db).await?.is_none() {
-        return Ok(Vec::new());
-    }
-    let txn = begin_write(&state.db).await?;
-    let rows = skip_locked(due.limit(batch), &txn).all(&txn).await?;
-    if !rows.is_empty() {
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::AvailableAt, Expr::value(now + LEASE))
-            .filter(outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(rows)
+    Ok(lease::take(
+        &state.db,
+        Lease {
+            due,
+            batch,
+            column: outbox::Column::AvailableAt,
+            until: (now + LEASE).into(),
+            id_column: outbox::Column::Id,
+            id: |r| r.id,
+        },
+    )
+    .await?)
 }
 
 /// Every notification also lands in the customer's in-app list, keyed by the outbox id

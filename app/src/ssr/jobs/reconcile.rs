@@ -3,10 +3,10 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::payments;
 use sea_orm::sea_query::{Condition, Expr, Func, Order};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::ssr::providers::PaymentStatus;
-use crate::ssr::repo::{begin_write, skip_locked};
+use crate::ssr::repo::lease::{self, Lease};
 use crate::ssr::services::checkout::record_event;
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::{AppState, ServiceError};
@@ -48,24 +48,18 @@ async fn lease(
             ]),
             Order::Asc,
         );
-    // Look before taking the write lock (see `outbox_relay::lease`).
-    if due.clone().one(&state.db).await?.is_none() {
-        return Ok(Vec::new());
-    }
-    let txn = begin_write(&state.db).await?;
-    let rows = skip_locked(due.limit(batch), &txn).all(&txn).await?;
-    if !rows.is_empty() {
-        payments::Entity::update_many()
-            .col_expr(
-                payments::Column::NextPollAt,
-                Expr::value(Some(now + older_than)),
-            )
-            .filter(payments::Column::Id.is_in(rows.iter().map(|p| p.id)))
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(rows)
+    Ok(lease::take(
+        &state.db,
+        Lease {
+            due,
+            batch,
+            column: payments::Column::NextPollAt,
+            until: Some(now + older_than).into(),
+            id_column: payments::Column::Id,
+            id: |p| p.id,
+        },
+    )
+    .await?)
 }
 
 /// Payments still pending `older_than` after they were created: ask the provider and

@@ -10,7 +10,7 @@ use entity::{invoices, payment_events, payment_methods, payments, subscriptions,
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -21,7 +21,8 @@ use crate::domain::{Currency, Money};
 use crate::dto::QuoteDto;
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::providers::{ChargeSaved, PaymentStatus, ProviderError, ProviderPayment};
-use crate::ssr::repo::{begin_write, is_unique_violation, skip_locked};
+use crate::ssr::repo::lease::{self, Lease};
+use crate::ssr::repo::{begin_write, is_unique_violation};
 use crate::ssr::services::checkout::{next_invoice_numbers, price, quote_dto_kind, record_event};
 use crate::ssr::services::pricing as pricing_svc;
 use crate::ssr::services::settlement::{self, Settled};
@@ -97,29 +98,19 @@ async fn lease_due(state: &AppState, batch: u64) -> Result<Vec<Uuid>, ServiceErr
                 .add(subscriptions::Column::RenewalLeaseUntil.lte(now)),
         )
         .order_by_asc(subscriptions::Column::CurrentPeriodEnd);
-    // Look before taking the write lock (see `outbox_relay::lease`).
-    if q.clone().one(&state.db).await?.is_none() {
-        return Ok(Vec::new());
-    }
-    let txn = begin_write(&state.db).await?;
-    let ids: Vec<Uuid> = skip_locked(q.limit(batch), &txn)
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    if !ids.is_empty() {
-        subscriptions::Entity::update_many()
-            .col_expr(
-                subscriptions::Column::RenewalLeaseUntil,
-                Expr::value(Some(now + LEASE)),
-            )
-            .filter(subscriptions::Column::Id.is_in(ids.clone()))
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(ids)
+    let leased = lease::take(
+        &state.db,
+        Lease {
+            due: q,
+            batch,
+            column: subscriptions::Column::RenewalLeaseUntil,
+            until: Some(now + LEASE).into(),
+            id_column: subscriptions::Column::Id,
+            id: |s| s.id,
+        },
+    )
+    .await?;
+    Ok(leased.into_iter().map(|s| s.id).collect())
 }
 
 /// One renewal pass: lease due subscriptions and renew them.
@@ -239,8 +230,7 @@ async fn renew_many(state: &AppState, ids: &[Uuid]) -> Result<Outcomes, ServiceE
             .map(|id| (id, Ok(RenewalOutcome::Skipped))),
     );
 
-    let answers = charge_all(state, charges, &mut outcomes).await;
-    settle_all(state, answers, &mut outcomes).await;
+    charge_and_settle(state, charges, &mut outcomes).await;
     Ok(outcomes)
 }
 
@@ -294,42 +284,58 @@ struct Answer {
     payment: ProviderPayment,
 }
 
-/// Charges every card, several calls in flight (a real provider is a network call).
-async fn charge_all(
+/// Charges every card, several calls in flight (a real provider is a network call), and
+/// settles the answers as they come, up to `SETTLE_CHUNK` per transaction and a few
+/// transactions at once (their subscriptions differ, so they take no common row lock):
+/// the database settles one chunk while the provider answers for the next.
+async fn charge_and_settle(
     state: &AppState,
     charges: Vec<(Due, payments::Model)>,
     outcomes: &mut Outcomes,
-) -> Vec<Answer> {
-    let mut answers = Vec::with_capacity(charges.len());
-    let mut charges = charges.into_iter();
-    let mut running = tokio::task::JoinSet::new();
+) {
+    let mut charges = charges.into_iter().peekable();
+    let mut charging = tokio::task::JoinSet::new();
+    let mut settling = tokio::task::JoinSet::new();
+    let mut answers: Vec<Answer> = Vec::with_capacity(SETTLE_CHUNK);
     loop {
-        while running.len() < CHARGES_IN_FLIGHT {
+        while charging.len() < CHARGES_IN_FLIGHT {
             let Some((due, payment)) = charges.next() else {
                 break;
             };
             let state = state.clone();
-            running.spawn(async move {
+            charging.spawn(async move {
                 let id = due.sub.id;
                 (id, charge(&state, &due, &payment).await)
             });
         }
-        let Some(done) = running.join_next().await else {
-            break;
-        };
-        match done {
-            Ok((subscription, Ok(Some(payment)))) => answers.push(Answer {
-                subscription,
-                payment,
-            }),
-            Ok((subscription, Ok(None))) => {
-                outcomes.push((subscription, Ok(RenewalOutcome::Pending)));
-            }
-            Ok((subscription, Err(e))) => outcomes.push((subscription, Err(e))),
-            Err(e) => tracing::error!(error = %e, "renewal charge task failed"),
+        let all_charged = charging.is_empty() && charges.peek().is_none();
+        let chunk_ready = answers.len() >= SETTLE_CHUNK || (all_charged && !answers.is_empty());
+        if chunk_ready && settling.len() < SETTLEMENTS_IN_FLIGHT {
+            let n = answers.len().min(SETTLE_CHUNK);
+            let chunk: Vec<Answer> = answers.drain(..n).collect();
+            let state = state.clone();
+            settling.spawn(async move { settle_chunk(&state, chunk).await });
+            continue;
+        }
+        tokio::select! {
+            Some(done) = charging.join_next(), if !charging.is_empty() => match done {
+                Ok((subscription, Ok(Some(payment)))) => answers.push(Answer {
+                    subscription,
+                    payment,
+                }),
+                Ok((subscription, Ok(None))) => {
+                    outcomes.push((subscription, Ok(RenewalOutcome::Pending)));
+                }
+                Ok((subscription, Err(e))) => outcomes.push((subscription, Err(e))),
+                Err(e) => tracing::error!(error = %e, "renewal charge task failed"),
+            },
+            Some(done) = settling.join_next(), if !settling.is_empty() => match done {
+                Ok(settled) => outcomes.extend(settled),
+                Err(e) => tracing::error!(error = %e, "renewal settlement task failed"),
+            },
+            else => break,
         }
     }
-    answers
 }
 
 /// One charge. `None`: the provider did not answer, so it may or may not have charged;
@@ -383,29 +389,6 @@ async fn charge(
     }
 }
 
-/// Settles the answers, up to `SETTLE_CHUNK` per transaction and a few transactions at
-/// once (their subscriptions differ, so they take no common row lock). A chunk that
-/// fails is rolled back and settled one payment at a time, so one bad payment never
-/// holds back the others.
-async fn settle_all(state: &AppState, answers: Vec<Answer>, outcomes: &mut Outcomes) {
-    let mut chunks = answers.into_iter().peekable();
-    let mut running = tokio::task::JoinSet::new();
-    loop {
-        while running.len() < SETTLEMENTS_IN_FLIGHT && chunks.peek().is_some() {
-            let chunk: Vec<Answer> = chunks.by_ref().take(SETTLE_CHUNK).collect();
-            let state = state.clone();
-            running.spawn(async move { settle_chunk(&state, chunk).await });
-        }
-        let Some(done) = running.join_next().await else {
-            break;
-        };
-        match done {
-            Ok(settled) => outcomes.extend(settled),
-            Err(e) => tracing::error!(error = %e, "renewal settlement task failed"),
-        }
-    }
-}
-
 fn outcome_of(settled: &Settled) -> RenewalOutcome {
     match settled {
         Settled::Moved("succeeded") => RenewalOutcome::Renewed,
@@ -415,6 +398,8 @@ fn outcome_of(settled: &Settled) -> RenewalOutcome {
     }
 }
 
+/// Settles a chunk in one transaction. A chunk that fails is rolled back and settled one
+/// payment at a time, so one bad payment never holds back the others.
 async fn settle_chunk(state: &AppState, chunk: Vec<Answer>) -> Outcomes {
     let reports: Vec<ProviderPayment> = chunk.iter().map(|a| a.payment.clone()).collect();
     let together = async {

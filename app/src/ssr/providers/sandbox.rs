@@ -12,8 +12,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::{sandbox_cards, sandbox_payments, sandbox_refunds, sandbox_webhooks};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -314,7 +314,7 @@ impl Sandbox {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match row.insert(&self.db).await {
+        match self.insert_unflushed(row).await {
             Ok(m) => Ok(m),
             // A known key (a retry, or two calls racing): that payment is the payment.
             Err(e) if is_unique_violation(&e) => self
@@ -323,6 +323,28 @@ impl Sandbox {
                 .ok_or_else(|| ProviderError::Unavailable("idempotency race".into())),
             Err(e) => Err(internal(e)),
         }
+    }
+
+    /// Stores a new payment without waiting for its own disk flush (PostgreSQL). The
+    /// sandbox plays an outside system, and the renewal sweep makes one of these per
+    /// charge: a flush each made the disk, not the billing, the limit. It is safe
+    /// because PostgreSQL writes its log in order: our settlement's commit, which waits
+    /// for the flush and always comes after the charge, makes this record durable too.
+    /// A crash before that loses a charge nobody recorded; the retry with the same key
+    /// then charges once, as if the first call never arrived.
+    async fn insert_unflushed(
+        &self,
+        row: sandbox_payments::ActiveModel,
+    ) -> Result<sandbox_payments::Model, sea_orm::DbErr> {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return row.insert(&self.db).await;
+        }
+        let txn = self.db.begin().await?;
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+        let inserted = row.insert(&txn).await?;
+        txn.commit().await?;
+        Ok(inserted)
     }
 
     async fn by_key(&self, key: &str) -> Result<Option<sandbox_payments::Model>, ProviderError> {

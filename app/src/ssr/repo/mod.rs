@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod catalog;
+pub mod lease;
 pub mod staff;
 
 /// A unique index refused the write: someone else got there first.

@@ -171,35 +171,24 @@ async fn reread(
 }
 
 /// The payment each report is about, locked (row locks on PostgreSQL, in id order so
-/// two batches never deadlock; SQLite has one writer anyway). Found by the provider's
-/// id, or, when the provider reports a payment before we stored its id (a timeout after
-/// it created it, or a renewal charge), by our reference, which is the payment id.
+/// two batches never deadlock; SQLite has one writer anyway).
+///
+/// Found by our reference first, which is the payment id every provider echoes back
+/// (it also finds a payment whose provider id we never stored: a timeout after the
+/// provider created it, or a renewal charge). Only a report whose reference finds
+/// nothing is looked up by the provider's id. The primary key comes first for speed,
+/// too: PostgreSQL may keep a generic plan for `provider = $1 AND provider_payment_id
+/// IN (…)` made while the table was nearly empty, which then scans it whole.
 async fn lock_payments(
     txn: &DatabaseTransaction,
     provider: &str,
     reports: &[ProviderPayment],
 ) -> Result<Vec<payments::Model>, ServiceError> {
-    let by_provider_id = payments::Entity::find()
-        .filter(payments::Column::Provider.eq(provider))
-        .filter(payments::Column::ProviderPaymentId.is_in(reports.iter().map(|r| r.id.as_str())))
-        .order_by_asc(payments::Column::Id);
-    let found: HashMap<String, payments::Model> = for_update(by_provider_id, txn)
-        .all(txn)
-        .await?
-        .into_iter()
-        .filter_map(|p| p.provider_payment_id.clone().map(|id| (id, p)))
-        .collect();
-    let references: Vec<Uuid> = reports
-        .iter()
-        .filter(|r| !found.contains_key(&r.id))
-        .filter_map(|r| Uuid::parse_str(&r.reference).ok())
-        .collect();
+    let reference = |r: &ProviderPayment| Uuid::parse_str(&r.reference).ok();
+    let references: Vec<Uuid> = reports.iter().filter_map(reference).collect();
     let ours: HashMap<Uuid, payments::Model> = if references.is_empty() {
         HashMap::new()
     } else {
-        // By primary key alone, checking the provider here: with `provider = $2` in the
-        // statement, PostgreSQL may cache a generic plan (made while the table was empty)
-        // that walks the (provider, provider_payment_id) index row by row.
         let q = payments::Entity::find()
             .filter(payments::Column::Id.is_in(references))
             .order_by_asc(payments::Column::Id);
@@ -211,16 +200,36 @@ async fn lock_payments(
             .map(|p| (p.id, p))
             .collect()
     };
+    // Ours when the provider's id is the one we stored, or we stored none yet.
+    let by_reference = |r: &ProviderPayment| {
+        ours.get(&reference(r)?)
+            .filter(|p| p.provider_payment_id.as_ref().is_none_or(|id| *id == r.id))
+            .cloned()
+    };
+    let unresolved: Vec<&str> = reports
+        .iter()
+        .filter(|r| by_reference(r).is_none())
+        .map(|r| r.id.as_str())
+        .collect();
+    let by_provider_id: HashMap<String, payments::Model> = if unresolved.is_empty() {
+        HashMap::new()
+    } else {
+        let q = payments::Entity::find()
+            .filter(payments::Column::Provider.eq(provider))
+            .filter(payments::Column::ProviderPaymentId.is_in(unresolved))
+            .order_by_asc(payments::Column::Id);
+        for_update(q, txn)
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter_map(|p| p.provider_payment_id.clone().map(|id| (id, p)))
+            .collect()
+    };
     reports
         .iter()
         .map(|r| {
-            found
-                .get(&r.id)
-                .cloned()
-                .or_else(|| {
-                    let id = Uuid::parse_str(&r.reference).ok()?;
-                    ours.get(&id).cloned()
-                })
+            by_reference(r)
+                .or_else(|| by_provider_id.get(&r.id).cloned())
                 .ok_or(ServiceError::NotFound { entity: "payment" })
         })
         .collect()
