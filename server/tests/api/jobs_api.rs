@@ -74,7 +74,7 @@ async fn reconciliation_fails_a_payment_declined_at_the_provider() {
 }
 
 /// A checkout nobody paid: the provider keeps saying "pending" until its page expires.
-async fn unpaid(app: &crate::helpers::TestApp, c: &crate::checkout_api::Customer) -> Value {
+pub async fn unpaid(app: &crate::helpers::TestApp, c: &crate::checkout_api::Customer) -> Value {
     let t = tariff(app, "classic").await;
     let res = checkout(
         app,

@@ -50,6 +50,22 @@ pub async fn subscribed(app: &TestApp, card: &str) -> (Customer, subscriptions::
     (c, sub)
 }
 
+/// From now on the sandbox declines the subscription's saved card.
+pub async fn decline_card(app: &TestApp, sub: &subscriptions::Model) {
+    let method = payment_methods::Entity::find_by_id(sub.payment_method_id.unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let sandbox = app.state.sandbox.as_ref().unwrap();
+    assert!(
+        sandbox
+            .set_card_number(&method.provider_token, CARD_DECLINED)
+            .await
+            .unwrap()
+    );
+}
+
 async fn renewal_charges(app: &TestApp, sub: Uuid) -> Vec<sandbox_payments::Model> {
     sandbox_payments::Entity::find()
         .filter(
@@ -217,17 +233,7 @@ async fn one_bad_payment_in_a_renewal_batch_does_not_hold_back_the_others() {
     }
     let (bad, declined) = (&subs[0], &subs[1]);
     let sandbox = app.state.sandbox.as_ref().unwrap();
-    let method = payment_methods::Entity::find_by_id(declined.payment_method_id.unwrap())
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        sandbox
-            .set_card_number(&method.provider_token, CARD_DECLINED)
-            .await
-            .unwrap()
-    );
+    decline_card(&app, declined).await;
     let latest = subs.iter().map(|s| s.current_period_end).max().unwrap();
     move_to(&app, latest - TimeDelta::hours(23));
 
@@ -312,18 +318,7 @@ async fn a_failing_card_retries_in_grace_then_expires_and_revokes_access() {
     let app = lifecycle_app().await;
     let (c, sub) = subscribed(&app, CARD_OK).await;
     let end = sub.current_period_end;
-    let method = payment_methods::Entity::find_by_id(sub.payment_method_id.unwrap())
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let sandbox = app.state.sandbox.as_ref().unwrap();
-    assert!(
-        sandbox
-            .set_card_number(&method.provider_token, CARD_DECLINED)
-            .await
-            .unwrap()
-    );
+    decline_card(&app, &sub).await;
 
     move_to(&app, end - TimeDelta::days(3) + TimeDelta::minutes(1));
     assert_eq!(jobs::send_reminders(&app.state, 100).await.unwrap(), 1);

@@ -15,29 +15,18 @@ use entity::{
     entitlements, invoices, ledger_entries, outbox, payment_events, payment_methods, payments,
     subscription_periods, subscriptions,
 };
-use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::checkout_api::{Customer, checkout, customer, tariff};
+use crate::checkout_api::{Customer, customer};
 use crate::helpers::TestApp;
 use crate::lifecycle_api::{
-    CARD_DECLINED, CARD_OK, lifecycle_app, move_to, subscribed, subscription,
+    CARD_OK, decline_card, lifecycle_app, move_to, subscribed, subscription,
 };
 
 /// A checkout nobody has paid yet: its payment is pending at the provider.
 async fn unpaid(app: &TestApp, c: &Customer) -> payments::Model {
-    let t = tariff(app, "classic").await;
-    let res = checkout(
-        app,
-        c,
-        &Uuid::new_v4().to_string(),
-        &json!({"tariff_id": t.id, "months": 1}),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body: Value = res.json().await.unwrap();
+    let body = crate::jobs_api::unpaid(app, c).await;
     let id = Uuid::parse_str(body["payment"]["id"].as_str().unwrap()).unwrap();
     reload(app, id).await
 }
@@ -150,17 +139,7 @@ async fn a_batch_of_mixed_reports_settles_as_each_would_alone() {
     // settling): one card paid, the other was declined.
     let (renewing, renewing_sub) = subscribed(&app, CARD_OK).await;
     let (failing, failing_sub) = subscribed(&app, CARD_OK).await;
-    let failing_card = payment_methods::Entity::find_by_id(failing_sub.payment_method_id.unwrap())
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        sandbox
-            .set_card_number(&failing_card.provider_token, CARD_DECLINED)
-            .await
-            .unwrap()
-    );
+    decline_card(&app, &failing_sub).await;
     let due = renewing_sub
         .current_period_end
         .max(failing_sub.current_period_end);

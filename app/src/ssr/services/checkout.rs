@@ -310,6 +310,21 @@ pub async fn record_event<C: ConnectionTrait>(
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    event_row(payment_id, kind, source, payload, note, now)
+        .insert(db)
+        .await?;
+    Ok(())
+}
+
+/// A line on a payment's timeline (batches insert many at once).
+pub fn event_row(
+    payment_id: Uuid,
+    kind: &str,
+    source: &str,
+    payload: Option<String>,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> payment_events::ActiveModel {
     payment_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         payment_id: Set(payment_id),
@@ -320,9 +335,6 @@ pub async fn record_event<C: ConnectionTrait>(
         note: Set(note),
         created_at: Set(now),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// Creates (or finds again, by our key) the provider payment and stores its id and URL.

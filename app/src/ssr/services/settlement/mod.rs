@@ -295,7 +295,7 @@ async fn apply(
     Ok(settled)
 }
 
-/// A line on a payment's timeline.
+/// A line on a payment's timeline with a note.
 fn timeline_row(
     payment_id: Uuid,
     kind: &str,
@@ -303,16 +303,7 @@ fn timeline_row(
     note: String,
     now: DateTime<Utc>,
 ) -> payment_events::ActiveModel {
-    payment_events::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        payment_id: Set(payment_id),
-        kind: Set(kind.to_string()),
-        source: Set(source.to_string()),
-        dedupe_key: Set(None),
-        payload: Set(None),
-        note: Set(Some(note)),
-        created_at: Set(now),
-    }
+    super::checkout::event_row(payment_id, kind, source, None, Some(note), now)
 }
 
 fn ledger_row(
