@@ -13,6 +13,7 @@ mod m20261123_000008_create_sandbox;
 mod m20261123_000009_lifecycle;
 mod m20261201_000010_payment_polls;
 mod m20261203_000011_renewal_window;
+mod m20261204_000012_renewal_lease_index;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_lifecycle::Migration),
             Box::new(m20261201_000010_payment_polls::Migration),
             Box::new(m20261203_000011_renewal_window::Migration),
+            Box::new(m20261204_000012_renewal_lease_index::Migration),
         ]
     }
 }

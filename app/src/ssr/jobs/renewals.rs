@@ -69,6 +69,13 @@ pub fn renewal_key(sub: &subscriptions::Model) -> String {
     )
 }
 
+/// The static part of "due", written literally so that it implies the predicate of
+/// `idx_subscriptions_renewal` (migration 12, same text): with bound parameters the
+/// planner could not use that partial index. Keep the two in step, and in step with
+/// [`due`].
+const RENEWABLE: &str =
+    "status IN ('active', 'grace') AND auto_renew AND payment_method_id IS NOT NULL";
+
 fn due(sub: &subscriptions::Model, state: &AppState, now: DateTime<Utc>) -> bool {
     matches!(sub.status.as_str(), "active" | "grace")
         && sub.auto_renew
@@ -82,9 +89,7 @@ fn due(sub: &subscriptions::Model, state: &AppState, now: DateTime<Utc>) -> bool
 async fn lease_due(state: &AppState, batch: u64) -> Result<Vec<Uuid>, ServiceError> {
     let now = state.clock.now();
     let q = subscriptions::Entity::find()
-        .filter(subscriptions::Column::Status.is_in(["active", "grace"]))
-        .filter(subscriptions::Column::AutoRenew.eq(true))
-        .filter(subscriptions::Column::PaymentMethodId.is_not_null())
+        .filter(Expr::cust(RENEWABLE))
         .filter(subscriptions::Column::CurrentPeriodEnd.lte(now + state.billing.renew_before))
         .filter(subscriptions::Column::CurrentPeriodEnd.gt(now - GRACE))
         .filter(
