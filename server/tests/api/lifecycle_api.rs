@@ -592,3 +592,63 @@ async fn handled_rows_at_the_head_never_hide_the_next_due_one() {
         assert_eq!(subscription(&app, s.customer_id).await.status, "grace");
     }
 }
+
+/// The renewal lease must be able to read `idx_subscriptions_renewal` (migration 12):
+/// a partial index is usable only when the query's own condition implies its
+/// predicate, so the two texts must stay in step. PostgreSQL is checked with a generic
+/// plan, the kind a prepared statement gets after a few runs, where bound parameters
+/// would imply nothing; sequential scans are priced out so the empty table does not
+/// decide the plan. SQLite, which prefers another index on an empty table, is held to
+/// `INDEXED BY`, which fails ("no query solution") when the index cannot serve the query.
+#[tokio::test]
+async fn the_renewal_lease_reads_the_partial_index_of_renewable_subscriptions() {
+    use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement, TransactionTrait};
+
+    let app = spawn_app_custom(false, &[]).await;
+    let backend = app.db.get_database_backend();
+    let query = jobs::due_for_renewal(Utc::now(), TimeDelta::hours(24)).build(backend);
+    let txn = app.db.begin().await.unwrap();
+    let mut sql = query.sql.clone();
+    let explain = match backend {
+        DbBackend::Postgres => {
+            for set in [
+                "SET LOCAL plan_cache_mode = force_generic_plan",
+                "SET LOCAL enable_seqscan = off",
+            ] {
+                txn.execute_unprepared(set).await.unwrap();
+            }
+            "EXPLAIN"
+        }
+        _ => {
+            sql = sql.replacen(
+                r#"FROM "subscriptions""#,
+                r#"FROM "subscriptions" INDEXED BY idx_subscriptions_renewal"#,
+                1,
+            );
+            "EXPLAIN QUERY PLAN"
+        }
+    };
+    let plan: Vec<String> = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!("{explain} {sql}"),
+            query.values.clone().map(|v| v.0).unwrap_or_default(),
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            let column = if backend == DbBackend::Postgres {
+                "QUERY PLAN"
+            } else {
+                "detail"
+            };
+            row.try_get::<String>("", column).unwrap()
+        })
+        .collect();
+    txn.rollback().await.unwrap();
+    assert!(
+        plan.iter().any(|l| l.contains("idx_subscriptions_renewal")),
+        "the lease does not use the partial index: {plan:#?}"
+    );
+}

@@ -14,4 +14,6 @@ pub use housekeeping::{HousekeepingReport, housekeeping};
 pub use lifecycle::{LifecycleReport, advance_periods, send_reminders};
 pub use outbox_relay::{RelayReport, relay_outbox};
 pub use reconcile::{ReconcileReport, reconcile_pending};
-pub use renewals::{RenewalOutcome, RenewalReport, renew_due, renew_subscription, renewal_key};
+pub use renewals::{
+    RenewalOutcome, RenewalReport, due_for_renewal, renew_due, renew_subscription, renewal_key,
+};

@@ -10,7 +10,7 @@ use entity::{invoices, payment_events, payment_methods, payments, subscriptions,
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    QueryOrder, Select,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -85,12 +85,16 @@ fn due(sub: &subscriptions::Model, state: &AppState, now: DateTime<Utc>) -> bool
         && sub.next_renewal_at.is_none_or(|t| t <= now)
 }
 
-/// Takes up to `batch` due subscriptions for this worker.
-async fn lease_due(state: &AppState, batch: u64) -> Result<Vec<Uuid>, ServiceError> {
-    let now = state.clock.now();
-    let q = subscriptions::Entity::find()
+/// The subscriptions due for a renewal charge at `now` that no worker holds, in the
+/// order the sweep takes them. Public so a test can check its plan uses
+/// `idx_subscriptions_renewal`.
+pub fn due_for_renewal(
+    now: DateTime<Utc>,
+    renew_before: chrono::TimeDelta,
+) -> Select<subscriptions::Entity> {
+    subscriptions::Entity::find()
         .filter(Expr::cust(RENEWABLE))
-        .filter(subscriptions::Column::CurrentPeriodEnd.lte(now + state.billing.renew_before))
+        .filter(subscriptions::Column::CurrentPeriodEnd.lte(now + renew_before))
         .filter(subscriptions::Column::CurrentPeriodEnd.gt(now - GRACE))
         .filter(
             Condition::any()
@@ -102,7 +106,13 @@ async fn lease_due(state: &AppState, batch: u64) -> Result<Vec<Uuid>, ServiceErr
                 .add(subscriptions::Column::RenewalLeaseUntil.is_null())
                 .add(subscriptions::Column::RenewalLeaseUntil.lte(now)),
         )
-        .order_by_asc(subscriptions::Column::CurrentPeriodEnd);
+        .order_by_asc(subscriptions::Column::CurrentPeriodEnd)
+}
+
+/// Takes up to `batch` due subscriptions for this worker.
+async fn lease_due(state: &AppState, batch: u64) -> Result<Vec<Uuid>, ServiceError> {
+    let now = state.clock.now();
+    let q = due_for_renewal(now, state.billing.renew_before);
     let leased = lease::take(
         &state.db,
         Lease {
