@@ -606,10 +606,10 @@ async fn the_renewal_lease_reads_the_partial_index_of_renewable_subscriptions() 
 
     let app = spawn_app_custom(false, &[]).await;
     let backend = app.db.get_database_backend();
-    let query = jobs::due_for_renewal(Utc::now(), TimeDelta::hours(24)).build(backend);
+    let Statement { sql, values, .. } =
+        jobs::due_for_renewal(Utc::now(), TimeDelta::hours(24)).build(backend);
     let txn = app.db.begin().await.unwrap();
-    let mut sql = query.sql.clone();
-    let explain = match backend {
+    let (sql, column) = match backend {
         DbBackend::Postgres => {
             for set in [
                 "SET LOCAL plan_cache_mode = force_generic_plan",
@@ -617,34 +617,27 @@ async fn the_renewal_lease_reads_the_partial_index_of_renewable_subscriptions() 
             ] {
                 txn.execute_unprepared(set).await.unwrap();
             }
-            "EXPLAIN"
+            (format!("EXPLAIN {sql}"), "QUERY PLAN")
         }
         _ => {
-            sql = sql.replacen(
+            let sql = sql.replacen(
                 r#"FROM "subscriptions""#,
                 r#"FROM "subscriptions" INDEXED BY idx_subscriptions_renewal"#,
                 1,
             );
-            "EXPLAIN QUERY PLAN"
+            (format!("EXPLAIN QUERY PLAN {sql}"), "detail")
         }
     };
     let plan: Vec<String> = txn
         .query_all_raw(Statement::from_sql_and_values(
             backend,
-            format!("{explain} {sql}"),
-            query.values.clone().map(|v| v.0).unwrap_or_default(),
+            sql,
+            values.map(|v| v.0).unwrap_or_default(),
         ))
         .await
         .unwrap()
         .into_iter()
-        .map(|row| {
-            let column = if backend == DbBackend::Postgres {
-                "QUERY PLAN"
-            } else {
-                "detail"
-            };
-            row.try_get::<String>("", column).unwrap()
-        })
+        .map(|row| row.try_get::<String>("", column).unwrap())
         .collect();
     txn.rollback().await.unwrap();
     assert!(
