@@ -552,7 +552,7 @@ pub struct AdminCustomerDto {
 pub struct NotificationDto {
     pub id: Uuid,
     /// `payment_succeeded`, `payment_failed`, `refund_succeeded`, `subscription_ending`,
-    /// `subscription_renewed`, `renewal_failed`, `subscription_ended`.
+    /// `subscription_renewed`, `renewal_failed`, `subscription_ended`, `payment_superseded`.
     pub kind: String,
     pub created_at: String,
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
@@ -601,6 +601,10 @@ impl NotificationDto {
                 day("access_until")
             ),
             "subscription_ended" => "Your subscription has ended.".to_string(),
+            "payment_superseded" => format!(
+                "Your payment of {amount} for invoice {} arrived after that invoice was replaced or while another tariff is running, so it buys nothing: we are refunding it in full.",
+                text("invoice_number")
+            ),
             other => other.replace('_', " "),
         }
     }

@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub invoice_id: Uuid,
     pub created_at: DateTimeUtc,
+    /// `None` while an open invoice holds the redemption; set when it is paid.
+    pub confirmed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

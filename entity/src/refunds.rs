@@ -21,6 +21,8 @@ pub struct Model {
     pub failure_message: Option<String>,
     pub created_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
+    /// While pending: when the worker next asks the provider (a lost answer).
+    pub next_poll_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

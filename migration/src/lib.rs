@@ -14,6 +14,7 @@ mod m20261123_000009_lifecycle;
 mod m20261201_000010_payment_polls;
 mod m20261203_000011_renewal_window;
 mod m20261204_000012_renewal_lease_index;
+mod m20261205_000013_billing_rules;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_payment_polls::Migration),
             Box::new(m20261203_000011_renewal_window::Migration),
             Box::new(m20261204_000012_renewal_lease_index::Migration),
+            Box::new(m20261205_000013_billing_rules::Migration),
         ]
     }
 }

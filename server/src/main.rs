@@ -43,6 +43,8 @@ enum Command {
     Worker,
     /// Insert the demo data (idempotent: existing rows are kept).
     Seed,
+    /// Check the money invariants on the database; exits 1 and lists any violation.
+    Audit,
     /// Manage staff accounts.
     Staff {
         #[command(subcommand)]
@@ -138,6 +140,20 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Staff { command } => staff(command, settings).await,
+        Command::Audit => {
+            let db = db::connect(&settings.database).await?;
+            let report = services::integrity::audit(&db, chrono::Utc::now()).await?;
+            let mut out = std::io::stdout().lock();
+            for v in &report.violations {
+                writeln!(out, "{}\t{} {}\t{}", v.rule, v.entity, v.id, v.detail)?;
+            }
+            if report.ok {
+                writeln!(out, "audit ok: no violations")?;
+                Ok(())
+            } else {
+                anyhow::bail!("audit found {} violation(s)", report.violations.len())
+            }
+        }
     }
 }
 

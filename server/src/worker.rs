@@ -37,6 +37,11 @@ pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
         jobs::reconcile_pending(state, settings.reconcile_after, settings.batch).await,
         |r| r.checked > 0,
     );
+    report(
+        "refunds",
+        jobs::reconcile_pending_refunds(state, settings.batch).await,
+        |n| *n > 0,
+    );
     for _ in 0..MAX_ROUNDS {
         let r = jobs::send_reminders(state, settings.batch).await;
         let full = matches!(&r, Ok(n) if *n as u64 >= settings.batch);

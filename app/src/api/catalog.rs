@@ -72,6 +72,7 @@ pub async fn admin_create_tariff(
         &state.clock,
         &Actor::staff(staff.id, &staff.email),
         &input,
+        true,
     )
     .await
     .map_err(super::respond_err)

@@ -80,13 +80,15 @@ pub async fn demo_sign_in(customer_id: Uuid, next: Option<String>) -> Result<(),
         .map_err(super::respond_err)?
         .ok_or_else(|| super::respond_err(ServiceError::NotFound { entity: "customer" }))?;
     let now = state.clock.now();
+    // Token lifetimes are wall-clock time, whatever the billing clock says.
+    let wall = chrono::Utc::now();
     let token = state.customer_tokens.issue(&CustomerClaims {
         id: customer.id,
         email: customer.email,
         name: customer.name,
-        expires_at: now + chrono::TimeDelta::hours(1),
+        expires_at: wall + chrono::TimeDelta::hours(1),
     });
-    let claims = state.customer_tokens.verify(&token, now).map_err(|e| {
+    let claims = state.customer_tokens.verify(&token, wall).map_err(|e| {
         tracing::error!(error = %e, "a freshly minted demo token did not verify");
         super::respond_err(AppError::Internal)
     })?;

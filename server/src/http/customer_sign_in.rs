@@ -25,7 +25,11 @@ pub async fn callback(
     Form(form): Form<CallbackForm>,
 ) -> Response {
     let now = state.clock.now();
-    let claims = match state.customer_tokens.verify(&form.token, now) {
+    // Token lifetimes are wall-clock time, whatever the billing clock says.
+    let claims = match state
+        .customer_tokens
+        .verify(&form.token, chrono::Utc::now())
+    {
         Ok(claims) => claims,
         Err(e) => {
             tracing::info!(reason = %e, "customer sign-in token refused");

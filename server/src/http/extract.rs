@@ -149,13 +149,17 @@ async fn customer_from_parts(
     let token = bearer_token(parts).ok_or_else(|| {
         ApiError::unauthorized("Send the auth service's token as Authorization: Bearer <JWT>.")
     })?;
-    let now = state.clock.now();
-    let claims = state.customer_tokens.verify(token, now).map_err(|e| {
-        tracing::info!(reason = %e, "customer token refused");
-        ApiError::unauthorized(format!("The customer token is not valid: {e}."))
-    })?;
+    // The auth service signs with the wall clock; the test clock only moves billing time,
+    // so moving it must not sign customers out.
+    let claims = state
+        .customer_tokens
+        .verify(token, chrono::Utc::now())
+        .map_err(|e| {
+            tracing::info!(reason = %e, "customer token refused");
+            ApiError::unauthorized(format!("The customer token is not valid: {e}."))
+        })?;
     Ok(Some(
-        services::customers::upsert_from_claims(&state.db, &claims, now).await?,
+        services::customers::upsert_from_claims(&state.db, &claims, state.clock.now()).await?,
     ))
 }
 

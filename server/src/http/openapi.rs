@@ -47,6 +47,7 @@ use super::{error, health, rest};
         rest::admin_system::retry,
         rest::admin_system::clock,
         rest::admin_system::advance_clock,
+        rest::admin_system::integrity,
     ),
     components(schemas(
         error::ErrorBody,
@@ -59,6 +60,8 @@ use super::{error, health, rest};
         app::dto::RelayDto,
         app::dto::TestClockDto,
         rest::admin_system::AdvanceClock,
+        app::ssr::services::integrity::IntegrityReport,
+        app::ssr::services::integrity::Violation,
         app::dto::TariffDto,
         app::dto::FilmDto,
         app::dto::MoneyDto,

@@ -22,7 +22,7 @@ fn help_documents_every_subcommand() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for sub in ["serve", "worker", "migrate", "seed", "staff"] {
+    for sub in ["serve", "worker", "migrate", "seed", "staff", "audit"] {
         assert!(text.contains(sub), "{sub} in {text}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_server"))
@@ -331,4 +331,34 @@ async fn a_separate_worker_process_settles_a_payment_whose_webhook_never_came() 
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[tokio::test]
+async fn audit_exits_one_and_lists_what_is_broken() {
+    use sea_orm::EntityTrait;
+    use sea_orm::sea_query::Expr;
+
+    let app = spawn_app().await;
+    let url = app.test_db.url.clone();
+    let run = |url: String| {
+        tokio::task::spawn_blocking(move || server_cmd(&url).arg("audit").output().unwrap())
+    };
+    let out = run(url.clone()).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("audit ok"));
+
+    // A promo code whose count no longer matches its redemptions.
+    entity::promo_codes::Entity::update_many()
+        .col_expr(entity::promo_codes::Column::RedemptionCount, Expr::value(7))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let out = run(url).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("redemption_count_matches"), "{text}");
 }

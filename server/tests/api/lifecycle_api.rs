@@ -407,18 +407,19 @@ async fn a_failing_card_retries_in_grace_then_expires_and_revokes_access() {
     assert_eq!(
         kinds(&notes),
         [
-            "subscription_ended",
             "renewal_failed",
+            "subscription_ended",
             "renewal_failed",
             "renewal_failed",
             "subscription_ending",
             "payment_succeeded",
-        ]
+        ],
+        "the period ended at E (the third try ran in grace)"
     );
     assert!(
-        notes[1]["message"].as_str().unwrap().contains("declined"),
+        notes[0]["message"].as_str().unwrap().contains("declined"),
         "{}",
-        notes[1]
+        notes[0]
     );
     assert!(
         outbox_kinds(&app, Destination::Auth)
@@ -454,6 +455,29 @@ async fn without_auto_renew_there_is_a_reminder_and_an_end_notice_but_no_charge(
     assert_eq!(jobs::send_reminders(&app.state, 100).await.unwrap(), 1);
     move_to(&app, end - TimeDelta::hours(1));
     assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0);
+    // At `E` the customer is told the subscription ended; the role stays through grace.
+    move_to(&app, end + TimeDelta::minutes(1));
+    assert_eq!(
+        jobs::advance_periods(&app.state, 100)
+            .await
+            .unwrap()
+            .to_grace,
+        1
+    );
+    assert_eq!(
+        kinds(&notifications(&app, &c).await),
+        [
+            "subscription_ended",
+            "subscription_ending",
+            "payment_succeeded"
+        ]
+    );
+    assert!(
+        !outbox_kinds(&app, Destination::Auth)
+            .await
+            .contains(&"role.revoke".to_string()),
+        "the role is revoked only at E + 2 days"
+    );
     move_to(&app, end + TimeDelta::days(2) + TimeDelta::seconds(1));
     assert_eq!(jobs::renew_due(&app.state, 100).await.unwrap().leased, 0);
     assert_eq!(
@@ -462,6 +486,11 @@ async fn without_auto_renew_there_is_a_reminder_and_an_end_notice_but_no_charge(
             .unwrap()
             .expired,
         1
+    );
+    assert!(
+        outbox_kinds(&app, Destination::Auth)
+            .await
+            .contains(&"role.revoke".to_string())
     );
     assert!(renewal_charges(&app, sub.id).await.is_empty());
     let notes = notifications(&app, &c).await;

@@ -1,6 +1,6 @@
 //! The subscription calendar around the period end `E`: the "ends in 3 days" reminder at
-//! `E - remind_before` (once per period), `grace` from `E`, `expired` at `E + 2 days` with
-//! the entitlement revoked and the "ended" notice. Each row changes in its own
+//! `E - remind_before` (once per period), `grace` with the "ended" notice from `E`,
+//! `expired` at `E + 2 days` with the entitlement and the role revoked. Each row changes in its own
 //! transaction under a row lock, re-checked there, so two workers never both act.
 
 use chrono::{DateTime, Utc};
@@ -107,8 +107,8 @@ pub async fn send_reminders(state: &AppState, batch: u64) -> Result<usize, Servi
     Ok(sent)
 }
 
-/// Moves subscriptions whose period ended into `grace`, and those whose grace ended into
-/// `expired` (entitlement revoked, "ended" notice, role revoked).
+/// Moves subscriptions whose period ended into `grace` (with the "ended" notice), and
+/// those whose grace ended into `expired` (entitlement and role revoked).
 pub async fn advance_periods(
     state: &AppState,
     batch: u64,
@@ -159,7 +159,17 @@ pub async fn advance_periods(
             m.status = Set("grace".into());
             m.updated_at = Set(now);
             m.update(&txn).await?;
-            outbox::enqueue(&txn, Destination::Events, "subscription.grace", data, now).await?;
+            // `E` passed without a renewal: the customer hears now that the period
+            // ended (access continues through grace; the role goes at `E + grace`).
+            outbox::enqueue_many(
+                &txn,
+                vec![
+                    (Destination::Events, "subscription.grace", data.clone()),
+                    (Destination::Notify, "subscription_ended", data),
+                ],
+                now,
+            )
+            .await?;
             report.to_grace += 1;
         }
         txn.commit().await?;
@@ -195,7 +205,11 @@ async fn expire(
         now,
     )
     .await?;
-    outbox::enqueue(txn, Destination::Notify, "subscription_ended", data, now).await?;
+    if sub.status == "active" {
+        // The worker missed `E` (down for the whole grace): the "ended" notice that the
+        // move into grace would have sent goes out now.
+        outbox::enqueue(txn, Destination::Notify, "subscription_ended", data, now).await?;
+    }
     if let Some(role) = role {
         outbox::enqueue(
             txn,

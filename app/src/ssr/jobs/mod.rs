@@ -10,6 +10,7 @@ mod outbox_relay;
 mod reconcile;
 mod renewals;
 
+pub use crate::ssr::services::refunds::reconcile_pending_refunds;
 pub use housekeeping::{HousekeepingReport, housekeeping};
 pub use lifecycle::{LifecycleReport, advance_periods, send_reminders};
 pub use outbox_relay::{RelayReport, relay_outbox};

@@ -75,7 +75,10 @@ pub async fn reconcile_pending(
     let mut report = ReconcileReport::default();
     for p in due {
         report.checked += 1;
-        let provider_id = p.provider_payment_id.clone().unwrap_or_default();
+        // The lease takes only payments with a provider id.
+        let Some(provider_id) = p.provider_payment_id.clone() else {
+            continue;
+        };
         match state.provider.get_payment(&provider_id).await {
             Ok(pp) if pp.status == PaymentStatus::Pending => report.still_pending += 1,
             Ok(pp) => {
@@ -100,6 +103,10 @@ pub async fn reconcile_pending(
                 match settlement::settle_payment(state, &pp, "poll", None).await {
                     Ok(Settled::Moved(status)) => {
                         tracing::info!(payment = %p.id, status, "settled by reconciliation");
+                        report.settled += 1;
+                    }
+                    Ok(Settled::Superseded) => {
+                        tracing::info!(payment = %p.id, "superseded payment found by reconciliation");
                         report.settled += 1;
                     }
                     Ok(_) => {}

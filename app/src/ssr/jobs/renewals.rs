@@ -15,15 +15,18 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::domain::Money;
+use crate::domain::billing::InvoiceStatus;
 use crate::domain::pricing::{Months, Quote};
 use crate::domain::subscription::GRACE;
-use crate::domain::{Currency, Money};
 use crate::dto::QuoteDto;
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::providers::{ChargeSaved, PaymentStatus, ProviderError, ProviderPayment};
 use crate::ssr::repo::lease::{self, Lease};
-use crate::ssr::repo::{begin_write, is_unique_violation};
-use crate::ssr::services::checkout::{next_invoice_numbers, price, quote_dto_kind, record_event};
+use crate::ssr::repo::{begin_write, is_unique_violation, stored};
+use crate::ssr::services::checkout::{
+    next_invoice_numbers, price, quote_dto_kind, quote_json, record_event,
+};
 use crate::ssr::services::pricing as pricing_svc;
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::time::rfc3339;
@@ -360,8 +363,12 @@ async fn charge(
     due: &Due,
     payment: &payments::Model,
 ) -> Result<Option<ProviderPayment>, ServiceError> {
-    let currency: Currency = payment.currency.parse().unwrap_or_default();
-    let amount = Money::from_minor(payment.amount_minor, currency);
+    let amount = stored::money(
+        payment.amount_minor,
+        &payment.currency,
+        "payment",
+        payment.id,
+    )?;
     let charged = state
         .provider
         .charge_saved(&ChargeSaved {
@@ -409,7 +416,7 @@ fn outcome_of(settled: &Settled) -> RenewalOutcome {
         Settled::Moved("succeeded") => RenewalOutcome::Renewed,
         Settled::Moved(_) => RenewalOutcome::Failed,
         Settled::StillPending => RenewalOutcome::Pending,
-        Settled::Unchanged | Settled::Duplicate => RenewalOutcome::Skipped,
+        Settled::Unchanged | Settled::Duplicate | Settled::Superseded => RenewalOutcome::Skipped,
     }
 }
 
@@ -480,11 +487,15 @@ async fn create_renewals(
             personal.get(&d.sub.customer_id).copied(),
             None,
             &table,
-        );
-        let invoice = renewal_invoice(&d.sub, tariff, &quote, number, now);
+        )?;
+        let invoice = renewal_invoice(&d.sub, tariff, &quote, number, now)?;
         let payment = renewal_payment(state, &d.sub, &d.method, &d.key, &invoice, now);
         event_rows.push(created_event(&payment, &invoice, &d.method, now));
-        messages.push((Destination::Events, "invoice.issued", issued(&invoice, now)));
+        messages.push((
+            Destination::Events,
+            "invoice.issued",
+            issued(&invoice, quote.total, now),
+        ));
         invoice_rows.push(invoice.into_active_model().reset_all());
         payment_rows.push(payment);
     }
@@ -523,9 +534,9 @@ fn renewal_invoice(
     quote: &Quote,
     number: String,
     now: DateTime<Utc>,
-) -> invoices::Model {
+) -> Result<invoices::Model, ServiceError> {
     let discount = quote.applied.as_ref();
-    invoices::Model {
+    Ok(invoices::Model {
         id: Uuid::now_v7(),
         number,
         customer_id: sub.customer_id,
@@ -539,11 +550,11 @@ fn renewal_invoice(
         total_minor: quote.total.minor(),
         currency: quote.total.currency().code().to_string(),
         promo_code_id: None,
-        quote: serde_json::to_value(QuoteDto::from_quote(tariff.id, 1, quote)).unwrap_or_default(),
-        status: "open".into(),
+        quote: quote_json(&QuoteDto::from_quote(tariff.id, 1, quote))?,
+        status: InvoiceStatus::Open.as_str().into(),
         created_at: now,
         paid_at: None,
-    }
+    })
 }
 
 fn renewal_payment(
@@ -599,7 +610,7 @@ fn created_event(
 }
 
 /// The `invoice.issued` event of a renewal invoice.
-fn issued(invoice: &invoices::Model, now: DateTime<Utc>) -> serde_json::Value {
+fn issued(invoice: &invoices::Model, total: Money, now: DateTime<Utc>) -> serde_json::Value {
     json!({
         "invoice_id": invoice.id,
         "number": invoice.number,
@@ -607,7 +618,7 @@ fn issued(invoice: &invoices::Model, now: DateTime<Utc>) -> serde_json::Value {
         "tariff_id": invoice.tariff_id,
         "months": 1,
         "kind": "renewal",
-        "total": {"amount": Money::from_minor(invoice.total_minor, invoice.currency.parse().unwrap_or_default()).to_wire(), "currency": invoice.currency},
+        "total": {"amount": total.to_wire(), "currency": total.currency().code()},
         "issued_at": rfc3339(now),
     })
 }

@@ -147,6 +147,14 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
     /// Idempotent by `req.idempotency_key`.
     async fn refund(&self, req: &RefundRequest) -> Result<ProviderRefund, ProviderError>;
 
+    /// Cancels a payment nobody has paid yet (its invoice was replaced or voided) and
+    /// returns it as it is now: already succeeded if the customer was quicker, which the
+    /// caller must settle (and refund) rather than forget.
+    async fn cancel_payment(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<ProviderPayment, ProviderError>;
+
     /// Verifies the signature over the raw body before reading anything from it.
     fn verify_webhook(
         &self,

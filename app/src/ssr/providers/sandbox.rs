@@ -101,6 +101,8 @@ pub struct Faults {
     pub timeout_after_create: u32,
     /// The next N API calls fail with a 5xx before doing anything.
     pub unavailable: u32,
+    /// The next N `refund` calls make the refund, then report a timeout.
+    pub timeout_after_refund: u32,
     /// Payments go through but no webhook is ever sent (only a poll can find out).
     pub suppress_webhooks: bool,
 }
@@ -189,6 +191,7 @@ fn failure_message(code: &str) -> &'static str {
         "insufficient_funds" => "There is not enough money on the card.",
         "canceled" => "The payment was canceled on the payment page.",
         "expired" => "The payment page expired before a card was entered.",
+        "voided" => "The merchant canceled the payment before it was paid.",
         _ => "The payment failed.",
     }
 }
@@ -245,13 +248,30 @@ impl Sandbox {
     }
 
     fn take_timeout_after_create(&self) -> bool {
-        let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
-        if f.timeout_after_create > 0 {
-            f.timeout_after_create -= 1;
-            true
-        } else {
-            false
-        }
+        Self::take(
+            &mut self
+                .faults
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .timeout_after_create,
+        )
+    }
+
+    fn take_timeout_after_refund(&self) -> bool {
+        Self::take(
+            &mut self
+                .faults
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .timeout_after_refund,
+        )
+    }
+
+    /// Uses up one of a fault's counter.
+    fn take(counter: &mut u32) -> bool {
+        let armed = *counter > 0;
+        *counter = counter.saturating_sub(1);
+        armed
     }
 
     fn view(&self, p: &sandbox_payments::Model) -> SandboxPaymentView {
@@ -364,7 +384,12 @@ impl Sandbox {
         };
         let p = self.expire_if_stale(p).await?;
         Ok(Some(HostedPayment {
-            amount: Money::from_minor(p.amount_minor, p.currency.parse().unwrap_or_default()),
+            amount: Money::from_minor(
+                p.amount_minor,
+                p.currency
+                    .parse()
+                    .map_err(|e| internal(format!("payment {}: {e}", p.id)))?,
+            ),
             id: p.id,
             description: p.description,
             status: p.status,
@@ -846,7 +871,18 @@ impl PaymentProvider for Sandbox {
             .exec(&self.db)
             .await
             .map_err(internal)?;
+        if self.take_timeout_after_refund() {
+            // Refunded, but the answer is lost on the way back.
+            return Err(ProviderError::Timeout);
+        }
         Ok(view(&refund))
+    }
+
+    async fn cancel_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        self.before_call().await?;
+        self.find(id).await?.ok_or(ProviderError::NotFound)?;
+        let p = self.cancel_pending(id, Some("voided")).await?;
+        self.to_provider(&p)
     }
 
     fn verify_webhook(

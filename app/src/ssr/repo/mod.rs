@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod lease;
 pub mod staff;
+pub mod stored;
 
 /// A unique index refused the write: someone else got there first.
 pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {

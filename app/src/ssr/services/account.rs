@@ -16,6 +16,7 @@ use crate::dto::{
     TariffSummaryDto,
 };
 use crate::ssr::ServiceError;
+use crate::ssr::repo::stored;
 use crate::ssr::time::rfc3339;
 
 pub async fn subscription<C: ConnectionTrait>(
@@ -60,13 +61,15 @@ pub async fn set_auto_renew<C: ConnectionTrait>(
     on: bool,
     now: DateTime<Utc>,
 ) -> Result<SubscriptionDto, ServiceError> {
-    let sub = subscriptions::Entity::find()
-        .filter(subscriptions::Column::CustomerId.eq(customer))
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound {
-            entity: "subscription",
-        })?;
+    let sub = crate::ssr::repo::for_update(
+        subscriptions::Entity::find().filter(subscriptions::Column::CustomerId.eq(customer)),
+        db,
+    )
+    .one(db)
+    .await?
+    .ok_or(ServiceError::NotFound {
+        entity: "subscription",
+    })?;
     if on && !matches!(sub.status.as_str(), "active" | "grace") {
         return Err(ServiceError::Rule {
             code: "subscription_not_active",
@@ -111,7 +114,7 @@ pub async fn statement<C: ConnectionTrait>(
         if from.is_some_and(|f| r.created_at < f) || to.is_some_and(|t| r.created_at >= t) {
             continue;
         }
-        let currency: Currency = r.currency.parse().unwrap_or_default();
+        let currency = stored::currency(&r.currency, "ledger entry", r.id)?;
         out.push(StatementLineDto {
             id: r.id,
             date: rfc3339(r.created_at),

@@ -37,6 +37,7 @@ pub async fn create_tariff(
     clock: &SharedClock,
     actor: &Actor,
     input: &TariffInput,
+    active: bool,
 ) -> Result<TariffDto, ServiceError> {
     let draft = TariffDraft::parse(input).map_err(ServiceError::Invalid)?;
     let now = clock.now();
@@ -55,7 +56,8 @@ pub async fn create_tariff(
         role: Set(draft.role.clone()),
         monthly_price_minor: Set(draft.monthly_price.minor()),
         currency: Set(draft.monthly_price.currency().code().to_string()),
-        active: Set(true),
+        // A tariff may be prepared before it goes on sale.
+        active: Set(active),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -119,7 +121,7 @@ pub async fn update_tariff(
         .await?
         .ok_or(ServiceError::NotFound { entity: "tariff" })?;
     let before = repo::get_dto(&txn, id).await?;
-    let currency: crate::domain::Currency = row.currency.parse().unwrap_or_default();
+    let currency = crate::ssr::repo::stored::currency(&row.currency, "tariff", id)?;
 
     let mut errors = Vec::new();
     let name = patch
@@ -273,15 +275,15 @@ pub async fn tariff_editor(
         .await?
         .into_iter()
         .map(|h| {
-            let currency: Currency = h.currency.parse().unwrap_or_default();
-            PriceChangeDto {
+            let currency = crate::ssr::repo::stored::currency(&h.currency, "price change", h.id)?;
+            Ok(PriceChangeDto {
                 old_price: MoneyDto::from(Money::from_minor(h.old_price_minor, currency)),
                 new_price: MoneyDto::from(Money::from_minor(h.new_price_minor, currency)),
                 changed_by: h.changed_by_label,
                 changed_at: h.changed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, ServiceError>>()?;
     let active_subscriptions = entity::subscriptions::Entity::find()
         .filter(entity::subscriptions::Column::TariffId.eq(id))
         .filter(entity::subscriptions::Column::Status.is_in(["active", "grace"]))

@@ -12,13 +12,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::pricing::{
     self, DiscountKind, DiscountValue, MonthDiscount, Months, Percent, QuoteInput,
 };
-use crate::domain::{Currency, Money};
 use crate::dto::{CheckoutDto, CustomerDto, QuoteDto};
 use crate::ssr::outbox::{self, Destination};
-use crate::ssr::providers::{CreatePayment, PaymentStatus, ProviderError};
+use crate::ssr::providers::{CreatePayment, PaymentStatus as ProviderStatus, ProviderError};
+use crate::ssr::repo::stored;
 use crate::ssr::services::{payments as payment_views, pricing as pricing_svc, settlement};
 use crate::ssr::{AppState, ServiceError};
 
@@ -98,14 +99,25 @@ pub(crate) fn price(
     personal: Option<Percent>,
     promo: Option<DiscountValue>,
     month_discounts: &[MonthDiscount],
-) -> pricing::Quote {
-    let currency: Currency = tariff.currency.parse().unwrap_or_default();
-    pricing::quote(&QuoteInput {
-        monthly_price: Money::from_minor(tariff.monthly_price_minor, currency),
+) -> Result<pricing::Quote, ServiceError> {
+    Ok(pricing::quote(&QuoteInput {
+        monthly_price: stored::money(
+            tariff.monthly_price_minor,
+            &tariff.currency,
+            "tariff",
+            tariff.id,
+        )?,
         months,
         personal,
         promo,
         month_discounts,
+    }))
+}
+
+/// The frozen quote as stored on the invoice.
+pub(crate) fn quote_json(quote: &QuoteDto) -> Result<serde_json::Value, ServiceError> {
+    serde_json::to_value(quote).map_err(|e| {
+        ServiceError::Unexpected(anyhow::anyhow!("serialising the invoice quote: {e}"))
     })
 }
 
@@ -144,7 +156,7 @@ pub(crate) async fn fresh_quote<C: ConnectionTrait>(
         personal,
         promo.as_ref().map(|p| p.value),
         &table,
-    );
+    )?;
     let promo_id = match &quote.applied {
         Some(d) if d.kind == DiscountKind::Promo => promo.map(|p| p.model.id),
         _ => None,
@@ -212,6 +224,8 @@ pub async fn checkout(
     let quote_dto = QuoteDto::from_quote(tariff.id, req.months, &quote);
 
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
+    // One open invoice per customer: this one replaces any older one still unpaid.
+    let replaced = void_open_invoices(&txn, customer.id, now).await?;
     let number = next_invoice_number(&txn, now.year()).await?;
     let invoice_id = Uuid::now_v7();
     let discount = quote.applied.as_ref();
@@ -229,13 +243,18 @@ pub async fn checkout(
         total_minor: Set(quote.total.minor()),
         currency: Set(quote.total.currency().code().to_string()),
         promo_code_id: Set(promo_id),
-        quote: Set(serde_json::to_value(&quote_dto).unwrap_or_default()),
-        status: Set("open".into()),
+        quote: Set(quote_json(&quote_dto)?),
+        status: Set(InvoiceStatus::Open.as_str().into()),
         created_at: Set(now),
         paid_at: Set(None),
     }
     .insert(&txn)
     .await?;
+    if let Some(promo_id) = promo_id {
+        // Held from now; a refusal (used up, or used by this customer already) rolls the
+        // whole checkout back.
+        pricing_svc::reserve(&txn, promo_id, customer.id, invoice_id, now).await?;
+    }
     let payment_id = Uuid::now_v7();
     let payment = payments::ActiveModel {
         id: Set(payment_id),
@@ -244,7 +263,7 @@ pub async fn checkout(
         provider: Set(state.provider.name().to_string()),
         provider_payment_id: Set(None),
         provider_idempotency_key: Set(key),
-        status: Set("pending".into()),
+        status: Set(PaymentStatus::Pending.as_str().into()),
         amount_minor: Set(quote.total.minor()),
         currency: Set(invoice.currency.clone()),
         save_payment_method: Set(req.save_payment_method),
@@ -290,7 +309,79 @@ pub async fn checkout(
     )
     .await?;
     txn.commit().await?;
+    cancel_at_provider(state, replaced).await;
     finish_with_provider(state, payment).await
+}
+
+/// Voids the customer's open checkout invoices (renewal charges are the worker's) inside
+/// the new checkout's transaction, releasing their promo reservations. Returns their
+/// pending payments, to cancel at the provider once this commits.
+async fn void_open_invoices<C: ConnectionTrait>(
+    txn: &C,
+    customer: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<payments::Model>, ServiceError> {
+    let open: Vec<Uuid> = invoices::Entity::find()
+        .filter(invoices::Column::CustomerId.eq(customer))
+        .filter(invoices::Column::Status.eq(InvoiceStatus::Open.as_str()))
+        .filter(invoices::Column::Kind.eq("purchase"))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    invoices::Entity::update_many()
+        .col_expr(
+            invoices::Column::Status,
+            Expr::value(InvoiceStatus::Void.as_str()),
+        )
+        .filter(invoices::Column::Id.is_in(open.iter().copied()))
+        .exec(txn)
+        .await?;
+    pricing_svc::release_redemptions(txn, &open).await?;
+    let pending = payments::Entity::find()
+        .filter(payments::Column::InvoiceId.is_in(open.iter().copied()))
+        .filter(payments::Column::Status.eq(PaymentStatus::Pending.as_str()))
+        .all(txn)
+        .await?;
+    for p in &pending {
+        record_event(
+            txn,
+            p.id,
+            "invoice_voided",
+            "api",
+            None,
+            Some("A newer checkout replaced this invoice".into()),
+            now,
+        )
+        .await?;
+    }
+    Ok(pending)
+}
+
+/// Cancels replaced payments at the provider and settles what it answers: canceled, or
+/// (the customer paid a moment earlier) succeeded, which settlement refunds as
+/// superseded. A failed call changes nothing here: if the old page is paid later, its
+/// webhook or the poll settles it the same way.
+async fn cancel_at_provider(state: &AppState, replaced: Vec<payments::Model>) {
+    for p in replaced {
+        let Some(provider_id) = p.provider_payment_id.as_deref() else {
+            continue;
+        };
+        match state.provider.cancel_payment(provider_id).await {
+            Ok(pp) => {
+                if let Err(e) = settlement::settle_payment(state, &pp, "api", None).await {
+                    e.log_if_internal();
+                }
+            }
+            Err(e) => {
+                tracing::warn!(payment = %p.id, error = %e, "canceling a replaced payment failed");
+            }
+        }
+    }
 }
 
 pub(crate) fn quote_dto_kind(k: DiscountKind) -> &'static str {
@@ -342,29 +433,40 @@ async fn finish_with_provider(
     state: &AppState,
     payment: payments::Model,
 ) -> Result<CheckoutDto, ServiceError> {
-    if payment.provider_payment_id.is_none() && payment.status == "pending" {
+    if payment.provider_payment_id.is_none() && payment.status == PaymentStatus::Pending.as_str() {
         let invoice = invoices::Entity::find_by_id(payment.invoice_id)
             .one(&state.db)
             .await?
             .ok_or(ServiceError::NotFound { entity: "invoice" })?;
+        if invoice.status != InvoiceStatus::Open.as_str() {
+            // A retry of a checkout that a newer one replaced: nothing to pay any more.
+            return payment_views::checkout_view(state, payment.id).await;
+        }
         let tariff_name = tariffs::Entity::find_by_id(invoice.tariff_id)
             .one(&state.db)
             .await?
-            .map(|t| t.name)
-            .unwrap_or_default();
-        let currency: Currency = payment.currency.parse().unwrap_or_default();
+            .ok_or(ServiceError::NotFound { entity: "tariff" })?
+            .name;
+        let return_url = payment.return_url.clone().ok_or_else(|| {
+            ServiceError::Unexpected(anyhow::anyhow!("payment {} has no return URL", payment.id))
+        })?;
         let created = state
             .provider
             .create_payment(&CreatePayment {
                 idempotency_key: payment.provider_idempotency_key.clone(),
-                amount: Money::from_minor(payment.amount_minor, currency),
+                amount: stored::money(
+                    payment.amount_minor,
+                    &payment.currency,
+                    "payment",
+                    payment.id,
+                )?,
                 description: format!(
                     "Kinobill {tariff_name}, {} month{} ({})",
                     invoice.months,
                     if invoice.months == 1 { "" } else { "s" },
                     invoice.number
                 ),
-                return_url: payment.return_url.clone().unwrap_or_default(),
+                return_url,
                 save_payment_method: payment.save_payment_method,
                 reference: payment.id.to_string(),
             })
@@ -387,7 +489,7 @@ async fn finish_with_provider(
                     now,
                 )
                 .await?;
-                if pp.status != PaymentStatus::Pending {
+                if pp.status != ProviderStatus::Pending {
                     settlement::settle_payment(state, &pp, "api", None).await?;
                 }
             }

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod customers;
 pub mod discounts;
+pub mod integrity;
 pub mod notifications;
 pub mod outbox_admin;
 pub mod payments;

@@ -6,42 +6,40 @@ use entity::{invoices, payments, tariffs};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
+use crate::domain::Money;
 use crate::domain::pricing::Percent;
 use crate::domain::subscription::refundable_until;
-use crate::domain::{Currency, Money};
 use crate::dto::{CheckoutDto, DiscountDto, InvoiceDto, MoneyDto, PaymentDto};
 use crate::ssr::providers::PaymentStatus;
+use crate::ssr::repo::stored;
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
 
-fn money(minor: i64, currency: &str) -> MoneyDto {
-    let currency: Currency = currency.parse().unwrap_or_default();
-    MoneyDto::from(Money::from_minor(minor, currency))
-}
-
-pub fn invoice_dto(i: &invoices::Model, tariff_name: &str) -> InvoiceDto {
-    InvoiceDto {
+pub fn invoice_dto(i: &invoices::Model, tariff_name: &str) -> Result<InvoiceDto, ServiceError> {
+    let currency = stored::currency(&i.currency, "invoice", i.id)?;
+    let money = |minor| MoneyDto::from(Money::from_minor(minor, currency));
+    Ok(InvoiceDto {
         id: i.id,
         number: i.number.clone(),
         tariff_id: i.tariff_id,
         tariff_name: tariff_name.to_string(),
         months: u32::try_from(i.months).unwrap_or(0),
-        list_price: money(i.list_price_minor, &i.currency),
+        list_price: money(i.list_price_minor),
         discount: i.discount_kind.as_ref().map(|kind| DiscountDto {
             kind: kind.clone(),
             percent: i
                 .discount_percent_bp
                 .and_then(|bp| Percent::from_bp(i64::from(bp)))
                 .map(|p| p.to_string()),
-            amount: money(i.discount_minor, &i.currency),
+            amount: money(i.discount_minor),
             reason: None,
         }),
-        total: money(i.total_minor, &i.currency),
+        total: money(i.total_minor),
         status: i.status.clone(),
         created_at: rfc3339(i.created_at),
         paid_at: i.paid_at.map(rfc3339),
-    }
+    })
 }
 
 pub fn payment_dto(
@@ -49,15 +47,15 @@ pub fn payment_dto(
     p: &payments::Model,
     invoice: &invoices::Model,
     tariff_name: &str,
-) -> PaymentDto {
-    PaymentDto {
+) -> Result<PaymentDto, ServiceError> {
+    Ok(PaymentDto {
         id: p.id,
         invoice_id: p.invoice_id,
         invoice_number: invoice.number.clone(),
         tariff_id: invoice.tariff_id,
         months: u32::try_from(invoice.months).unwrap_or(0),
         status: p.status.clone(),
-        amount: money(p.amount_minor, &p.currency),
+        amount: MoneyDto::from(stored::money(p.amount_minor, &p.currency, "payment", p.id)?),
         description: format!(
             "{tariff_name}, {} month{}",
             invoice.months,
@@ -76,7 +74,7 @@ pub fn payment_dto(
             .flatten(),
         failure_code: p.failure_code.clone(),
         failure_message: p.failure_message.clone(),
-    }
+    })
 }
 
 /// A payment with its invoice and the tariff's name: everything its DTO shows.
@@ -106,8 +104,8 @@ pub async fn checkout_view(
 ) -> Result<CheckoutDto, ServiceError> {
     let (p, invoice, tariff_name) = load(state, payment_id).await?;
     Ok(CheckoutDto {
-        invoice: invoice_dto(&invoice, &tariff_name),
-        payment: payment_dto(state, &p, &invoice, &tariff_name),
+        invoice: invoice_dto(&invoice, &tariff_name)?,
+        payment: payment_dto(state, &p, &invoice, &tariff_name)?,
     })
 }
 
@@ -122,7 +120,7 @@ pub async fn customer_payment(
     if p.customer_id != customer {
         return Err(ServiceError::NotFound { entity: "payment" });
     }
-    Ok(payment_dto(state, &p, &invoice, &tariff_name))
+    payment_dto(state, &p, &invoice, &tariff_name)
 }
 
 /// The return page's check: while the payment is pending, ask the provider and settle
@@ -211,7 +209,7 @@ pub async fn customer_payments(
             .get(&p.invoice_id)
             .ok_or(ServiceError::NotFound { entity: "invoice" })?;
         let tariff_name = names.get(&invoice.tariff_id).map_or("", String::as_str);
-        out.push(payment_dto(state, p, invoice, tariff_name));
+        out.push(payment_dto(state, p, invoice, tariff_name)?);
     }
     let next = if more { out.last().map(|p| p.id) } else { None };
     Ok((out, next))

@@ -11,14 +11,15 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::Money;
 use crate::domain::pricing::{
     self, DiscountValue, MonthDiscount, Months, Percent, PromoCode, QuoteInput,
 };
-use crate::domain::{Currency, Money};
 use crate::dto::{MoneyDto, MonthDiscountDto, PromoCheckDto, QuoteDto};
 use crate::ssr::ServiceError;
 use crate::ssr::clock::SharedClock;
 use crate::ssr::pricing_cache::{PricingCache, PromoRow, load_promo};
+use crate::ssr::repo::stored;
 
 /// The month-discount table, smallest threshold first. Rows that break the domain's
 /// rules (impossible through our writes) are skipped with a warning, never half-applied.
@@ -138,9 +139,23 @@ async fn validate_promo<C: ConnectionTrait>(
             format!("The promo code {} has expired.", model.code),
         ));
     }
+    // The customer's own reservations belong to open invoices that their next checkout
+    // voids (and releases) before it reserves again: they do not count against them.
+    let mine = match customer {
+        Some(customer) => {
+            promo_redemptions::Entity::find()
+                .filter(promo_redemptions::Column::PromoCodeId.eq(model.id))
+                .filter(promo_redemptions::Column::CustomerId.eq(customer))
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let held_by_me =
+        i32::try_from(mine.iter().filter(|r| r.confirmed_at.is_none()).count()).unwrap_or(i32::MAX);
     if model
         .max_redemptions
-        .is_some_and(|max| model.redemption_count >= max)
+        .is_some_and(|max| model.redemption_count.saturating_sub(held_by_me) >= max)
     {
         return Err(ServiceError::rule(
             "promo_exhausted",
@@ -148,15 +163,8 @@ async fn validate_promo<C: ConnectionTrait>(
             format!("The promo code {} has been used up.", model.code),
         ));
     }
-    if let Some(customer) = customer
-        && model.once_per_customer
-    {
-        let used = promo_redemptions::Entity::find()
-            .filter(promo_redemptions::Column::PromoCodeId.eq(model.id))
-            .filter(promo_redemptions::Column::CustomerId.eq(customer))
-            .one(db)
-            .await?
-            .is_some();
+    if model.once_per_customer {
+        let used = mine.iter().any(|r| r.confirmed_at.is_some());
         if used {
             return Err(ServiceError::rule(
                 "promo_already_used",
@@ -165,7 +173,7 @@ async fn validate_promo<C: ConnectionTrait>(
             ));
         }
     }
-    let currency: Currency = model.currency.parse().unwrap_or_default();
+    let currency = stored::currency(&model.currency, "promo code", model.id)?;
     let value = match (model.percent_bp, model.amount_minor) {
         (Some(bp), _) => Percent::from_bp(i64::from(bp)).map(DiscountValue::Percent),
         (None, Some(minor)) => Some(DiscountValue::Amount(Money::from_minor(minor, currency))),
@@ -301,7 +309,7 @@ pub async fn quote(
         Some(customer) => active_personal_discount(db, customer, now).await?,
         None => None,
     };
-    let currency: Currency = tariff.currency.parse().unwrap_or_default();
+    let currency = stored::currency(&tariff.currency, "tariff", tariff.id)?;
     let q = pricing::quote(&QuoteInput {
         monthly_price: Money::from_minor(tariff.monthly_price_minor, currency),
         months,
@@ -312,10 +320,13 @@ pub async fn quote(
     Ok(QuoteDto::from_quote(tariff.id, req.months, &q))
 }
 
-/// Records that a paid invoice used a promo code. The count is claimed with one
-/// conditional UPDATE, so concurrent payments can never push it past `max_redemptions`;
-/// call it inside the settlement transaction so a refused claim rolls everything back.
-pub async fn redeem<C: ConnectionTrait>(
+/// Reserves a promo redemption for an invoice being issued, inside the caller's
+/// transaction. The count is claimed with one conditional UPDATE, so concurrent
+/// checkouts can never push it past `max_redemptions`; that UPDATE also holds the code's
+/// row lock until commit, so the "already used by this customer" look-up after it sees
+/// every reservation committed before (PostgreSQL, read committed; SQLite has one
+/// writer). A refusal is a rule error: the caller rolls back and nothing is reserved.
+pub async fn reserve<C: ConnectionTrait>(
     db: &C,
     promo_id: Uuid,
     customer: Uuid,
@@ -345,15 +356,88 @@ pub async fn redeem<C: ConnectionTrait>(
             "The promo code has been used up.",
         ));
     }
+    let once = promo_codes::Entity::find_by_id(promo_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound {
+            entity: "promo code",
+        })?
+        .once_per_customer;
+    if once
+        && promo_redemptions::Entity::find()
+            .filter(promo_redemptions::Column::PromoCodeId.eq(promo_id))
+            .filter(promo_redemptions::Column::CustomerId.eq(customer))
+            .one(db)
+            .await?
+            .is_some()
+    {
+        return Err(ServiceError::rule(
+            "promo_already_used",
+            "promo_code",
+            "You have already used this promo code.",
+        ));
+    }
     promo_redemptions::ActiveModel {
         id: Set(Uuid::now_v7()),
         promo_code_id: Set(promo_id),
         customer_id: Set(customer),
         invoice_id: Set(invoice),
         created_at: Set(now),
+        confirmed_at: Set(None),
     }
     .insert(db)
     .await?;
+    Ok(())
+}
+
+/// The reservations of paid invoices become redemptions for good.
+pub async fn confirm_redemptions<C: ConnectionTrait>(
+    db: &C,
+    invoices: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if invoices.is_empty() {
+        return Ok(());
+    }
+    promo_redemptions::Entity::update_many()
+        .col_expr(
+            promo_redemptions::Column::ConfirmedAt,
+            Expr::value(Some(now)),
+        )
+        .filter(promo_redemptions::Column::InvoiceId.is_in(invoices.iter().copied()))
+        .filter(promo_redemptions::Column::ConfirmedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Gives back the reservations of invoices that will never be paid (voided, or their
+/// payment failed): the code can be used again and its count goes down.
+pub async fn release_redemptions<C: ConnectionTrait>(
+    db: &C,
+    invoices: &[Uuid],
+) -> Result<(), ServiceError> {
+    if invoices.is_empty() {
+        return Ok(());
+    }
+    let held = promo_redemptions::Entity::find()
+        .filter(promo_redemptions::Column::InvoiceId.is_in(invoices.iter().copied()))
+        .filter(promo_redemptions::Column::ConfirmedAt.is_null())
+        .all(db)
+        .await?;
+    for r in held {
+        promo_redemptions::Entity::delete_by_id(r.id)
+            .exec(db)
+            .await?;
+        promo_codes::Entity::update_many()
+            .col_expr(
+                promo_codes::Column::RedemptionCount,
+                Expr::col(promo_codes::Column::RedemptionCount).sub(1),
+            )
+            .filter(promo_codes::Column::Id.eq(r.promo_code_id))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 

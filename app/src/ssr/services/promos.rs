@@ -10,16 +10,17 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::Money;
 use crate::domain::pricing::DiscountValue;
 use crate::domain::promo::{
     PromoTerms, PromoTermsInput, validate_batch_count, validate_batch_prefix, validate_promo_code,
     validate_promo_terms,
 };
-use crate::domain::{Currency, Money};
 use crate::dto::{MoneyDto, PageDto, PromoBatchDto, PromoDto};
 use crate::ssr::ServiceError;
 use crate::ssr::clock::SharedClock;
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
+use crate::ssr::repo::stored;
 
 fn status(m: &promo_codes::Model, now: DateTime<Utc>) -> &'static str {
     if !m.active {
@@ -38,9 +39,13 @@ fn status(m: &promo_codes::Model, now: DateTime<Utc>) -> &'static str {
     }
 }
 
-fn to_dto(m: &promo_codes::Model, tariff_ids: Vec<Uuid>, now: DateTime<Utc>) -> PromoDto {
-    let currency: Currency = m.currency.parse().unwrap_or_default();
-    PromoDto {
+fn to_dto(
+    m: &promo_codes::Model,
+    tariff_ids: Vec<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<PromoDto, ServiceError> {
+    let currency = stored::currency(&m.currency, "promo code", m.id)?;
+    Ok(PromoDto {
         id: m.id,
         code: m.code.clone(),
         percent: m
@@ -59,7 +64,7 @@ fn to_dto(m: &promo_codes::Model, tariff_ids: Vec<Uuid>, now: DateTime<Utc>) -> 
         status: status(m, now).to_string(),
         tariff_ids,
         created_at: m.created_at.to_rfc3339(),
-    }
+    })
 }
 
 fn new_row(
@@ -155,7 +160,7 @@ pub async fn create(
         .insert(&txn)
         .await?;
     set_scope(&txn, row.id, tariff_ids).await?;
-    let dto = to_dto(&row, tariff_ids.to_vec(), now);
+    let dto = to_dto(&row, tariff_ids.to_vec(), now)?;
     audit::record(
         &txn,
         AuditEntry {
@@ -389,7 +394,7 @@ pub async fn list(
                 now,
             )
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(PageDto {
         items,
         page,
@@ -418,11 +423,11 @@ pub async fn set_active(
     let now = clock.now();
     let txn = crate::ssr::repo::begin_write(db).await?;
     let row = find(&txn, id).await?;
-    let before = to_dto(&row, vec![], now);
+    let before = to_dto(&row, vec![], now)?;
     let mut am: promo_codes::ActiveModel = row.into();
     am.active = Set(active);
     let row = am.update(&txn).await?;
-    let after = to_dto(&row, vec![], now);
+    let after = to_dto(&row, vec![], now)?;
     audit::record(
         &txn,
         AuditEntry {
@@ -463,7 +468,7 @@ pub async fn delete(
             ),
         });
     }
-    let before = to_dto(&row, vec![], now);
+    let before = to_dto(&row, vec![], now)?;
     promo_codes::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,

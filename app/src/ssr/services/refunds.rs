@@ -1,22 +1,27 @@
 //! Refunds: once per payment (a unique index), inside the window unless an admin
 //! overrides it with a reason; the period the payment bought and the access it gave are
-//! revoked in the same transaction that books the refund.
+//! revoked in the same transaction that books the refund. A refund whose provider
+//! answer was lost stays `pending` (the payment stays spoken for) until a retry or the
+//! worker's poll learns the outcome with the same key; a refusal is final and says so.
 
 use chrono::{DateTime, Utc};
 use entity::{entitlements, payments, refunds, subscription_periods, subscriptions, tariffs};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::domain::billing::{PaymentStatus, RefundStatus, SubscriptionStatus, after_refund};
 use crate::domain::subscription::{access_until, refund_window_open};
-use crate::domain::{Currency, Money};
 use crate::dto::{MoneyDto, RefundDto};
 use crate::ssr::outbox::{self, Destination};
-use crate::ssr::providers::{ProviderRefund, RefundRequest, RefundStatus};
-use crate::ssr::repo::is_unique_violation;
-use crate::ssr::services::checkout::{provider_error, record_event};
+use crate::ssr::providers::{
+    ProviderError, ProviderRefund, RefundRequest, RefundStatus as ProviderRefundStatus,
+};
+use crate::ssr::repo::{is_unique_violation, stored};
+use crate::ssr::services::checkout::record_event;
 use crate::ssr::services::settlement::ledger;
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
@@ -45,15 +50,14 @@ fn rule(code: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::rule(code, "payment_id", message)
 }
 
-pub fn dto(r: &refunds::Model) -> RefundDto {
-    let currency: Currency = r.currency.parse().unwrap_or_default();
-    RefundDto {
+pub fn dto(r: &refunds::Model) -> Result<RefundDto, ServiceError> {
+    Ok(RefundDto {
         id: r.id,
         payment_id: r.payment_id,
         status: r.status.clone(),
-        amount: MoneyDto::from(Money::from_minor(r.amount_minor, currency)),
+        amount: MoneyDto::from(stored::money(r.amount_minor, &r.currency, "refund", r.id)?),
         created_at: rfc3339(r.created_at),
-    }
+    })
 }
 
 pub async fn refund(
@@ -77,25 +81,35 @@ pub async fn refund(
     {
         return Err(ServiceError::NotFound { entity: "payment" });
     }
-    if payment.status == "refunded"
-        || refunds::Entity::find()
-            .filter(refunds::Column::PaymentId.eq(payment.id))
-            .one(&txn)
-            .await?
-            .is_some()
+    if let Some(existing) = refunds::Entity::find()
+        .filter(refunds::Column::PaymentId.eq(payment.id))
+        .one(&txn)
+        .await?
     {
-        return Err(rule(
-            "already_refunded",
-            "This payment has already been refunded.",
-        ));
+        txn.commit().await?;
+        return match refund_status(&existing)? {
+            // The provider's answer to the first request was lost: ask again with the
+            // same key, which finds the refund it made instead of making a second one.
+            RefundStatus::Pending => ask_provider(state, &existing, &payment, "api").await,
+            RefundStatus::Succeeded => Err(already_refunded()),
+            RefundStatus::Failed => Err(refused(existing.failure_message.as_deref())),
+        };
     }
-    if payment.status != "succeeded" {
+    if payment.status == PaymentStatus::Refunded.as_str() {
+        return Err(already_refunded());
+    }
+    if payment.status != PaymentStatus::Succeeded.as_str() {
         return Err(rule(
             "payment_not_refundable",
             "Only a successful payment can be refunded.",
         ));
     }
-    let paid_at = payment.paid_at.unwrap_or(payment.updated_at);
+    let paid_at = payment.paid_at.ok_or_else(|| {
+        ServiceError::Unexpected(anyhow::anyhow!(
+            "succeeded payment {} has no paid_at",
+            payment.id
+        ))
+    })?;
     let overridden = matches!(
         &requester,
         Requester::Staff {
@@ -113,47 +127,36 @@ pub async fn refund(
             ),
         ));
     }
-    let refund = refunds::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        payment_id: Set(payment.id),
-        customer_id: Set(payment.customer_id),
-        provider_refund_id: Set(None),
-        // One key per payment: a retry after a timeout finds the provider's refund.
-        provider_idempotency_key: Set(format!("kb-refund-{}", payment.id)),
-        status: Set("pending".into()),
-        amount_minor: Set(payment.amount_minor),
-        currency: Set(payment.currency.clone()),
-        reason: Set(match (&requester, &reason) {
-            (
-                Requester::Staff {
-                    override_reason: Some(o),
-                    ..
-                },
-                Some(r),
-            ) => Some(format!("{r} (window overridden: {o})")),
-            (
-                Requester::Staff {
-                    override_reason: Some(o),
-                    ..
-                },
-                None,
-            ) => Some(format!("window overridden: {o}")),
-            _ => reason.clone(),
-        }),
-        requested_by: Set(requester.label()),
-        failure_message: Set(None),
-        created_at: Set(now),
-        completed_at: Set(None),
+    let reason = match (&requester, reason) {
+        (
+            Requester::Staff {
+                override_reason: Some(o),
+                ..
+            },
+            Some(r),
+        ) => Some(format!("{r} (window overridden: {o})")),
+        (
+            Requester::Staff {
+                override_reason: Some(o),
+                ..
+            },
+            None,
+        ) => Some(format!("window overridden: {o}")),
+        (_, reason) => reason,
     };
-    let refund = match refund.insert(&txn).await {
+    let claimed = claim(
+        &txn,
+        &payment,
+        reason.clone(),
+        &requester.label(),
+        now,
+        now + REFUND_POLL,
+    )
+    .await;
+    let refund = match claimed {
         Ok(r) => r,
-        Err(e) if is_unique_violation(&e) => {
-            return Err(rule(
-                "already_refunded",
-                "This payment has already been refunded.",
-            ));
-        }
-        Err(e) => return Err(e.into()),
+        Err(ServiceError::Db(e)) if is_unique_violation(&e) => return Err(already_refunded()),
+        Err(e) => return Err(e),
     };
     if let Requester::Staff {
         id,
@@ -196,41 +199,152 @@ pub async fn refund(
     )
     .await?;
     txn.commit().await?;
+    ask_provider(state, &refund, &payment, "api").await
+}
 
-    let currency: Currency = payment.currency.parse().unwrap_or_default();
+fn already_refunded() -> ServiceError {
+    rule(
+        "already_refunded",
+        "This payment has already been refunded.",
+    )
+}
+
+/// The provider said no for good: a rule the caller can read, not a retryable outage.
+fn refused(message: Option<&str>) -> ServiceError {
+    rule(
+        "refund_refused",
+        format!(
+            "The payment provider refused the refund{}",
+            message
+                .map(|m| format!(": {m}"))
+                .unwrap_or_else(|| ".".into())
+        ),
+    )
+}
+
+fn refund_status(r: &refunds::Model) -> Result<RefundStatus, ServiceError> {
+    r.status
+        .parse()
+        .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("refund {}: {e}", r.id)))
+}
+
+/// The refund row (pending), inside the caller's transaction: the unique index on the
+/// payment makes it the once-only claim. `poll_at` is when the worker asks the provider
+/// if nobody has by then (this request's answer was lost, or nobody asked yet).
+pub(crate) async fn claim(
+    txn: &DatabaseTransaction,
+    payment: &payments::Model,
+    reason: Option<String>,
+    requested_by: &str,
+    now: DateTime<Utc>,
+    poll_at: DateTime<Utc>,
+) -> Result<refunds::Model, ServiceError> {
+    Ok(refunds::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        payment_id: Set(payment.id),
+        customer_id: Set(payment.customer_id),
+        provider_refund_id: Set(None),
+        // One key per payment: a retry after a timeout finds the provider's refund.
+        provider_idempotency_key: Set(format!("kb-refund-{}", payment.id)),
+        status: Set(RefundStatus::Pending.as_str().into()),
+        amount_minor: Set(payment.amount_minor),
+        currency: Set(payment.currency.clone()),
+        reason: Set(reason),
+        requested_by: Set(requested_by.to_string()),
+        failure_message: Set(None),
+        created_at: Set(now),
+        completed_at: Set(None),
+        next_poll_at: Set(Some(poll_at)),
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// How long a refund whose answer was lost waits before the worker asks again.
+pub const REFUND_POLL: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Sends a pending refund to the provider (again: the key is the refund's own) and
+/// applies the answer. A lost answer (timeout, 5xx) leaves it pending for the worker; a
+/// refusal fails it for good.
+pub async fn ask_provider(
+    state: &AppState,
+    refund: &refunds::Model,
+    payment: &payments::Model,
+    source: &str,
+) -> Result<RefundDto, ServiceError> {
+    let provider_payment_id = payment.provider_payment_id.clone().ok_or_else(|| {
+        tracing::error!(payment = %payment.id, refund = %refund.id, "refund of a payment without a provider id");
+        ServiceError::Unexpected(anyhow::anyhow!(
+            "payment {} has no provider payment id to refund",
+            payment.id
+        ))
+    })?;
     let asked = state
         .provider
         .refund(&RefundRequest {
             idempotency_key: refund.provider_idempotency_key.clone(),
-            provider_payment_id: payment.provider_payment_id.clone().unwrap_or_default(),
-            amount: Money::from_minor(payment.amount_minor, currency),
+            provider_payment_id,
+            amount: stored::money(refund.amount_minor, &refund.currency, "refund", refund.id)?,
         })
         .await;
     match asked {
-        Ok(pr) => apply_provider_refund(state, refund.id, &pr, "api").await,
-        Err(e) => {
-            // Give the claim back so the customer can retry; the provider key stays the
-            // same, so a refund the provider did make is found, not repeated.
+        Ok(pr) => apply_provider_refund(state, refund.id, &pr, source).await,
+        Err(e @ (ProviderError::Timeout | ProviderError::Unavailable(_))) => {
+            // It may or may not have happened: the refund stays pending (the payment is
+            // spoken for) and the worker asks again with the same key.
+            tracing::warn!(refund = %refund.id, error = %e, "refund answer lost; will ask again");
+            let now = state.clock.now();
             let txn = crate::ssr::repo::begin_write(&state.db).await?;
-            refunds::Entity::delete_by_id(refund.id).exec(&txn).await?;
             record_event(
                 &txn,
                 payment.id,
                 "refund_error",
-                "api",
+                source,
                 None,
-                Some(e.to_string()),
+                Some(format!(
+                    "{e}; the refund stays pending and is checked again"
+                )),
                 now,
             )
             .await?;
+            refunds::Entity::update_many()
+                .col_expr(refunds::Column::NextPollAt, Some(now + REFUND_POLL).into())
+                .filter(refunds::Column::Id.eq(refund.id))
+                .filter(refunds::Column::Status.eq(RefundStatus::Pending.as_str()))
+                .exec(&txn)
+                .await?;
             txn.commit().await?;
-            Err(provider_error(e))
+            let current = refunds::Entity::find_by_id(refund.id)
+                .one(&state.db)
+                .await?
+                .ok_or(ServiceError::NotFound { entity: "refund" })?;
+            dto(&current)
+        }
+        Err(
+            e @ (ProviderError::Rejected { .. }
+            | ProviderError::NotFound
+            | ProviderError::InvalidSignature
+            | ProviderError::MalformedWebhook(_)),
+        ) => {
+            let message = e.to_string();
+            let failed = ProviderRefund {
+                id: refund
+                    .provider_refund_id
+                    .clone()
+                    .unwrap_or_else(|| refund.provider_idempotency_key.clone()),
+                status: ProviderRefundStatus::Failed {
+                    message: message.clone(),
+                },
+            };
+            apply_provider_refund(state, refund.id, &failed, source).await?;
+            Err(refused(Some(&message)))
         }
     }
 }
 
-/// Applies the provider's answer (from the call or a webhook) to our refund. Idempotent:
-/// a refund that already succeeded is left alone.
+/// Applies the provider's answer (from the call, a webhook or the worker's poll) to our
+/// refund, under the refund's row lock. Idempotent: a refund that is no longer pending
+/// is left alone.
 pub async fn apply_provider_refund(
     state: &AppState,
     refund_id: Uuid,
@@ -239,22 +353,25 @@ pub async fn apply_provider_refund(
 ) -> Result<RefundDto, ServiceError> {
     let now = state.clock.now();
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
-    let refund = refunds::Entity::find_by_id(refund_id)
+    let refund = crate::ssr::repo::for_update(refunds::Entity::find_by_id(refund_id), &txn)
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound { entity: "refund" })?;
-    if refund.status != "pending" {
+    if refund_status(&refund)? != RefundStatus::Pending {
         txn.commit().await?;
-        return Ok(dto(&refund));
+        return dto(&refund);
     }
     let mut r: refunds::ActiveModel = refund.clone().into();
     r.provider_refund_id = Set(Some(pr.id.clone()));
     match &pr.status {
-        RefundStatus::Pending => {}
-        RefundStatus::Failed { message } => {
-            r.status = Set("failed".into());
+        ProviderRefundStatus::Pending => {
+            r.next_poll_at = Set(Some(now + REFUND_POLL));
+        }
+        ProviderRefundStatus::Failed { message } => {
+            r.status = Set(RefundStatus::Failed.as_str().into());
             r.failure_message = Set(Some(message.clone()));
             r.completed_at = Set(Some(now));
+            r.next_poll_at = Set(None);
             record_event(
                 &txn,
                 refund.payment_id,
@@ -266,15 +383,16 @@ pub async fn apply_provider_refund(
             )
             .await?;
         }
-        RefundStatus::Succeeded => {
-            r.status = Set("succeeded".into());
+        ProviderRefundStatus::Succeeded => {
+            r.status = Set(RefundStatus::Succeeded.as_str().into());
             r.completed_at = Set(Some(now));
+            r.next_poll_at = Set(None);
             complete(&txn, &refund, source, now).await?;
         }
     }
     let updated = r.update(&txn).await?;
     txn.commit().await?;
-    Ok(dto(&updated))
+    dto(&updated)
 }
 
 async fn complete(
@@ -283,22 +401,22 @@ async fn complete(
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let payment = payments::Entity::find_by_id(refund.payment_id)
-        .one(txn)
-        .await?
-        .ok_or(ServiceError::NotFound { entity: "payment" })?;
+    let payment =
+        crate::ssr::repo::for_update(payments::Entity::find_by_id(refund.payment_id), txn)
+            .one(txn)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "payment" })?;
     let mut p: payments::ActiveModel = payment.clone().into();
-    p.status = Set("refunded".into());
+    p.status = Set(PaymentStatus::Refunded.as_str().into());
     p.updated_at = Set(now);
     p.update(txn).await?;
 
-    let currency: Currency = payment.currency.parse().unwrap_or_default();
-    let amount = Money::from_minor(refund.amount_minor, currency);
+    let amount = stored::money(refund.amount_minor, &refund.currency, "refund", refund.id)?;
     let number = entity::invoices::Entity::find_by_id(payment.invoice_id)
         .one(txn)
         .await?
-        .map(|i| i.number)
-        .unwrap_or_default();
+        .ok_or(ServiceError::NotFound { entity: "invoice" })?
+        .number;
     ledger(
         txn,
         &payment,
@@ -318,62 +436,7 @@ async fn complete(
     )
     .await?;
 
-    // Revoke what the payment bought: the period, and later periods move back by it.
-    let mut access: Option<(String, DateTime<Utc>)> = None;
-    let mut role = None;
-    if let Some(period) = subscription_periods::Entity::find()
-        .filter(subscription_periods::Column::PaymentId.eq(payment.id))
-        .one(txn)
-        .await?
-        && period.revoked_at.is_none()
-    {
-        let length = period.ends_at - period.starts_at;
-        let later = subscription_periods::Entity::find()
-            .filter(subscription_periods::Column::SubscriptionId.eq(period.subscription_id))
-            .filter(subscription_periods::Column::RevokedAt.is_null())
-            .filter(subscription_periods::Column::StartsAt.gte(period.ends_at))
-            .all(txn)
-            .await?;
-        for l in later {
-            let mut a: subscription_periods::ActiveModel = l.clone().into();
-            a.starts_at = Set(l.starts_at - length);
-            a.ends_at = Set(l.ends_at - length);
-            a.update(txn).await?;
-        }
-        let mut pa: subscription_periods::ActiveModel = period.clone().into();
-        pa.revoked_at = Set(Some(now));
-        pa.update(txn).await?;
-
-        if let Some(sub) = subscriptions::Entity::find_by_id(period.subscription_id)
-            .one(txn)
-            .await?
-        {
-            let tariff = tariffs::Entity::find_by_id(sub.tariff_id).one(txn).await?;
-            role = tariff.as_ref().map(|t| t.role.clone());
-            let new_end = sub.current_period_end - length;
-            let mut s: subscriptions::ActiveModel = sub.clone().into();
-            s.updated_at = Set(now);
-            if new_end <= now {
-                s.status = Set("canceled".into());
-                s.current_period_end = Set(now.max(sub.current_period_start));
-                s.auto_renew = Set(false);
-                entitlements::Entity::delete_by_id(payment.customer_id)
-                    .exec(txn)
-                    .await?;
-            } else {
-                s.current_period_end = Set(new_end);
-                let until = access_until(new_end);
-                entitlements::Entity::update_many()
-                    .col_expr(entitlements::Column::ValidUntil, until.into())
-                    .col_expr(entitlements::Column::UpdatedAt, now.into())
-                    .filter(entitlements::Column::CustomerId.eq(payment.customer_id))
-                    .exec(txn)
-                    .await?;
-                access = role.clone().map(|r| (r, until));
-            }
-            s.update(txn).await?;
-        }
-    }
+    let access = revoke_period(txn, &payment, now).await?;
     record_event(
         txn,
         payment.id,
@@ -389,42 +452,119 @@ async fn complete(
         "payment_id": payment.id,
         "invoice_id": payment.invoice_id,
         "customer_id": payment.customer_id,
-        "amount": {"amount": amount.to_wire(), "currency": currency.code()},
+        "amount": {"amount": amount.to_wire(), "currency": amount.currency().code()},
+        "reason": refund.reason,
         "refunded_at": rfc3339(now),
     });
-    outbox::enqueue(
-        txn,
-        Destination::Events,
-        "refund.succeeded",
-        data.clone(),
-        now,
-    )
-    .await?;
-    outbox::enqueue(txn, Destination::Notify, "refund_succeeded", data, now).await?;
-    match (access, role) {
-        (Some((role, until)), _) => {
-            outbox::enqueue(
-                txn,
-                Destination::Auth,
-                "role.grant",
-                json!({"user_id": payment.customer_id, "role": role, "valid_until": rfc3339(until)}),
-                now,
-            )
-            .await?;
-        }
-        (None, Some(role)) => {
-            outbox::enqueue(
-                txn,
-                Destination::Auth,
-                "role.revoke",
-                json!({"user_id": payment.customer_id, "role": role}),
-                now,
-            )
-            .await?;
-        }
-        (None, None) => {}
+    let mut messages = vec![
+        (Destination::Events, "refund.succeeded", data.clone()),
+        (Destination::Notify, "refund_succeeded", data),
+    ];
+    match access {
+        Access::Unchanged => {}
+        Access::Until { role, until } => messages.push((
+            Destination::Auth,
+            "role.grant",
+            json!({"user_id": payment.customer_id, "role": role, "valid_until": rfc3339(until)}),
+        )),
+        Access::Revoked { role } => messages.push((
+            Destination::Auth,
+            "role.revoke",
+            json!({"user_id": payment.customer_id, "role": role}),
+        )),
     }
+    outbox::enqueue_many(txn, messages, now).await?;
     Ok(())
+}
+
+/// What a refund did to the customer's access.
+enum Access {
+    /// The payment bought no period (a superseded payment), or it was revoked before.
+    Unchanged,
+    Until {
+        role: String,
+        until: DateTime<Utc>,
+    },
+    Revoked {
+        role: String,
+    },
+}
+
+/// Revokes the period the payment bought: later periods move back by its length, the
+/// subscription (locked) ends that much earlier and is what it was before the payment
+/// as far as time allows ([`after_refund`]), and the entitlement follows.
+async fn revoke_period(
+    txn: &DatabaseTransaction,
+    payment: &payments::Model,
+    now: DateTime<Utc>,
+) -> Result<Access, ServiceError> {
+    let Some(period) = subscription_periods::Entity::find()
+        .filter(subscription_periods::Column::PaymentId.eq(payment.id))
+        .one(txn)
+        .await?
+        .filter(|p| p.revoked_at.is_none())
+    else {
+        return Ok(Access::Unchanged);
+    };
+    let sub = crate::ssr::repo::for_update(
+        subscriptions::Entity::find_by_id(period.subscription_id),
+        txn,
+    )
+    .one(txn)
+    .await?
+    .ok_or(ServiceError::NotFound {
+        entity: "subscription",
+    })?;
+    let length = period.ends_at - period.starts_at;
+    let later = subscription_periods::Entity::find()
+        .filter(subscription_periods::Column::SubscriptionId.eq(period.subscription_id))
+        .filter(subscription_periods::Column::RevokedAt.is_null())
+        .filter(subscription_periods::Column::StartsAt.gte(period.ends_at))
+        .all(txn)
+        .await?;
+    for l in later {
+        let mut a: subscription_periods::ActiveModel = l.clone().into();
+        a.starts_at = Set(l.starts_at - length);
+        a.ends_at = Set(l.ends_at - length);
+        a.update(txn).await?;
+    }
+    let mut pa: subscription_periods::ActiveModel = period.clone().into();
+    pa.revoked_at = Set(Some(now));
+    pa.update(txn).await?;
+
+    // The period this payment started (or a later one) ends `length` earlier; the
+    // customer is back where the payment found them: an earlier paid period still
+    // running, grace, or nothing.
+    let new_end = sub.current_period_end - length;
+    let role = tariffs::Entity::find_by_id(sub.tariff_id)
+        .one(txn)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "tariff" })?
+        .role;
+    let status = after_refund(sub.current_period_start, new_end, now);
+    let mut s: subscriptions::ActiveModel = sub.clone().into();
+    s.updated_at = Set(now);
+    s.status = Set(status.as_str().into());
+    s.current_period_end = Set(new_end);
+    if status == SubscriptionStatus::Canceled {
+        // Nothing paid is left: the record shows the access ending now.
+        s.current_period_end = Set(now.max(sub.current_period_start));
+        s.auto_renew = Set(false);
+        s.update(txn).await?;
+        entitlements::Entity::delete_by_id(payment.customer_id)
+            .exec(txn)
+            .await?;
+        return Ok(Access::Revoked { role });
+    }
+    s.update(txn).await?;
+    let until = access_until(new_end);
+    entitlements::Entity::update_many()
+        .col_expr(entitlements::Column::ValidUntil, until.into())
+        .col_expr(entitlements::Column::UpdatedAt, now.into())
+        .filter(entitlements::Column::CustomerId.eq(payment.customer_id))
+        .exec(txn)
+        .await?;
+    Ok(Access::Until { role, until })
 }
 
 /// A refund webhook: find our refund by the provider's payment id and apply it.
@@ -449,4 +589,48 @@ pub async fn apply_refund_webhook(
         apply_provider_refund(state, refund.id, pr, "webhook").await?;
     }
     Ok(())
+}
+
+/// Refunds still pending whose poll time came (their answer was lost, or they were
+/// claimed by settlement for a superseded payment): ask the provider again with the
+/// same key. Leased by moving `next_poll_at`, so two workers never ask at once.
+pub async fn reconcile_pending_refunds(
+    state: &AppState,
+    batch: u64,
+) -> Result<usize, ServiceError> {
+    use crate::ssr::repo::lease::{self, Lease};
+    let now = state.clock.now();
+    let due = refunds::Entity::find()
+        .filter(refunds::Column::Status.eq(RefundStatus::Pending.as_str()))
+        .filter(refunds::Column::NextPollAt.lte(now))
+        .order_by_asc(refunds::Column::NextPollAt);
+    let leased = lease::take(
+        &state.db,
+        Lease {
+            due,
+            batch,
+            column: refunds::Column::NextPollAt,
+            until: Some(now + REFUND_POLL).into(),
+            id_column: refunds::Column::Id,
+            id: |r| r.id,
+        },
+    )
+    .await?;
+    let mut asked = 0;
+    for refund in leased {
+        let Some(payment) = payments::Entity::find_by_id(refund.payment_id)
+            .one(&state.db)
+            .await?
+        else {
+            continue;
+        };
+        asked += 1;
+        match ask_provider(state, &refund, &payment, "poll").await {
+            Ok(_) => {}
+            // A refusal is recorded on the refund; anything else is logged and retried.
+            Err(ServiceError::Rule { .. }) => {}
+            Err(e) => e.log_if_internal(),
+        }
+    }
+    Ok(asked)
 }

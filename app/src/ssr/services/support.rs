@@ -21,6 +21,7 @@ use crate::dto::{
 };
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
+use crate::ssr::repo::stored;
 use crate::ssr::services::{account, customers as customer_svc, payments as payment_svc};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
@@ -129,19 +130,19 @@ pub async fn list_payments(
     let data = page
         .into_iter()
         .map(|p| {
-            let currency: Currency = p.currency.parse().unwrap_or_default();
-            AdminPaymentRowDto {
+            let amount = stored::money(p.amount_minor, &p.currency, "payment", p.id)?;
+            Ok(AdminPaymentRowDto {
                 id: p.id,
                 created_at: rfc3339(p.created_at),
                 customer_id: p.customer_id,
                 customer_email: emails.get(&p.customer_id).cloned().flatten(),
                 invoice_number: numbers.get(&p.invoice_id).cloned().unwrap_or_default(),
-                amount: MoneyDto::from(Money::from_minor(p.amount_minor, currency)),
+                amount: MoneyDto::from(amount),
                 status: p.status,
                 provider_payment_id: p.provider_payment_id,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, ServiceError>>()?;
     Ok(AdminPaymentPageDto { data, next_cursor })
 }
 
@@ -150,12 +151,13 @@ pub async fn payment(state: &AppState, id: Uuid) -> Result<AdminPaymentDto, Serv
     let customer = customer_svc::find(&state.db, p.customer_id)
         .await?
         .ok_or(ServiceError::NotFound { entity: "customer" })?;
-    let view = payment_svc::payment_dto(state, &p, &invoice, &tariff_name);
+    let view = payment_svc::payment_dto(state, &p, &invoice, &tariff_name)?;
     let refund = refunds::Entity::find()
         .filter(refunds::Column::PaymentId.eq(id))
         .one(&state.db)
         .await?
-        .map(|r| crate::ssr::services::refunds::dto(&r));
+        .map(|r| crate::ssr::services::refunds::dto(&r))
+        .transpose()?;
     let timeline = payment_events::Entity::find()
         .filter(payment_events::Column::PaymentId.eq(id))
         .order_by_asc(payment_events::Column::CreatedAt)
@@ -202,7 +204,7 @@ pub async fn customer(state: &AppState, id: Uuid) -> Result<AdminCustomerDto, Se
     let invoices = invoice_rows
         .iter()
         .map(|i| payment_svc::invoice_dto(i, names.get(&i.tariff_id).map_or("", |n| n)))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let (payments, _) = payment_svc::customer_payments(state, id, 100, None).await?;
     let ledger = account::statement(&state.db, id, None, None).await?;
     // What the customer was told (receipts, reminders, failed renewals): the first thing
@@ -318,13 +320,15 @@ pub async fn change_tariff(
 ) -> Result<crate::dto::SubscriptionDto, ServiceError> {
     let now = state.clock.now();
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
-    let sub = subscriptions::Entity::find()
-        .filter(subscriptions::Column::CustomerId.eq(customer_id))
-        .one(&txn)
-        .await?
-        .ok_or(ServiceError::NotFound {
-            entity: "subscription",
-        })?;
+    let sub = crate::ssr::repo::for_update(
+        subscriptions::Entity::find().filter(subscriptions::Column::CustomerId.eq(customer_id)),
+        &txn,
+    )
+    .one(&txn)
+    .await?
+    .ok_or(ServiceError::NotFound {
+        entity: "subscription",
+    })?;
     if !matches!(sub.status.as_str(), "active" | "grace") {
         return Err(ServiceError::Rule {
             code: "subscription_not_active",

@@ -5,6 +5,7 @@ use app::domain::StaffRole;
 use app::domain::duration::parse_iso8601_duration;
 use app::dto::{OutboxMessageDto, OutboxPageDto, TestClockDto};
 use app::ssr::AppState;
+use app::ssr::services::integrity::{self, IntegrityReport};
 use app::ssr::services::outbox_admin::{self, OutboxQuery, OutboxStatus};
 use app::ssr::services::test_clock;
 use axum::Json;
@@ -109,4 +110,16 @@ pub async fn advance_clock(
     let by = parse_iso8601_duration(body.advance.trim(), "advance")
         .map_err(app::ssr::ServiceError::from)?;
     Ok(Json(test_clock::advance(&state, by).await?))
+}
+
+/// The money invariants checked on the live database (what `server audit` prints) [admin].
+#[utoipa::path(get, path = "/api/v1/admin/integrity", tag = "admin",
+    security(("staff_token" = [])),
+    responses((status = 200, body = IntegrityReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn integrity(
+    State(state): State<AppState>,
+    staff: StaffCaller,
+) -> Result<Json<IntegrityReport>, ApiError> {
+    staff.require(StaffRole::can_operate)?;
+    Ok(Json(integrity::audit(&state.db, chrono::Utc::now()).await?))
 }

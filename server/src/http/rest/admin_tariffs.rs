@@ -50,6 +50,9 @@ pub struct CreateTariff {
     pub monthly_price: String,
     #[serde(default)]
     pub currency: Option<String>,
+    /// `false` creates the tariff archived (not on sale yet); default `true`.
+    #[serde(default)]
+    pub active: Option<bool>,
 }
 
 fn parse_status(s: Option<&str>) -> Result<TariffStatusFilter, ApiError> {
@@ -122,7 +125,14 @@ pub async fn create(
         currency: body.currency,
     };
     let actor = Actor::staff(staff.id, &staff.email);
-    let tariff = services::catalog::create_tariff(&state.db, &state.clock, &actor, &input).await?;
+    let tariff = services::catalog::create_tariff(
+        &state.db,
+        &state.clock,
+        &actor,
+        &input,
+        body.active.unwrap_or(true),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(tariff)))
 }
 

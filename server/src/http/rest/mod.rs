@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/statement", get(me::statement))
         .route("/me/notifications", get(me::notifications))
         .route("/admin/outbox", get(admin_system::outbox))
+        .route("/admin/integrity", get(admin_system::integrity))
         .route("/admin/outbox/{id}/retry", post(admin_system::retry))
         .route(
             "/admin/clock",

@@ -77,6 +77,7 @@ pub async fn receive(
                 .await
                 .map(|s| match s {
                     Settled::Moved(status) => status,
+                    Settled::Superseded => "superseded",
                     Settled::Unchanged => "unchanged",
                     Settled::StillPending => "pending",
                     Settled::Duplicate => "duplicate",

@@ -7,14 +7,17 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{invoices, payment_events, payments, subscriptions};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{Loss, timeline_row};
+use crate::domain::billing::InvoiceStatus;
 use crate::domain::subscription::access_until;
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::repo::bulk::per_row;
+use crate::ssr::repo::for_update;
+use crate::ssr::services::pricing;
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
 
@@ -55,6 +58,20 @@ pub(super) async fn fail_all(
     )
     .exec_without_returning(txn)
     .await?;
+
+    // An invoice whose payment failed is never paid: a new attempt is a new invoice
+    // (checkout) or a new charge (renewal), so it is void and its promo code free again.
+    let lost_invoices: Vec<Uuid> = losses.iter().map(|l| l.payment.invoice_id).collect();
+    invoices::Entity::update_many()
+        .col_expr(
+            invoices::Column::Status,
+            Expr::value(InvoiceStatus::Void.as_str()),
+        )
+        .filter(invoices::Column::Id.is_in(lost_invoices.iter().copied()))
+        .filter(invoices::Column::Status.eq(InvoiceStatus::Open.as_str()))
+        .exec(txn)
+        .await?;
+    pricing::release_redemptions(txn, &lost_invoices).await?;
 
     let renewals: HashSet<Uuid> = invoices::Entity::find()
         .filter(invoices::Column::Id.is_in(losses.iter().map(|l| l.payment.invoice_id)))
@@ -118,13 +135,17 @@ async fn retry_later(
     if customers.is_empty() {
         return Ok(HashMap::new());
     }
-    let subs: HashMap<Uuid, subscriptions::Model> = subscriptions::Entity::find()
-        .filter(S::CustomerId.is_in(customers))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|s| (s.customer_id, s))
-        .collect();
+    let subs: HashMap<Uuid, subscriptions::Model> = for_update(
+        subscriptions::Entity::find()
+            .filter(S::CustomerId.is_in(customers))
+            .order_by_asc(S::Id),
+        txn,
+    )
+    .all(txn)
+    .await?
+    .into_iter()
+    .map(|s| (s.customer_id, s))
+    .collect();
     if !subs.is_empty() {
         subscriptions::Entity::update_many()
             .col_expr(S::RenewalAttempts, Expr::col(S::RenewalAttempts).add(1))

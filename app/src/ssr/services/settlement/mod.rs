@@ -22,7 +22,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::ssr::providers::{PaymentStatus, ProviderPayment};
+use crate::domain::billing::PaymentStatus;
+use crate::ssr::providers::{PaymentStatus as ProviderStatus, ProviderPayment};
 use crate::ssr::repo::{for_update, is_unique_violation};
 use crate::ssr::{AppState, ServiceError};
 
@@ -31,6 +32,9 @@ use crate::ssr::{AppState, ServiceError};
 pub enum Settled {
     /// The payment moved to this terminal status now.
     Moved(&'static str),
+    /// The payment succeeded but buys nothing (another tariff while one runs, or its
+    /// invoice was voided): it is booked and a `superseded` refund is claimed with it.
+    Superseded,
     /// Already terminal (a duplicate, or a late `pending`): nothing changed.
     Unchanged,
     /// The provider still says pending.
@@ -60,7 +64,41 @@ pub async fn settle_payment(
     } else {
         txn.commit().await?;
     }
+    if result == Settled::Superseded {
+        refund_superseded(state, pp).await;
+    }
     Ok(result)
+}
+
+/// Gives a superseded payment's money back now, instead of on the worker's next poll
+/// (which remains the safety net if this call fails or its answer is lost).
+pub async fn refund_superseded(state: &AppState, pp: &ProviderPayment) {
+    use entity::refunds;
+    let found = async {
+        let payment = match Uuid::parse_str(&pp.reference) {
+            Ok(id) => payments::Entity::find_by_id(id).one(&state.db).await?,
+            Err(_) => None,
+        };
+        let Some(payment) = payment else {
+            return Ok(None);
+        };
+        let refund = refunds::Entity::find()
+            .filter(refunds::Column::PaymentId.eq(payment.id))
+            .one(&state.db)
+            .await?;
+        Ok::<_, sea_orm::DbErr>(refund.map(|r| (r, payment)))
+    };
+    match found.await {
+        Ok(Some((refund, payment))) => {
+            if let Err(e) =
+                super::refunds::ask_provider(state, &refund, &payment, "superseded").await
+            {
+                tracing::warn!(payment = %payment.id, error = %e, "superseded refund not done yet; the worker retries");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "looking up a superseded refund"),
+    }
 }
 
 /// `settle_payment` inside the caller's transaction. The caller commits; on any error
@@ -253,24 +291,26 @@ async fn apply(
     let now = state.clock.now();
     let mut settled = Vec::with_capacity(batch.len());
     let mut wins = Vec::new();
+    let mut win_slots = Vec::new();
     let mut losses = Vec::new();
     for (payment, pp) in batch {
-        let terminal = matches!(
-            payment.status.as_str(),
-            "succeeded" | "failed" | "canceled" | "refunded"
-        );
-        if terminal {
+        let status: PaymentStatus = payment
+            .status
+            .parse()
+            .map_err(|e| anyhow::anyhow!("payment {}: {e}", payment.id))?;
+        if status.is_final() {
             // A terminal state never moves back: late or repeated news is only recorded.
             settled.push(Settled::Unchanged);
             continue;
         }
         settled.push(match &pp.status {
-            PaymentStatus::Pending => Settled::StillPending,
-            PaymentStatus::Succeeded => {
+            ProviderStatus::Pending => Settled::StillPending,
+            ProviderStatus::Succeeded => {
+                win_slots.push(settled.len());
                 wins.push((payment, pp));
                 Settled::Moved("succeeded")
             }
-            PaymentStatus::Failed { code, message } => {
+            ProviderStatus::Failed { code, message } => {
                 losses.push(Loss {
                     payment,
                     status: "failed",
@@ -279,7 +319,7 @@ async fn apply(
                 });
                 Settled::Moved("failed")
             }
-            PaymentStatus::Canceled => {
+            ProviderStatus::Canceled => {
                 losses.push(Loss {
                     payment,
                     status: "canceled",
@@ -290,7 +330,12 @@ async fn apply(
             }
         });
     }
-    succeed::succeed_all(txn, &wins, source, now).await?;
+    let superseded = succeed::succeed_all(txn, &wins, source, now).await?;
+    for (slot, (payment, _)) in win_slots.into_iter().zip(&wins) {
+        if superseded.contains(&payment.id) {
+            settled[slot] = Settled::Superseded;
+        }
+    }
     fail::fail_all(txn, state, &losses, source, now).await?;
     Ok(settled)
 }

@@ -2,7 +2,7 @@
 //! period (a new one, or extended from its end), access and the ledger follow, and the
 //! outbox tells everyone. A batch is written with one statement per table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -12,19 +12,23 @@ use entity::{
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    TransactionTrait,
+    QueryOrder,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{ledger_row, timeline_row};
-use crate::domain::subscription::{access_until, add_months, next_period_start};
-use crate::domain::{Currency, Money};
+use crate::domain::Money;
+use crate::domain::billing::{
+    InvoiceStatus, PaidPeriod, PaymentStatus, SubscriptionState, on_payment_succeeded,
+};
+use crate::domain::subscription::{access_until, add_months};
 use crate::ssr::ServiceError;
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::providers::{ProviderPayment, SavedMethod};
 use crate::ssr::repo::bulk::per_row;
-use crate::ssr::services::pricing;
+use crate::ssr::repo::{for_update, stored};
+use crate::ssr::services::{pricing, refunds};
 use crate::ssr::time::rfc3339;
 
 /// What one confirmed payment changes, worked out before anything is written.
@@ -44,20 +48,26 @@ struct Paid<'a> {
     ends_at: DateTime<Utc>,
 }
 
-/// Settles confirmed payments of distinct customers, all locked by `txn`.
+/// Settles confirmed payments of distinct customers, all locked by `txn`. Returns the
+/// payments that bought nothing ([`PaidPeriod::Superseded`]): booked, with a refund
+/// claimed for each.
 pub(super) async fn succeed_all(
     txn: &DatabaseTransaction,
     wins: &[(payments::Model, &ProviderPayment)],
     source: &str,
     now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
+) -> Result<HashSet<Uuid>, ServiceError> {
     if wins.is_empty() {
-        return Ok(());
+        return Ok(HashSet::new());
     }
     let mut amounts = Vec::with_capacity(wins.len());
     for (payment, pp) in wins {
-        let currency: Currency = payment.currency.parse().unwrap_or_default();
-        let amount = Money::from_minor(payment.amount_minor, currency);
+        let amount = stored::money(
+            payment.amount_minor,
+            &payment.currency,
+            "payment",
+            payment.id,
+        )?;
         if pp.amount != amount {
             // Never book money we did not ask for; leave the payment for a person to check.
             return Err(anyhow::anyhow!(
@@ -84,15 +94,23 @@ pub(super) async fn succeed_all(
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
-    let subscriptions: HashMap<Uuid, subscriptions::Model> = subscriptions::Entity::find()
-        .filter(subscriptions::Column::CustomerId.is_in(wins.iter().map(|(p, _)| p.customer_id)))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|s| (s.customer_id, s))
-        .collect();
+    // Locked: a refund or an expiry of the same customer rewrites the same row.
+    let subscriptions: HashMap<Uuid, subscriptions::Model> = for_update(
+        subscriptions::Entity::find()
+            .filter(
+                subscriptions::Column::CustomerId.is_in(wins.iter().map(|(p, _)| p.customer_id)),
+            )
+            .order_by_asc(subscriptions::Column::Id),
+        txn,
+    )
+    .all(txn)
+    .await?
+    .into_iter()
+    .map(|s| (s.customer_id, s))
+    .collect();
 
     let mut paid = Vec::with_capacity(wins.len());
+    let mut superseded = Vec::new();
     for ((payment, pp), amount) in wins.iter().zip(amounts) {
         let invoice = invoices
             .get(&payment.invoice_id)
@@ -100,16 +118,33 @@ pub(super) async fn succeed_all(
         let tariff = tariffs
             .get(&invoice.tariff_id)
             .ok_or(ServiceError::NotFound { entity: "tariff" })?;
+        let existing = subscriptions.get(&payment.customer_id);
+        let current = existing.map(state_of).transpose()?;
+        let invoice_status: InvoiceStatus = invoice
+            .status
+            .parse()
+            .map_err(|e| anyhow::anyhow!("invoice {}: {e}", invoice.id))?;
+        let starts_at =
+            match on_payment_succeeded(current.as_ref(), invoice_status, &tariff.id, now) {
+                PaidPeriod::Extend { starts } => starts,
+                PaidPeriod::Superseded => {
+                    superseded.push((payment, pp, amount, invoice));
+                    continue;
+                }
+            };
+        let current_end = current
+            .filter(|s| s.status.has_access())
+            .map(|s| s.period_end);
         let method_id = match &pp.saved_method {
             Some(m) => Some(save_method(txn, payment, m, now).await?),
             None => None,
         };
-        let existing = subscriptions.get(&payment.customer_id);
-        let current_end = existing
-            .filter(|s| matches!(s.status.as_str(), "active" | "grace"))
-            .map(|s| s.current_period_end);
-        let starts_at = next_period_start(current_end, now);
-        let months = u32::try_from(invoice.months).unwrap_or(1);
+        let months = u32::try_from(invoice.months)
+            .ok()
+            .filter(|m| *m > 0)
+            .ok_or_else(|| {
+                anyhow::anyhow!("invoice {} has {} months", invoice.id, invoice.months)
+            })?;
         paid.push(Paid {
             payment,
             provider_id: pp.id.as_str(),
@@ -128,6 +163,10 @@ pub(super) async fn succeed_all(
         });
     }
 
+    let superseded_ids = supersede(txn, &superseded, source, now).await?;
+    if paid.is_empty() {
+        return Ok(superseded_ids);
+    }
     mark_paid(txn, &paid, now).await?;
     extend_subscriptions(txn, &paid, now).await?;
     grant_access(txn, &paid, now).await?;
@@ -138,7 +177,91 @@ pub(super) async fn succeed_all(
         now,
     )
     .await?;
-    Ok(())
+    Ok(superseded_ids)
+}
+
+/// The subscription as the billing rules read it.
+fn state_of(s: &subscriptions::Model) -> Result<SubscriptionState<Uuid>, ServiceError> {
+    Ok(SubscriptionState {
+        status: s
+            .status
+            .parse()
+            .map_err(|e| anyhow::anyhow!("subscription {}: {e}", s.id))?,
+        tariff: s.tariff_id,
+        period_end: s.current_period_end,
+    })
+}
+
+/// Payments that succeeded but buy nothing: the money is booked (charge and payment,
+/// reversed when the refund completes), the invoice is void, its promo reservation is
+/// released, a refund (`superseded`) is claimed due at once, and the customer is told.
+async fn supersede(
+    txn: &DatabaseTransaction,
+    list: &[(&payments::Model, &&ProviderPayment, Money, &invoices::Model)],
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<HashSet<Uuid>, ServiceError> {
+    let mut ids = HashSet::new();
+    let mut messages = Vec::new();
+    for (payment, pp, amount, invoice) in list {
+        let mut p: payments::ActiveModel = (*payment).clone().into();
+        p.status = Set(PaymentStatus::Succeeded.as_str().into());
+        p.provider_payment_id = Set(Some(pp.id.clone()));
+        p.paid_at = Set(Some(now));
+        p.updated_at = Set(now);
+        p.update(txn).await?;
+        invoices::Entity::update_many()
+            .col_expr(
+                invoices::Column::Status,
+                Expr::value(InvoiceStatus::Void.as_str()),
+            )
+            .filter(invoices::Column::Id.eq(invoice.id))
+            .exec(txn)
+            .await?;
+        pricing::release_redemptions(txn, &[invoice.id]).await?;
+        let label = format!("invoice {} (superseded)", invoice.number);
+        ledger_entries::Entity::insert_many([
+            ledger_row(
+                payment,
+                "charge",
+                payment.amount_minor,
+                format!("Charge: {label}"),
+                now,
+            ),
+            ledger_row(
+                payment,
+                "payment",
+                -payment.amount_minor,
+                format!("Payment: {label}"),
+                now,
+            ),
+        ])
+        .exec_without_returning(txn)
+        .await?;
+        refunds::claim(txn, payment, Some("superseded".into()), "system", now, now).await?;
+        let note = format!(
+            "Paid {} for invoice {}, which no longer buys access (another tariff is running or the invoice was replaced); refunded automatically",
+            amount.display(),
+            invoice.number
+        );
+        timeline_row(payment.id, "superseded", source, note, now)
+            .insert(txn)
+            .await?;
+        let data = json!({
+            "payment_id": payment.id,
+            "invoice_id": invoice.id,
+            "invoice_number": invoice.number,
+            "customer_id": payment.customer_id,
+            "amount": {"amount": amount.to_wire(), "currency": amount.currency().code()},
+            "tariff_id": invoice.tariff_id,
+            "reason": "superseded",
+        });
+        messages.push((Destination::Events, "payment.superseded", data.clone()));
+        messages.push((Destination::Notify, "payment_superseded", data));
+        ids.insert(payment.id);
+    }
+    outbox::enqueue_many(txn, messages, now).await?;
+    Ok(ids)
 }
 
 /// The payments succeeded and their invoices are paid.
@@ -351,16 +474,13 @@ async fn book(
         .exec_without_returning(txn)
         .await?;
 
-    for p in paid {
-        if let Some(promo_id) = p.invoice.promo_code_id {
-            // The invoice was priced with the code; the money is taken, so it stays
-            // honoured even if the last redemption went to someone else a moment earlier.
-            let redeemed = savepoint_redeem(txn, promo_id, p.payment, p.invoice.id, now).await?;
-            if !redeemed {
-                tracing::warn!(payment = %p.payment.id, promo = %promo_id, "promo code used up at settlement; price honoured");
-            }
-        }
-    }
+    // The redemptions were reserved when the invoices were issued.
+    let with_promo: Vec<Uuid> = paid
+        .iter()
+        .filter(|p| p.invoice.promo_code_id.is_some())
+        .map(|p| p.invoice.id)
+        .collect();
+    pricing::confirm_redemptions(txn, &with_promo, now).await?;
 
     payment_events::Entity::insert_many(paid.iter().map(|p| {
         let note = format!(
@@ -421,28 +541,6 @@ fn messages(
         }),
     ));
     messages
-}
-
-/// Claims a promo redemption inside a savepoint, so "used up" rolls back only the claim.
-async fn savepoint_redeem(
-    txn: &DatabaseTransaction,
-    promo_id: Uuid,
-    payment: &payments::Model,
-    invoice_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<bool, ServiceError> {
-    let sp = txn.begin().await?;
-    match pricing::redeem(&sp, promo_id, payment.customer_id, invoice_id, now).await {
-        Ok(()) => {
-            sp.commit().await?;
-            Ok(true)
-        }
-        Err(ServiceError::Rule { .. }) => {
-            sp.rollback().await?;
-            Ok(false)
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// The card the customer asked to save, once per provider token.
