@@ -144,8 +144,12 @@ async fn a_used_once_per_customer_code_is_refused_over_rest() {
         .await
         .unwrap()
         .unwrap();
-    // A paid invoice redeemed it (checkout does this in its settlement transaction).
-    pricing::redeem(&app.db, welcome.id, customer, Uuid::now_v7(), Utc::now())
+    // A paid invoice redeemed it (reserved at checkout, confirmed at settlement).
+    let invoice = Uuid::now_v7();
+    pricing::reserve(&app.db, welcome.id, customer, invoice, Utc::now())
+        .await
+        .unwrap();
+    pricing::confirm_redemptions(&app.db, &[invoice], Utc::now())
         .await
         .unwrap();
 

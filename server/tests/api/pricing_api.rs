@@ -257,7 +257,12 @@ async fn a_customer_cannot_use_a_once_per_customer_code_twice() {
             .await
             .is_ok()
     );
-    pricing::redeem(&app.db, promo, customer, Uuid::now_v7(), now)
+    // Reserved at checkout, confirmed when the invoice was paid.
+    let invoice = Uuid::now_v7();
+    pricing::reserve(&app.db, promo, customer, invoice, now)
+        .await
+        .unwrap();
+    pricing::confirm_redemptions(&app.db, &[invoice], now)
         .await
         .unwrap();
     let err = pricing::check_promo(&app.db, now, "ONCE-ONLY", Some(customer))
@@ -292,7 +297,7 @@ async fn concurrent_redemptions_never_exceed_max_redemptions() {
         tasks.push(tokio::spawn(async move {
             let txn = db.begin().await.unwrap();
             let res =
-                pricing::redeem(&txn, promo, Uuid::now_v7(), Uuid::now_v7(), Utc::now()).await;
+                pricing::reserve(&txn, promo, Uuid::now_v7(), Uuid::now_v7(), Utc::now()).await;
             match res {
                 Ok(()) => {
                     txn.commit().await.unwrap();

@@ -204,7 +204,7 @@ async fn codes_are_deactivated_and_only_unused_ones_deleted() {
     .await
     .unwrap();
     let used_id: Uuid = used["id"].as_str().unwrap().parse().unwrap();
-    pricing::redeem(&app.db, used_id, Uuid::now_v7(), Uuid::now_v7(), Utc::now())
+    pricing::reserve(&app.db, used_id, Uuid::now_v7(), Uuid::now_v7(), Utc::now())
         .await
         .unwrap();
 

@@ -9,8 +9,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::Money;
 use crate::domain::subscription::access_until;
-use crate::domain::{Currency, Money};
 use crate::dto::{
     EntitlementDto, EntitlementRoleDto, MoneyDto, StatementLineDto, SubscriptionDto,
     TariffSummaryDto,

@@ -251,7 +251,7 @@ pub async fn tariff_editor(
     db: &DatabaseConnection,
     id: Uuid,
 ) -> Result<crate::dto::TariffEditDto, ServiceError> {
-    use crate::domain::{Currency, Money};
+    use crate::domain::Money;
     use crate::dto::{FilmDto, MoneyDto, PriceChangeDto, TariffEditDto};
     use entity::{films, tariff_price_history};
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};

@@ -20,17 +20,15 @@ use crate::ssr::ServiceError;
 use crate::ssr::time::rfc3339;
 
 /// One broken invariant: which rule, on which row, and what was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Violation {
-    pub rule: &'static str,
-    pub entity: &'static str,
+    pub rule: String,
+    pub entity: String,
     pub id: String,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct IntegrityReport {
     pub ok: bool,
     pub checked_at: String,
@@ -44,8 +42,8 @@ fn violation(
     detail: String,
 ) -> Violation {
     Violation {
-        rule,
-        entity,
+        rule: rule.to_string(),
+        entity: entity.to_string(),
         id: id.to_string(),
         detail,
     }

@@ -88,9 +88,14 @@ pub async fn refund(
     {
         txn.commit().await?;
         return match refund_status(&existing)? {
-            // The provider's answer to the first request was lost: ask again with the
-            // same key, which finds the refund it made instead of making a second one.
-            RefundStatus::Pending => ask_provider(state, &existing, &payment, "api").await,
+            // The provider's answer to an earlier request was lost (it is due for a poll
+            // now): ask again with the same key, which finds the refund the provider made
+            // instead of making a second one.
+            RefundStatus::Pending if existing.next_poll_at.is_some_and(|t| t <= now) => {
+                ask_provider(state, &existing, &payment, "api").await
+            }
+            // Another request is asking the provider right now.
+            RefundStatus::Pending => Err(already_refunded()),
             RefundStatus::Succeeded => Err(already_refunded()),
             RefundStatus::Failed => Err(refused(existing.failure_message.as_deref())),
         };
@@ -294,6 +299,13 @@ pub async fn ask_provider(
             // spoken for) and the worker asks again with the same key.
             tracing::warn!(refund = %refund.id, error = %e, "refund answer lost; will ask again");
             let now = state.clock.now();
+            // Due at once for the caller's retry and the worker's next pass; the worker's
+            // own failed poll waits a while, so a provider outage is not hammered.
+            let retry_at = if source == "poll" {
+                now + REFUND_POLL
+            } else {
+                now
+            };
             let txn = crate::ssr::repo::begin_write(&state.db).await?;
             record_event(
                 &txn,
@@ -308,7 +320,7 @@ pub async fn ask_provider(
             )
             .await?;
             refunds::Entity::update_many()
-                .col_expr(refunds::Column::NextPollAt, Some(now + REFUND_POLL).into())
+                .col_expr(refunds::Column::NextPollAt, Some(retry_at).into())
                 .filter(refunds::Column::Id.eq(refund.id))
                 .filter(refunds::Column::Status.eq(RefundStatus::Pending.as_str()))
                 .exec(&txn)
