@@ -105,9 +105,11 @@ async fn payments_the_provider_keeps_pending_take_turns_and_expire_with_the_page
     let clock = app.test_clock.clone().unwrap();
     let every = TimeDelta::minutes(10);
     let c = customer(&app);
+    // Two customers: a customer's newer checkout would replace their older one.
+    let d = customer(&app);
     let first = unpaid(&app, &c).await;
     clock.advance(TimeDelta::seconds(1));
-    let second = unpaid(&app, &c).await;
+    let second = unpaid(&app, &d).await;
     let (a, b) = (
         first["payment"]["id"].as_str().unwrap().to_string(),
         second["payment"]["id"].as_str().unwrap().to_string(),
@@ -137,8 +139,8 @@ async fn payments_the_provider_keeps_pending_take_turns_and_expire_with_the_page
     // the payment is canceled once.)
     let pass = jobs::reconcile_pending(&app.state, every, 5).await.unwrap();
     assert_eq!((pass.checked, pass.still_pending, pass.errors), (2, 0, 0));
-    for id in [&a, &b] {
-        let p = payment(&app, &c, id).await;
+    for (who, id) in [(&c, &a), (&d, &b)] {
+        let p = payment(&app, who, id).await;
         assert_eq!(p["status"], "canceled", "{p}");
     }
     let canceled = entity::outbox::Entity::find()

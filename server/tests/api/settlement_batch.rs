@@ -31,6 +31,32 @@ async fn unpaid(app: &TestApp, c: &Customer) -> payments::Model {
     reload(app, id).await
 }
 
+/// Puts a voided checkout back to open with its payment pending.
+async fn reopen(app: &TestApp, p: payments::Model) -> payments::Model {
+    use sea_orm::sea_query::Expr;
+    entity::invoices::Entity::update_many()
+        .col_expr(entity::invoices::Column::Status, Expr::value("open"))
+        .filter(entity::invoices::Column::Id.eq(p.invoice_id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    payments::Entity::update_many()
+        .col_expr(payments::Column::Status, Expr::value("pending"))
+        .col_expr(
+            payments::Column::FailureCode,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            payments::Column::FailureMessage,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(payments::Column::Id.eq(p.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    reload(app, p.id).await
+}
+
 async fn reload(app: &TestApp, id: Uuid) -> payments::Model {
     payments::Entity::find_by_id(id)
         .one(&app.db)
@@ -171,6 +197,11 @@ async fn a_batch_of_mixed_reports_settles_as_each_would_alone() {
     let waiting_p = unpaid(&app, &waiting).await;
     let twice_first = unpaid(&app, &twice).await;
     let twice_second = unpaid(&app, &twice).await;
+    // The second checkout voided the first; open both again, as a checkout and a
+    // renewal of one customer can both be in one batch: settlement stacks them in order.
+    // (After the sandbox's own "canceled" webhook for it has come and gone.)
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let twice_first = reopen(&app, twice_first).await;
     let since = outbox::Entity::find()
         .order_by_desc(outbox::Column::Id)
         .one(&app.db)
@@ -227,13 +258,13 @@ async fn a_batch_of_mixed_reports_settles_as_each_would_alone() {
     // Payments and invoices.
     let expect = [
         (&paying_p, "succeeded", None, "paid"),
-        (&declined_p, "failed", Some("card_declined"), "open"),
-        (&abandoned_p, "canceled", Some("canceled"), "open"),
+        (&declined_p, "failed", Some("card_declined"), "void"),
+        (&abandoned_p, "canceled", Some("canceled"), "void"),
         (&waiting_p, "pending", None, "open"),
         (&twice_first, "succeeded", None, "paid"),
         (&twice_second, "succeeded", None, "paid"),
         (&renewal, "succeeded", None, "paid"),
-        (&failed_renewal, "failed", Some("card_declined"), "open"),
+        (&failed_renewal, "failed", Some("card_declined"), "void"),
     ];
     for (before, status, code, invoice_status) in expect {
         let p = reload(&app, before.id).await;

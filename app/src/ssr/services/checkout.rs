@@ -3,7 +3,9 @@
 //! caller's idempotency key, so a timeout after the provider charged finds that payment.
 
 use chrono::{DateTime, Datelike, Utc};
-use entity::{invoice_counters, invoices, payment_events, payments, subscriptions, tariffs};
+use entity::{
+    customers, invoice_counters, invoices, payment_events, payments, subscriptions, tariffs,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
@@ -321,6 +323,11 @@ async fn void_open_invoices<C: ConnectionTrait>(
     customer: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<payments::Model>, ServiceError> {
+    // One customer's checkouts take turns (PostgreSQL row lock; SQLite has one writer):
+    // two at once would each find no open invoice and both stay open.
+    crate::ssr::repo::for_update(customers::Entity::find_by_id(customer), txn)
+        .one(txn)
+        .await?;
     let open: Vec<Uuid> = invoices::Entity::find()
         .filter(invoices::Column::CustomerId.eq(customer))
         .filter(invoices::Column::Status.eq(InvoiceStatus::Open.as_str()))
