@@ -5,8 +5,8 @@
 
 use app::ssr::jobs;
 use app::ssr::outbox::Destination;
-use app::ssr::providers::sandbox::Faults;
 use app::ssr::providers::RefundRequest;
+use app::ssr::providers::sandbox::Faults;
 use app::ssr::services::settlement;
 use chrono::TimeDelta;
 use entity::{
