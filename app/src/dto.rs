@@ -423,6 +423,8 @@ pub struct SubscriptionDto {
     pub current_period_end: Option<String>,
     pub access_until: Option<String>,
     pub auto_renew: bool,
+    /// The tariff the subscription switches to from the next period, if scheduled.
+    pub next_tariff: Option<TariffSummaryDto>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -672,4 +674,23 @@ pub struct TestClockDto {
     pub now: String,
     /// How far the test clock has been moved, in seconds.
     pub offset_seconds: i64,
+}
+
+/// One broken money invariant found by the audit: which rule, on which row, what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IntegrityViolationDto {
+    pub rule: String,
+    pub entity: String,
+    pub id: String,
+    pub detail: String,
+}
+
+/// The audit of the live database (`server audit`, `GET /api/v1/admin/integrity`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IntegrityReportDto {
+    pub ok: bool,
+    pub checked_at: String,
+    pub violations: Vec<IntegrityViolationDto>,
 }

@@ -4,8 +4,8 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::admin::{
-    AdminCustomer, AdminDiscounts, AdminMonthDiscounts, AdminOutbox, AdminPayment, AdminPayments,
-    AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
+    AdminCustomer, AdminDiscounts, AdminIntegrity, AdminMonthDiscounts, AdminOutbox, AdminPayment,
+    AdminPayments, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
 };
 use crate::pages::customer::{AccountPage, CheckoutPage, CheckoutReturnPage, Landing, SignInPage};
 use crate::pages::not_found::NotFound;
@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("month-discounts") view=AdminMonthDiscounts />
                     <Route path=path!("payments") view=AdminPayments />
                     <Route path=path!("outbox") view=AdminOutbox />
+                    <Route path=path!("integrity") view=AdminIntegrity />
                     <Route path=path!("payments/:id") view=AdminPayment />
                     <Route path=path!("customers/:id") view=AdminCustomer />
                 </ParentRoute>

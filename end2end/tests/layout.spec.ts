@@ -51,6 +51,13 @@ for (const vp of viewports) {
     await fitsWidth(page);
     await page.screenshot({ path: `screenshots/${vp.name}-admin-outbox.png`, fullPage: true });
 
+    // The money invariants hold after everything the other specs bought and refunded.
+    await page.getByRole('link', { name: 'Integrity' }).click();
+    await expect(page).toHaveURL(/\/admin\/integrity/);
+    await expect(page.getByTestId('integrity-ok')).toBeVisible();
+    await fitsWidth(page);
+    await page.screenshot({ path: `screenshots/${vp.name}-admin-integrity.png`, fullPage: true });
+
     await customerSignIn(page, 'customer02@example.com');
     await page.goto('/account');
     await expect(page.getByTestId('subscription-status')).toBeVisible();

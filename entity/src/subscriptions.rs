@@ -22,6 +22,8 @@ pub struct Model {
     pub next_renewal_at: Option<DateTimeUtc>,
     /// A worker holds this subscription's renewal until then.
     pub renewal_lease_until: Option<DateTimeUtc>,
+    /// The tariff the customer switches to from the next period (renewed at its price).
+    pub next_tariff_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

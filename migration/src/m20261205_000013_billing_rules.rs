@@ -1,6 +1,7 @@
 //! Billing rules that the schema helps keep: promo redemptions are reserved when an
 //! invoice is issued and confirmed when it is paid; a refund whose provider answer was
-//! lost stays pending and is polled again at `next_poll_at`.
+//! lost stays pending and is polled again at `next_poll_at`; a subscription may carry a
+//! tariff switch the customer scheduled for the next period.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -43,10 +44,26 @@ impl MigrationTrait for Migration {
                     .add_column(timestamp_with_time_zone_null(Refunds::NextPollAt))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Subscriptions::Table)
+                    .add_column(uuid_null(Subscriptions::NextTariffId))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Subscriptions::Table)
+                    .drop_column(Subscriptions::NextTariffId)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -86,4 +103,10 @@ enum PromoRedemptions {
 enum Refunds {
     Table,
     NextPollAt,
+}
+
+#[derive(DeriveIden)]
+enum Subscriptions {
+    Table,
+    NextTariffId,
 }

@@ -94,3 +94,18 @@ pub async fn admin_advance_clock(advance: String) -> Result<TestClockDto, AppErr
         .await
         .map_err(super::respond_err)
 }
+
+/// The money invariants checked on the live database (the `server audit` report).
+#[server(prefix = "/rpc", endpoint = "admin_integrity")]
+pub async fn admin_integrity() -> Result<crate::dto::IntegrityReportDto, AppError> {
+    use crate::domain::StaffRole;
+    use crate::ssr::auth::require_staff;
+    use crate::ssr::services::integrity;
+
+    let (state, _) = require_staff(StaffRole::can_operate)
+        .await
+        .map_err(super::respond_err)?;
+    integrity::audit(&state.db, chrono::Utc::now())
+        .await
+        .map_err(super::respond_err)
+}

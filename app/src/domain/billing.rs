@@ -140,6 +140,8 @@ impl RefundStatus {
 pub struct SubscriptionState<T> {
     pub status: SubscriptionStatus,
     pub tariff: T,
+    /// A switch the customer scheduled for the next period.
+    pub next_tariff: Option<T>,
     pub period_end: DateTime<Utc>,
 }
 
@@ -147,7 +149,7 @@ pub struct SubscriptionState<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaidPeriod {
     /// It buys the period `[starts, starts + months)`: a new subscription, one after a
-    /// lapse (from now), or the same tariff extended from its end.
+    /// lapse (from now), or the same tariff (or the scheduled next one) from its end.
     Extend { starts: DateTime<Utc> },
     /// The money arrived for something we no longer sell to this customer: another
     /// tariff while one is active or in grace (access never stacks), or an invoice that
@@ -166,7 +168,13 @@ pub fn on_payment_succeeded<T: PartialEq>(
         return PaidPeriod::Superseded;
     }
     match current {
-        Some(s) if s.status.has_access() && s.tariff != *tariff => PaidPeriod::Superseded,
+        Some(s)
+            if s.status.has_access()
+                && s.tariff != *tariff
+                && s.next_tariff.as_ref() != Some(tariff) =>
+        {
+            PaidPeriod::Superseded
+        }
         Some(s) if s.status.has_access() => PaidPeriod::Extend {
             starts: next_period_start(Some(s.period_end), now),
         },
@@ -209,6 +217,7 @@ mod tests {
         SubscriptionState {
             status,
             tariff,
+            next_tariff: None,
             period_end: at(end),
         }
     }
@@ -270,6 +279,15 @@ mod tests {
             on_payment_succeeded(Some(&grace), InvoiceStatus::Open, &2, at(110)),
             PaidPeriod::Superseded
         );
+        let switching = SubscriptionState {
+            next_tariff: Some(2),
+            ..active
+        };
+        assert_eq!(
+            on_payment_succeeded(Some(&switching), InvoiceStatus::Open, &2, at(10)),
+            PaidPeriod::Extend { starts: at(100) },
+            "the scheduled tariff starts where the current one ends"
+        );
         let expired = sub(SubscriptionStatus::Expired, 1, 100);
         assert_eq!(
             on_payment_succeeded(Some(&expired), InvoiceStatus::Open, &2, at(200)),
@@ -313,22 +331,24 @@ mod tests {
         /// the current one, and another tariff never gets access while one is running.
         #[test]
         fn a_paid_period_never_stacks_access(
-            status in 0usize..4, held in 0u8..3, paid in 0u8..3,
+            status in 0usize..4, held in 0u8..3, paid in 0u8..3, next in proptest::option::of(0u8..3),
             end in -2000i64..2000, now in -2000i64..2000, open in any::<bool>(),
         ) {
-            let current = sub(SubscriptionStatus::ALL[status], held, end);
+            let current = SubscriptionState { next_tariff: next, ..sub(SubscriptionStatus::ALL[status], held, end) };
             let invoice = if open { InvoiceStatus::Open } else { InvoiceStatus::Void };
             match on_payment_succeeded(Some(&current), invoice, &paid, at(now)) {
                 PaidPeriod::Extend { starts } => {
                     prop_assert!(open);
                     prop_assert!(starts >= at(now));
                     if current.status.has_access() {
-                        prop_assert_eq!(held, paid);
+                        prop_assert!(held == paid || next == Some(paid));
                         prop_assert!(starts >= current.period_end.min(at(now)));
                     }
                 }
                 PaidPeriod::Superseded => {
-                    prop_assert!(!open || (current.status.has_access() && held != paid));
+                    prop_assert!(
+                        !open || (current.status.has_access() && held != paid && next != Some(paid))
+                    );
                 }
             }
         }

@@ -10,8 +10,8 @@ use app::ssr::providers::sandbox::Faults;
 use app::ssr::services::settlement;
 use chrono::TimeDelta;
 use entity::{
-    invoices, outbox, payment_events, payments, promo_codes, promo_redemptions, refunds,
-    sandbox_payments, subscriptions,
+    invoices, payment_events, promo_codes, promo_redemptions, refunds, sandbox_payments,
+    subscriptions,
 };
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -23,7 +23,8 @@ use crate::helpers::{
     MARKETING, SUPPORT, TEST_JWT_SECRET, TEST_SERVICE_TOKEN, TestApp, customer_token_with,
     spawn_clocked,
 };
-use crate::lifecycle_api::{CARD_DECLINED, CARD_OK, move_to, subscription};
+use crate::lifecycle_api::{CARD_DECLINED, CARD_OK, move_to, outbox_kinds, subscription};
+use crate::settlement_batch::reload as stored_payment;
 
 async fn open(app: &TestApp, c: &Customer, code: &str, months: u32, promo: Option<&str>) -> Value {
     let t = tariff(app, code).await;
@@ -56,12 +57,13 @@ fn payment_id(checkout: &Value) -> Uuid {
     checkout["payment"]["id"].as_str().unwrap().parse().unwrap()
 }
 
-async fn stored_payment(app: &TestApp, id: Uuid) -> payments::Model {
-    payments::Entity::find_by_id(id)
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
+/// A checkout of `code` paid with the good test card and settled; its payment id.
+async fn bought(app: &TestApp, c: &Customer, code: &str) -> Uuid {
+    let body = open(app, c, code, 1, None).await;
+    enter_card(app, &body, CARD_OK).await;
+    let id = payment_id(&body);
+    wait_for_status(app, c, &id.to_string(), "succeeded").await;
+    id
 }
 
 async fn invoice_of(app: &TestApp, checkout: &Value) -> invoices::Model {
@@ -96,17 +98,6 @@ async fn refund(app: &TestApp, c: &Customer, payment: Uuid) -> reqwest::Response
         .send()
         .await
         .unwrap()
-}
-
-async fn outbox_kinds(app: &TestApp, destination: Destination) -> Vec<String> {
-    outbox::Entity::find()
-        .filter(outbox::Column::Destination.eq(destination.as_str()))
-        .all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.kind)
-        .collect()
 }
 
 /// The audit over the test's database: every money invariant holds.
@@ -252,9 +243,7 @@ async fn a_replaced_invoice_paid_a_moment_earlier_is_refunded_as_superseded() {
 async fn a_late_payment_for_a_tariff_the_customer_no_longer_has_is_refunded() {
     let app = spawn_clocked(&[]).await;
     let c = customer(&app);
-    let first = open(&app, &c, "premium", 1, None).await;
-    enter_card(&app, &first, CARD_OK).await;
-    wait_for_status(&app, &c, &payment_id(&first).to_string(), "succeeded").await;
+    bought(&app, &c, "premium").await;
     // An extension of Premium is opened, then support moves the customer to Family.
     let extension = open(&app, &c, "premium", 1, None).await;
     let family = tariff(&app, "family").await;
@@ -402,10 +391,7 @@ async fn a_refund_whose_answer_was_lost_stays_pending_and_completes_later() {
     let app = spawn_clocked(&[]).await;
     let sandbox = app.state.sandbox.clone().unwrap();
     let c = customer(&app);
-    let bought = open(&app, &c, "premium", 1, None).await;
-    enter_card(&app, &bought, CARD_OK).await;
-    let pid = payment_id(&bought);
-    wait_for_status(&app, &c, &pid.to_string(), "succeeded").await;
+    let pid = bought(&app, &c, "premium").await;
 
     sandbox.set_faults(Faults {
         timeout_after_refund: 1,
@@ -439,10 +425,7 @@ async fn the_worker_finishes_a_pending_refund_and_a_refusal_is_final() {
     let app = spawn_clocked(&[]).await;
     let sandbox = app.state.sandbox.clone().unwrap();
     let c = customer(&app);
-    let bought = open(&app, &c, "premium", 1, None).await;
-    enter_card(&app, &bought, CARD_OK).await;
-    let pid = payment_id(&bought);
-    wait_for_status(&app, &c, &pid.to_string(), "succeeded").await;
+    let pid = bought(&app, &c, "premium").await;
     sandbox.set_faults(Faults {
         timeout_after_refund: 1,
         ..Faults::default()
@@ -461,10 +444,7 @@ async fn the_worker_finishes_a_pending_refund_and_a_refusal_is_final() {
 
     // The provider refuses a refund (here: the money was already returned there).
     let d = customer(&app);
-    let other = open(&app, &d, "premium", 1, None).await;
-    enter_card(&app, &other, CARD_OK).await;
-    let oid = payment_id(&other);
-    wait_for_status(&app, &d, &oid.to_string(), "succeeded").await;
+    let oid = bought(&app, &d, "premium").await;
     let p = stored_payment(&app, oid).await;
     app.state
         .provider
@@ -492,9 +472,7 @@ async fn a_refund_racing_the_settlement_of_another_payment_loses_no_update() {
     let sandbox = app.state.sandbox.clone().unwrap();
     for _ in 0..4 {
         let c = customer(&app);
-        let first = open(&app, &c, "premium", 1, None).await;
-        enter_card(&app, &first, CARD_OK).await;
-        wait_for_status(&app, &c, &payment_id(&first).to_string(), "succeeded").await;
+        let first = bought(&app, &c, "premium").await;
         let start = subscription(&app, c.id).await.current_period_end;
 
         let second = open(&app, &c, "premium", 1, None).await;
@@ -511,7 +489,7 @@ async fn a_refund_racing_the_settlement_of_another_payment_loses_no_update() {
         let pp = app.state.provider.get_payment(&provider_id).await.unwrap();
 
         let (refunded, settled) = tokio::join!(
-            refund(&app, &c, payment_id(&first)),
+            refund(&app, &c, first),
             settlement::settle_payment(&app.state, &pp, "test", None)
         );
         assert_eq!(refunded.status(), StatusCode::CREATED);
@@ -632,4 +610,75 @@ async fn the_integrity_check_reports_a_corrupted_row_to_admins_only() {
         .collect();
     assert_eq!(rules, ["access_has_paid_period"], "{report}");
     assert_eq!(report["violations"][0]["id"], c.id.to_string());
+}
+
+async fn patch_subscription(app: &TestApp, c: &Customer, body: Value) -> reqwest::Response {
+    app.client
+        .patch(app.url("/api/v1/me/subscription"))
+        .bearer_auth(&c.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_scheduled_switch_renews_at_the_new_tariffs_price_from_the_next_period() {
+    let app = spawn_clocked(&[]).await;
+    let (c, sub) = crate::lifecycle_api::subscribed(&app, CARD_OK).await;
+    let classic = tariff(&app, "classic").await;
+
+    let res = patch_subscription(&app, &c, json!({"next_tariff_id": Uuid::now_v7()})).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "tariff_not_found"
+    );
+    let res = patch_subscription(&app, &c, json!({"next_tariff_id": classic.id})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["next_tariff"]["code"], "classic", "{body}");
+    assert_eq!(body["tariff"]["code"], "premium");
+    // Leaving the field out changes nothing; `null` cancels, and it can be set again.
+    let body: Value = patch_subscription(&app, &c, json!({"auto_renew": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["next_tariff"]["code"], "classic");
+    let body: Value = patch_subscription(&app, &c, json!({"next_tariff_id": null}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(body["next_tariff"].is_null(), "{body}");
+    assert_eq!(
+        patch_subscription(&app, &c, json!({"next_tariff_id": classic.id}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // The renewal charges Classic's price and the next period is Classic.
+    move_to(&app, sub.current_period_end - TimeDelta::hours(23));
+    let renewed = jobs::renew_due(&app.state, 10).await.unwrap();
+    assert_eq!(renewed.renewed, 1, "{renewed:?}");
+    let after = subscription(&app, c.id).await;
+    assert_eq!(after.tariff_id, classic.id);
+    assert_eq!(after.next_tariff_id, None, "the switch happened");
+    assert_eq!(
+        after.current_period_end,
+        app::domain::subscription::add_months(sub.current_period_end, 1)
+    );
+    let renewal = invoices::Entity::find()
+        .filter(invoices::Column::CustomerId.eq(c.id))
+        .filter(invoices::Column::Kind.eq("renewal"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renewal.tariff_id, classic.id);
+    assert_eq!(renewal.list_price_minor, classic.monthly_price_minor);
+    assert_eq!(roles(&app, &c).await[0]["role"], classic.role);
+    assert_audit_clean(&app).await;
 }

@@ -76,7 +76,7 @@ async fn renewal_charges(app: &TestApp, sub: Uuid) -> Vec<sandbox_payments::Mode
         .unwrap()
 }
 
-async fn outbox_kinds(app: &TestApp, destination: Destination) -> Vec<String> {
+pub async fn outbox_kinds(app: &TestApp, destination: Destination) -> Vec<String> {
     outbox::Entity::find()
         .filter(outbox::Column::Destination.eq(destination.as_str()))
         .all(&app.db)

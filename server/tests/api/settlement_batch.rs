@@ -57,7 +57,7 @@ async fn reopen(app: &TestApp, p: payments::Model) -> payments::Model {
     reload(app, p.id).await
 }
 
-async fn reload(app: &TestApp, id: Uuid) -> payments::Model {
+pub async fn reload(app: &TestApp, id: Uuid) -> payments::Model {
     payments::Entity::find_by_id(id)
         .one(&app.db)
         .await

@@ -1,5 +1,6 @@
 mod customer;
 mod discounts;
+mod integrity;
 mod login;
 mod month_discounts;
 mod outbox;
@@ -14,6 +15,7 @@ mod test_clock;
 
 pub use customer::AdminCustomer;
 pub use discounts::AdminDiscounts;
+pub use integrity::AdminIntegrity;
 pub use login::LoginPage;
 pub use month_discounts::AdminMonthDiscounts;
 pub use outbox::AdminOutbox;

@@ -39,6 +39,7 @@ pub fn AdminShell() -> impl IntoView {
                 <A href="/admin/personal-discounts">"Personal discounts"</A>
                 <A href="/admin/payments">"Payments"</A>
                 <A href="/admin/outbox">"Outbox"</A>
+                <A href="/admin/integrity">"Integrity"</A>
             </nav>
             <main class="admin-main" id="main">
                 <Outlet />

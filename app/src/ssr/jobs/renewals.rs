@@ -458,7 +458,9 @@ async fn create_renewals(
     batch: &[&Due],
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<payments::Model>>, ServiceError> {
-    let tariff_ids: Vec<Uuid> = batch.iter().map(|d| d.sub.tariff_id).collect();
+    // A switch the customer scheduled takes effect with the renewal: its tariff, its price.
+    let renew_as = |d: &Due| d.sub.next_tariff_id.unwrap_or(d.sub.tariff_id);
+    let tariff_ids: Vec<Uuid> = batch.iter().map(|d| renew_as(d)).collect();
     let tariffs: HashMap<Uuid, tariffs::Model> = tariffs::Entity::find()
         .filter(tariffs::Column::Id.is_in(tariff_ids))
         .all(&state.db)
@@ -479,7 +481,7 @@ async fn create_renewals(
     let mut messages = Vec::with_capacity(batch.len());
     for (d, number) in batch.iter().zip(numbers) {
         let tariff = tariffs
-            .get(&d.sub.tariff_id)
+            .get(&renew_as(d))
             .ok_or(ServiceError::NotFound { entity: "tariff" })?;
         let quote = price(
             tariff,

@@ -35,18 +35,25 @@ pub async fn subscription<C: ConnectionTrait>(
             current_period_end: None,
             access_until: None,
             auto_renew: false,
+            next_tariff: None,
         });
     };
+    let summary = |t: tariffs::Model| TariffSummaryDto {
+        id: t.id,
+        code: t.code,
+        name: t.name,
+        role: t.role,
+    };
     let tariff = tariffs::Entity::find_by_id(sub.tariff_id).one(db).await?;
+    let next_tariff = match sub.next_tariff_id {
+        Some(id) => tariffs::Entity::find_by_id(id).one(db).await?.map(summary),
+        None => None,
+    };
     let has_access = matches!(sub.status.as_str(), "active" | "grace");
     Ok(SubscriptionDto {
         status: sub.status.clone(),
-        tariff: tariff.map(|t| TariffSummaryDto {
-            id: t.id,
-            code: t.code,
-            name: t.name,
-            role: t.role,
-        }),
+        tariff: tariff.map(summary),
+        next_tariff,
         current_period_start: Some(rfc3339(sub.current_period_start)),
         current_period_end: Some(rfc3339(sub.current_period_end)),
         access_until: has_access.then(|| rfc3339(access_until(sub.current_period_end))),
@@ -88,6 +95,57 @@ pub async fn set_auto_renew<C: ConnectionTrait>(
     }
     let mut s: subscriptions::ActiveModel = sub.into();
     s.auto_renew = Set(on);
+    s.updated_at = Set(now);
+    s.update(db).await?;
+    subscription(db, customer).await
+}
+
+/// Schedules a switch to `next` from the next period (renewed at its price with the
+/// customer's discounts), or cancels it with `None`. Choosing the current tariff cancels
+/// a scheduled switch too.
+pub async fn set_next_tariff<C: ConnectionTrait>(
+    db: &C,
+    customer: Uuid,
+    next: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionDto, ServiceError> {
+    let sub = crate::ssr::repo::for_update(
+        subscriptions::Entity::find().filter(subscriptions::Column::CustomerId.eq(customer)),
+        db,
+    )
+    .one(db)
+    .await?
+    .ok_or(ServiceError::NotFound {
+        entity: "subscription",
+    })?;
+    if next.is_some() && !matches!(sub.status.as_str(), "active" | "grace") {
+        return Err(ServiceError::rule(
+            "subscription_not_active",
+            "next_tariff_id",
+            "Only a running subscription can switch at its next period. Buy the tariff you want instead.",
+        ));
+    }
+    if let Some(id) = next {
+        let tariff = tariffs::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::rule(
+                    "tariff_not_found",
+                    "next_tariff_id",
+                    "There is no such tariff.",
+                )
+            })?;
+        if !tariff.active {
+            return Err(ServiceError::rule(
+                "tariff_archived",
+                "next_tariff_id",
+                format!("The tariff {} is no longer on sale.", tariff.name),
+            ));
+        }
+    }
+    let mut s: subscriptions::ActiveModel = sub.clone().into();
+    s.next_tariff_id = Set(next.filter(|id| *id != sub.tariff_id));
     s.updated_at = Set(now);
     s.update(db).await?;
     subscription(db, customer).await

@@ -11,29 +11,13 @@ use entity::{
     subscription_periods, subscriptions,
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::billing::{InvoiceStatus, PaymentStatus, RefundStatus, SubscriptionStatus};
 use crate::domain::subscription::access_until;
+use crate::dto::{IntegrityReportDto as IntegrityReport, IntegrityViolationDto as Violation};
 use crate::ssr::ServiceError;
 use crate::ssr::time::rfc3339;
-
-/// One broken invariant: which rule, on which row, and what was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Violation {
-    pub rule: String,
-    pub entity: String,
-    pub id: String,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct IntegrityReport {
-    pub ok: bool,
-    pub checked_at: String,
-    pub violations: Vec<Violation>,
-}
 
 fn violation(
     rule: &'static str,

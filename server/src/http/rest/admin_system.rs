@@ -3,9 +3,10 @@
 
 use app::domain::StaffRole;
 use app::domain::duration::parse_iso8601_duration;
+use app::dto::IntegrityReportDto;
 use app::dto::{OutboxMessageDto, OutboxPageDto, TestClockDto};
 use app::ssr::AppState;
-use app::ssr::services::integrity::{self, IntegrityReport};
+use app::ssr::services::integrity;
 use app::ssr::services::outbox_admin::{self, OutboxQuery, OutboxStatus};
 use app::ssr::services::test_clock;
 use axum::Json;
@@ -115,11 +116,11 @@ pub async fn advance_clock(
 /// The money invariants checked on the live database (what `server audit` prints) [admin].
 #[utoipa::path(get, path = "/api/v1/admin/integrity", tag = "admin",
     security(("staff_token" = [])),
-    responses((status = 200, body = IntegrityReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = IntegrityReportDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn integrity(
     State(state): State<AppState>,
     staff: StaffCaller,
-) -> Result<Json<IntegrityReport>, ApiError> {
+) -> Result<Json<IntegrityReportDto>, ApiError> {
     staff.require(StaffRole::can_operate)?;
     Ok(Json(integrity::audit(&state.db, chrono::Utc::now()).await?))
 }

@@ -1,6 +1,6 @@
 use app::dto::{PaymentDto, StatementLineDto, SubscriptionDto};
-use app::ssr::AppState;
 use app::ssr::services::{account, payments};
+use app::ssr::{AppState, ServiceError};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -25,10 +25,22 @@ pub async fn subscription(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionPatch {
-    pub auto_renew: bool,
+    /// Renew automatically with the saved card.
+    pub auto_renew: Option<bool>,
+    /// Switch to this tariff from the next period; `null` cancels a scheduled switch;
+    /// absent leaves it as it is.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub next_tariff_id: Option<Option<Uuid>>,
 }
 
-/// Turns auto-renewal on or off.
+/// A field that was sent (`Some`, possibly `null`) versus one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Uuid>>, D::Error> {
+    Option::<Uuid>::deserialize(d).map(Some)
+}
+
+/// Turns auto-renewal on or off, and schedules (or cancels) a tariff switch from the next
+/// period; both in one transaction.
 #[utoipa::path(patch, path = "/api/v1/me/subscription", tag = "customer", request_body = SubscriptionPatch,
     responses((status = 200, body = SubscriptionDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn patch_subscription(
@@ -36,9 +48,19 @@ pub async fn patch_subscription(
     CustomerCaller(customer): CustomerCaller,
     ApiJson(body): ApiJson<SubscriptionPatch>,
 ) -> Result<Json<SubscriptionDto>, ApiError> {
-    Ok(Json(
-        account::set_auto_renew(&state.db, customer.id, body.auto_renew, state.clock.now()).await?,
-    ))
+    let now = state.clock.now();
+    let txn = app::ssr::repo::begin_write(&state.db)
+        .await
+        .map_err(ServiceError::Db)?;
+    if let Some(on) = body.auto_renew {
+        account::set_auto_renew(&txn, customer.id, on, now).await?;
+    }
+    if let Some(next) = body.next_tariff_id {
+        account::set_next_tariff(&txn, customer.id, next, now).await?;
+    }
+    let sub = account::subscription(&txn, customer.id).await?;
+    txn.commit().await.map_err(ServiceError::Db)?;
+    Ok(Json(sub))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

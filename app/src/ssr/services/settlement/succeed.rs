@@ -188,6 +188,7 @@ fn state_of(s: &subscriptions::Model) -> Result<SubscriptionState<Uuid>, Service
             .parse()
             .map_err(|e| anyhow::anyhow!("subscription {}: {e}", s.id))?,
         tariff: s.tariff_id,
+        next_tariff: s.next_tariff_id,
         period_end: s.current_period_end,
     })
 }
@@ -363,6 +364,21 @@ async fn extend_subscriptions(
                         .filter_map(|p| p.method_id.map(|m| (p.subscription_id, Some(m)))),
                 ),
             )
+            // A period of the scheduled tariff: the switch has happened.
+            .col_expr(
+                S::NextTariffId,
+                per_row(
+                    S::Id,
+                    S::NextTariffId,
+                    extended
+                        .iter()
+                        .filter(|p| {
+                            p.existing
+                                .is_some_and(|s| s.next_tariff_id == Some(p.tariff.id))
+                        })
+                        .map(|p| (p.subscription_id, Option::<Uuid>::None)),
+                ),
+            )
             // A new period: its renewal starts from scratch.
             .col_expr(S::RenewalAttempts, Expr::value(0))
             .col_expr(S::NextRenewalAt, Expr::value(Option::<DateTime<Utc>>::None))
@@ -389,6 +405,7 @@ async fn extend_subscriptions(
             renewal_attempts: Set(0),
             next_renewal_at: Set(None),
             renewal_lease_until: Set(None),
+            next_tariff_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }))
