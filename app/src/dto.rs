@@ -488,6 +488,8 @@ pub struct AccountDto {
     pub notifications: Vec<NotificationDto>,
     /// The server's clock, so countdowns in the browser agree with the server.
     pub now: String,
+    /// Tariffs on sale, for a switch from the next period.
+    pub tariffs: Vec<TariffSummaryDto>,
 }
 
 /// One row of the support console's payments list.

@@ -67,3 +67,20 @@ test('support finds the payment and reads its timeline', async ({ page }) => {
   await expect(page.locator('ol.timeline li[data-kind="webhook.succeeded"] pre')).toContainText('payment.succeeded');
   await page.screenshot({ path: 'screenshots/desktop-admin-payment.png', fullPage: true });
 });
+
+test('a customer schedules a switch to another tariff from the next period', async ({ page }) => {
+  await customerSignIn(page, 'customer07@example.com');
+  await buy(page, 'premium', '4242 4242 4242 4242');
+  await expect(page.getByRole('heading', { name: 'Payment received' })).toBeVisible();
+  await page.goto('/account');
+  await hydrated(page);
+  await expect(page.getByTestId('subscription-status')).toHaveText('Active');
+  await page.getByLabel('From the next period').selectOption({ label: 'Classic' });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('next-tariff')).toHaveText('Classic');
+  await page.screenshot({ path: 'screenshots/desktop-account-switch.png', fullPage: true });
+  // Keeping the current tariff cancels the switch.
+  await page.getByLabel('From the next period').selectOption({ index: 0 });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('next-tariff')).toHaveCount(0);
+});

@@ -126,6 +126,17 @@ pub async fn my_account() -> Result<AccountDto, AppError> {
         .await
         .map_err(super::respond_err)?
         .data;
+    let tariffs = crate::ssr::services::catalog::list_active_tariffs(&state.db)
+        .await
+        .map_err(super::respond_err)?
+        .into_iter()
+        .map(|t| crate::dto::TariffSummaryDto {
+            id: t.id,
+            code: t.code,
+            name: t.name,
+            role: t.role,
+        })
+        .collect();
     Ok(AccountDto {
         customer,
         subscription,
@@ -133,7 +144,31 @@ pub async fn my_account() -> Result<AccountDto, AppError> {
         statement,
         notifications,
         now: crate::ssr::time::rfc3339(state.clock.now()),
+        tariffs,
     })
+}
+
+/// Schedules a switch to another tariff from the next period; an empty id cancels it.
+#[server(prefix = "/rpc", endpoint = "schedule_tariff_switch")]
+pub async fn schedule_tariff_switch(next_tariff_id: String) -> Result<SubscriptionDto, AppError> {
+    use crate::ssr::ServiceError;
+    use crate::ssr::auth::require_customer;
+    use crate::ssr::services::account;
+
+    let (state, customer) = require_customer().await.map_err(super::respond_err)?;
+    let next = match next_tariff_id.trim() {
+        "" => None,
+        id => Some(Uuid::parse_str(id).map_err(|_| {
+            super::respond_err(ServiceError::rule(
+                "tariff_not_found",
+                "next_tariff_id",
+                "Choose one of the tariffs on sale.",
+            ))
+        })?),
+    };
+    account::set_next_tariff(&state.db, customer.id, next, state.clock.now())
+        .await
+        .map_err(super::respond_err)
 }
 
 #[server(prefix = "/rpc", endpoint = "set_auto_renew")]

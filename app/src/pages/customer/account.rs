@@ -3,9 +3,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::SiteHeader;
-use crate::api::billing::{RequestRefund, SetAutoRenew, my_account};
+use crate::api::billing::{RequestRefund, ScheduleTariffSwitch, SetAutoRenew, my_account};
 use crate::components::{EmptyState, ErrorState, LoadingRows};
-use crate::dto::{AccountDto, NotificationDto, PaymentDto, StatementLineDto, SubscriptionDto};
+use crate::dto::{
+    AccountDto, NotificationDto, PaymentDto, StatementLineDto, SubscriptionDto, TariffSummaryDto,
+};
 use crate::error::AppError;
 
 fn parse(t: &str) -> Option<DateTime<Utc>> {
@@ -32,8 +34,15 @@ fn day_time(t: &str) -> String {
 pub fn AccountPage() -> impl IntoView {
     let refund = ServerAction::<RequestRefund>::new();
     let renew = ServerAction::<SetAutoRenew>::new();
+    let switch = ServerAction::<ScheduleTariffSwitch>::new();
     let account = Resource::new(
-        move || (refund.version().get(), renew.version().get()),
+        move || {
+            (
+                refund.version().get(),
+                renew.version().get(),
+                switch.version().get(),
+            )
+        },
         |_| my_account(),
     );
 
@@ -46,7 +55,7 @@ pub fn AccountPage() -> impl IntoView {
                 <Transition fallback=|| view! { <LoadingRows rows=4 label="Loading your account…" /> }>
                     {move || Suspend::new(async move {
                         match account.await {
-                            Ok(a) => view! { <Account account=a refund renew /> }.into_any(),
+                            Ok(a) => view! { <Account account=a refund renew switch /> }.into_any(),
                             Err(AppError::Unauthorized(_)) => view! {
                                 <div class="error-state" role="alert">
                                     <p class="error-title">"Please sign in to see your subscription."</p>
@@ -67,12 +76,16 @@ fn Account(
     account: AccountDto,
     refund: ServerAction<RequestRefund>,
     renew: ServerAction<SetAutoRenew>,
+    switch: ServerAction<ScheduleTariffSwitch>,
 ) -> impl IntoView {
     let now = parse(&account.now).unwrap_or_default();
     let refund_error = move || action_error(refund.value().get());
-    let renew_error = move || action_error(renew.value().get().map(|r| r.map(|_| ())));
+    let renew_error = move || {
+        action_error(renew.value().get().map(|r| r.map(|_| ())))
+            .or_else(|| action_error(switch.value().get().map(|r| r.map(|_| ()))))
+    };
     view! {
-        <Subscription sub=account.subscription renew />
+        <Subscription sub=account.subscription renew switch tariffs=account.tariffs />
         <p class="form-error" role="alert" hidden=move || renew_error().is_none()>{renew_error}</p>
         <Notifications items=account.notifications />
         <section class="panel" aria-labelledby="payments-heading">
@@ -108,7 +121,12 @@ fn action_error<T>(v: Option<Result<T, AppError>>) -> Option<String> {
 }
 
 #[component]
-fn Subscription(sub: SubscriptionDto, renew: ServerAction<SetAutoRenew>) -> impl IntoView {
+fn Subscription(
+    sub: SubscriptionDto,
+    renew: ServerAction<SetAutoRenew>,
+    switch: ServerAction<ScheduleTariffSwitch>,
+    tariffs: Vec<TariffSummaryDto>,
+) -> impl IntoView {
     let status_text = match sub.status.as_str() {
         "active" => "Active",
         "grace" => "Renewal overdue (grace period)",
@@ -119,6 +137,14 @@ fn Subscription(sub: SubscriptionDto, renew: ServerAction<SetAutoRenew>) -> impl
     let has = sub.status != "none";
     let can_renew = matches!(sub.status.as_str(), "active" | "grace");
     let auto = sub.auto_renew;
+    let current_id = sub.tariff.as_ref().map(|t| t.id);
+    let current_name = sub
+        .tariff
+        .as_ref()
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
+    let next_id = sub.next_tariff.as_ref().map(|t| t.id);
+    let next_name = sub.next_tariff.as_ref().map(|t| t.name.clone());
     view! {
         <section class="panel subscription" aria-labelledby="sub-heading" data-status=sub.status.clone() data-period-end=sub.current_period_end.clone().unwrap_or_default()>
             <h2 id="sub-heading">{sub.tariff.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| "Subscription".to_string())}</h2>
@@ -129,11 +155,27 @@ fn Subscription(sub: SubscriptionDto, renew: ServerAction<SetAutoRenew>) -> impl
                         <div><dt>"Current period"</dt><dd>{format!("{} – {}", sub.current_period_start.as_deref().map(day).unwrap_or_default(), sub.current_period_end.as_deref().map(day).unwrap_or_default())}</dd></div>
                         <div><dt>"Access until"</dt><dd data-testid="access-until">{sub.access_until.as_deref().map(day_time).unwrap_or_else(|| "—".to_string())}</dd></div>
                         <div><dt>"Auto-renew"</dt><dd>{if auto { "On" } else { "Off" }}</dd></div>
+                        {next_name.clone().map(|n| view! {
+                            <div><dt>"From the next period"</dt><dd data-testid="next-tariff">{n}</dd></div>
+                        })}
                     </dl>
                     {can_renew.then(|| view! {
                         <ActionForm action=renew attr:class="inline-form">
                             <input type="hidden" name="on" value=(!auto).to_string() />
                             <button type="submit" class="button ghost">{if auto { "Turn auto-renew off" } else { "Turn auto-renew on" }}</button>
+                        </ActionForm>
+                        <ActionForm action=switch attr:class="inline-form switch-form">
+                            <div class="field inline">
+                                <label for="next-tariff">"From the next period"</label>
+                                <select id="next-tariff" name="next_tariff_id">
+                                    <option value="" selected=next_id.is_none()>{format!("Keep {current_name}")}</option>
+                                    {tariffs.iter().filter(|t| Some(t.id) != current_id).map(|t| {
+                                        let selected = next_id == Some(t.id);
+                                        view! { <option value=t.id.to_string() selected=selected>{t.name.clone()}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <button type="submit" class="button ghost">"Save"</button>
                         </ActionForm>
                     })}
                 }.into_any()
