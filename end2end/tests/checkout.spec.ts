@@ -69,7 +69,7 @@ test('support finds the payment and reads its timeline', async ({ page }) => {
 });
 
 test('a customer schedules a switch to another tariff from the next period', async ({ page }) => {
-  await customerSignIn(page, 'customer07@example.com');
+  await customerSignIn(page, 'customer01@example.com');
   await buy(page, 'premium', '4242 4242 4242 4242');
   await expect(page.getByRole('heading', { name: 'Payment received' })).toBeVisible();
   await page.goto('/account');

@@ -682,3 +682,24 @@ async fn a_scheduled_switch_renews_at_the_new_tariffs_price_from_the_next_period
     assert_eq!(roles(&app, &c).await[0]["role"], classic.role);
     assert_audit_clean(&app).await;
 }
+
+#[tokio::test]
+async fn a_new_checkout_while_the_last_payment_settles_never_fails() {
+    // On PostgreSQL the webhook settling the old payment and the checkout voiding its
+    // invoice lock the same rows: they must take them in one order (no deadlock, no 500).
+    let app = spawn_clocked(&[]).await;
+    let c = customer(&app);
+    let mut body = open(&app, &c, "classic", 1, None).await;
+    for _ in 0..12 {
+        let (_, next) = tokio::join!(
+            enter_card(&app, &body, CARD_DECLINED),
+            open(&app, &c, "classic", 1, None)
+        );
+        body = next;
+    }
+    let last = body;
+    enter_card(&app, &last, CARD_OK).await;
+    wait_for_status(&app, &c, &payment_id(&last).to_string(), "succeeded").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_audit_clean(&app).await;
+}

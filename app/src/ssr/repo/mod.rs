@@ -44,6 +44,23 @@ pub fn for_update<E: sea_orm::EntityTrait>(
     }
 }
 
+/// `SELECT … FOR NO KEY UPDATE` on PostgreSQL: serialises writers of the row against one
+/// another without blocking inserts that only reference it (their foreign-key check
+/// takes `KEY SHARE`, which `FOR UPDATE` would block: a deadlock with a transaction that
+/// holds other locks and then books a ledger line for the same customer).
+pub fn for_no_key_update<E: sea_orm::EntityTrait>(
+    query: sea_orm::Select<E>,
+    txn: &impl sea_orm::ConnectionTrait,
+) -> sea_orm::Select<E> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::LockType;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query.lock(LockType::NoKeyUpdate)
+    } else {
+        query
+    }
+}
+
 /// A job lease: `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers
 /// each take different rows instead of queueing behind one another. SQLite runs one
 /// writer at a time (see [`begin_write`]), which is the single-instance case.

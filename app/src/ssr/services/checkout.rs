@@ -9,6 +9,7 @@ use entity::{
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -325,7 +326,7 @@ async fn void_open_invoices<C: ConnectionTrait>(
 ) -> Result<Vec<payments::Model>, ServiceError> {
     // One customer's checkouts take turns (PostgreSQL row lock; SQLite has one writer):
     // two at once would each find no open invoice and both stay open.
-    crate::ssr::repo::for_update(customers::Entity::find_by_id(customer), txn)
+    crate::ssr::repo::for_no_key_update(customers::Entity::find_by_id(customer), txn)
         .one(txn)
         .await?;
     let open: Vec<Uuid> = invoices::Entity::find()
@@ -340,20 +341,30 @@ async fn void_open_invoices<C: ConnectionTrait>(
     if open.is_empty() {
         return Ok(Vec::new());
     }
+    // Payments before invoices, in id order: the order settlement locks them in, so a
+    // webhook settling the old payment right now never deadlocks with this checkout.
+    let pending = crate::ssr::repo::for_update(
+        payments::Entity::find()
+            .filter(payments::Column::InvoiceId.is_in(open.iter().copied()))
+            .order_by_asc(payments::Column::Id),
+        txn,
+    )
+    .all(txn)
+    .await?
+    .into_iter()
+    .filter(|p| p.status == PaymentStatus::Pending.as_str())
+    .collect::<Vec<_>>();
     invoices::Entity::update_many()
         .col_expr(
             invoices::Column::Status,
             Expr::value(InvoiceStatus::Void.as_str()),
         )
         .filter(invoices::Column::Id.is_in(open.iter().copied()))
+        // Paid meanwhile (its settlement committed before the lock above): it stays paid.
+        .filter(invoices::Column::Status.eq(InvoiceStatus::Open.as_str()))
         .exec(txn)
         .await?;
     pricing_svc::release_redemptions(txn, &open).await?;
-    let pending = payments::Entity::find()
-        .filter(payments::Column::InvoiceId.is_in(open.iter().copied()))
-        .filter(payments::Column::Status.eq(PaymentStatus::Pending.as_str()))
-        .all(txn)
-        .await?;
     for p in &pending {
         record_event(
             txn,
