@@ -386,18 +386,21 @@ async fn a_single_use_promo_paid_on_many_pages_is_used_once() {
     assert_audit_clean(&app).await;
 }
 
-#[tokio::test]
-async fn a_refund_whose_answer_was_lost_stays_pending_and_completes_later() {
-    let app = spawn_clocked(&[]).await;
-    let sandbox = app.state.sandbox.clone().unwrap();
-    let c = customer(&app);
-    let pid = bought(&app, &c, "premium").await;
-
-    sandbox.set_faults(Faults {
+/// Asks for a refund that the provider makes but whose answer is lost on the way back.
+async fn refund_losing_the_answer(app: &TestApp, c: &Customer, payment: Uuid) -> reqwest::Response {
+    app.state.sandbox.as_ref().unwrap().set_faults(Faults {
         timeout_after_refund: 1,
         ..Faults::default()
     });
-    let res = refund(&app, &c, pid).await;
+    refund(app, c, payment).await
+}
+
+#[tokio::test]
+async fn a_refund_whose_answer_was_lost_stays_pending_and_completes_later() {
+    let app = spawn_clocked(&[]).await;
+    let c = customer(&app);
+    let pid = bought(&app, &c, "premium").await;
+    let res = refund_losing_the_answer(&app, &c, pid).await;
     assert_eq!(res.status(), StatusCode::CREATED, "not a retryable 502");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["refund"]["status"], "pending");
@@ -423,14 +426,12 @@ async fn a_refund_whose_answer_was_lost_stays_pending_and_completes_later() {
 #[tokio::test]
 async fn the_worker_finishes_a_pending_refund_and_a_refusal_is_final() {
     let app = spawn_clocked(&[]).await;
-    let sandbox = app.state.sandbox.clone().unwrap();
     let c = customer(&app);
     let pid = bought(&app, &c, "premium").await;
-    sandbox.set_faults(Faults {
-        timeout_after_refund: 1,
-        ..Faults::default()
-    });
-    assert_eq!(refund(&app, &c, pid).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        refund_losing_the_answer(&app, &c, pid).await.status(),
+        StatusCode::CREATED
+    );
     assert_eq!(stored_payment(&app, pid).await.status, "succeeded");
     // The lost answer makes the refund due: the worker's next pass asks again.
     assert_eq!(

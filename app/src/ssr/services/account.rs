@@ -61,14 +61,12 @@ pub async fn subscription<C: ConnectionTrait>(
     })
 }
 
-/// Turns renewals on or off. Only a subscription that can still renew may be changed.
-pub async fn set_auto_renew<C: ConnectionTrait>(
+/// The customer's subscription under its row lock (PostgreSQL), for a read-modify-write.
+pub(crate) async fn locked_subscription<C: ConnectionTrait>(
     db: &C,
     customer: Uuid,
-    on: bool,
-    now: DateTime<Utc>,
-) -> Result<SubscriptionDto, ServiceError> {
-    let sub = crate::ssr::repo::for_update(
+) -> Result<subscriptions::Model, ServiceError> {
+    crate::ssr::repo::for_update(
         subscriptions::Entity::find().filter(subscriptions::Column::CustomerId.eq(customer)),
         db,
     )
@@ -76,7 +74,17 @@ pub async fn set_auto_renew<C: ConnectionTrait>(
     .await?
     .ok_or(ServiceError::NotFound {
         entity: "subscription",
-    })?;
+    })
+}
+
+/// Turns renewals on or off. Only a subscription that can still renew may be changed.
+pub async fn set_auto_renew<C: ConnectionTrait>(
+    db: &C,
+    customer: Uuid,
+    on: bool,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionDto, ServiceError> {
+    let sub = locked_subscription(db, customer).await?;
     if on && !matches!(sub.status.as_str(), "active" | "grace") {
         return Err(ServiceError::Rule {
             code: "subscription_not_active",
@@ -109,15 +117,7 @@ pub async fn set_next_tariff<C: ConnectionTrait>(
     next: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<SubscriptionDto, ServiceError> {
-    let sub = crate::ssr::repo::for_update(
-        subscriptions::Entity::find().filter(subscriptions::Column::CustomerId.eq(customer)),
-        db,
-    )
-    .one(db)
-    .await?
-    .ok_or(ServiceError::NotFound {
-        entity: "subscription",
-    })?;
+    let sub = locked_subscription(db, customer).await?;
     if next.is_some() && !matches!(sub.status.as_str(), "active" | "grace") {
         return Err(ServiceError::rule(
             "subscription_not_active",

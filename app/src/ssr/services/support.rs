@@ -320,15 +320,7 @@ pub async fn change_tariff(
 ) -> Result<crate::dto::SubscriptionDto, ServiceError> {
     let now = state.clock.now();
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
-    let sub = crate::ssr::repo::for_update(
-        subscriptions::Entity::find().filter(subscriptions::Column::CustomerId.eq(customer_id)),
-        &txn,
-    )
-    .one(&txn)
-    .await?
-    .ok_or(ServiceError::NotFound {
-        entity: "subscription",
-    })?;
+    let sub = account::locked_subscription(&txn, customer_id).await?;
     if !matches!(sub.status.as_str(), "active" | "grace") {
         return Err(ServiceError::Rule {
             code: "subscription_not_active",
