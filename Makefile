@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: run build test e2e tools bench clean
+.PHONY: run build test e2e tools bench soak clean
 
 ## Install (if missing), build, migrate, seed demo data on first start, serve :3000.
 run: build
@@ -39,6 +39,10 @@ bench:
 	bash scripts/bench-payments.sh
 	bash scripts/bench-checkout.sh
 	bash scripts/bench-worker.sh
+
+## The billing state machine's random sequences, many more of them, on PostgreSQL.
+soak:
+	bash scripts/soak.sh
 
 clean:
 	cargo clean

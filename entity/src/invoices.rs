@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::status::InvoiceStatus;
+
 /// An invoice freezes its quote; `status` is open | paid | void.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "invoices")]
@@ -20,7 +22,7 @@ pub struct Model {
     pub currency: String,
     pub promo_code_id: Option<Uuid>,
     pub quote: Json,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub created_at: DateTimeUtc,
     pub paid_at: Option<DateTimeUtc>,
 }

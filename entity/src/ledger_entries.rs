@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::status::LedgerKind;
+
 /// The customer's account: positive = owed by the customer, negative = in their favour.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "ledger_entries")]
@@ -7,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub customer_id: Uuid,
-    pub kind: String,
+    pub kind: LedgerKind,
     pub amount_minor: i64,
     pub currency: String,
     pub invoice_id: Option<Uuid>,

@@ -28,6 +28,7 @@ pub mod sandbox_webhooks;
 pub mod sessions;
 pub mod staff_tokens;
 pub mod staff_users;
+pub mod status;
 pub mod subscription_periods;
 pub mod subscriptions;
 pub mod tariff_films;

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::status::PaymentStatus;
+
 /// One attempt to pay an invoice at the provider; `status` is pending | succeeded | failed | canceled | refunded.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "payments")]
@@ -12,7 +14,7 @@ pub struct Model {
     pub provider_payment_id: Option<String>,
     #[sea_orm(unique)]
     pub provider_idempotency_key: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub amount_minor: i64,
     pub currency: String,
     pub save_payment_method: bool,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::status::RefundStatus;
+
 /// At most one per payment; `status` is pending | succeeded | failed.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "refunds")]
@@ -11,7 +13,7 @@ pub struct Model {
     pub customer_id: Uuid,
     pub provider_refund_id: Option<String>,
     pub provider_idempotency_key: String,
-    pub status: String,
+    pub status: RefundStatus,
     pub amount_minor: i64,
     pub currency: String,
     #[sea_orm(column_type = "Text", nullable)]

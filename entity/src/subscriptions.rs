@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+pub use crate::status::SubscriptionStatus;
+
 /// The customer's one subscription; `status` is active | grace | expired | canceled.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "subscriptions")]
@@ -9,7 +11,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub customer_id: Uuid,
     pub tariff_id: Uuid,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub current_period_start: DateTimeUtc,
     pub current_period_end: DateTimeUtc,
     pub auto_renew: bool,

@@ -15,6 +15,7 @@ mod m20261201_000010_payment_polls;
 mod m20261203_000011_renewal_window;
 mod m20261204_000012_renewal_lease_index;
 mod m20261205_000013_billing_rules;
+mod m20261205_000014_status_checks;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_renewal_window::Migration),
             Box::new(m20261204_000012_renewal_lease_index::Migration),
             Box::new(m20261205_000013_billing_rules::Migration),
+            Box::new(m20261205_000014_status_checks::Migration),
         ]
     }
 }

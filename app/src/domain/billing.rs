@@ -1,118 +1,38 @@
 //! The billing state machine (ARCHITECTURE.md, "Subscription and entitlement rules"):
-//! the statuses of subscriptions, invoices, payments and refunds, which moves between
-//! them are allowed, and what a paid or refunded period does to a subscription. Pure
-//! functions of `(state, event, now)`, so the rules are tested without a database and
-//! every service asks the same questions in the same words.
-
-use std::fmt;
-use std::str::FromStr;
+//! which moves between the statuses of subscriptions, invoices, payments and refunds are
+//! allowed, and what a paid or refunded period does to a subscription. Pure functions
+//! of `(state, event, now)`, so the rules are tested without a database and every
+//! service asks the same questions in the same words. The status enums themselves are
+//! the entities' (`entity::status`): the stored values, read into types at the edge.
 
 use chrono::{DateTime, Utc};
 
+pub use entity::status::{
+    InvoiceStatus, PaymentStatus, RefundStatus, SubscriptionStatus, UnknownStatus,
+};
+
 use super::subscription::{GRACE, next_period_start};
 
-/// A stored status that is none of the known values: a broken row, never user input.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} status {value:?}")]
-pub struct UnknownStatus {
-    pub kind: &'static str,
-    pub value: String,
+/// The moves a status may make.
+pub trait Transition: Copy {
+    fn can_become(self, next: Self) -> bool;
 }
 
-macro_rules! status_enum {
-    ($(#[$doc:meta])* $name:ident, $kind:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The value stored in the database and shown on the wire.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownStatus;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(UnknownStatus { kind: $kind, value: other.to_string() }),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
+/// The customer may watch (the period, or its grace, has not run out).
+pub fn has_access(status: SubscriptionStatus) -> bool {
+    matches!(
+        status,
+        SubscriptionStatus::Active | SubscriptionStatus::Grace
+    )
 }
 
-status_enum!(
-    /// A customer's one subscription. `none` is the absence of a row.
-    SubscriptionStatus, "subscription", {
-        Active => "active",
-        Grace => "grace",
-        Expired => "expired",
-        Canceled => "canceled",
-    }
-);
-
-status_enum!(
-    /// An invoice: `open` until paid, or `void` when it can no longer be paid (a newer
-    /// checkout replaced it, its payment failed, or support voided it).
-    InvoiceStatus, "invoice", {
-        Open => "open",
-        Paid => "paid",
-        Void => "void",
-    }
-);
-
-status_enum!(
-    /// One attempt to pay an invoice.
-    PaymentStatus, "payment", {
-        Pending => "pending",
-        Succeeded => "succeeded",
-        Failed => "failed",
-        Canceled => "canceled",
-        Refunded => "refunded",
-    }
-);
-
-status_enum!(
-    /// A refund of one payment: `pending` until the provider's answer is known (a lost
-    /// answer keeps it pending and the worker asks again).
-    RefundStatus, "refund", {
-        Pending => "pending",
-        Succeeded => "succeeded",
-        Failed => "failed",
-    }
-);
-
-impl SubscriptionStatus {
-    /// The customer may watch (the period, or its grace, has not run out).
-    pub fn has_access(self) -> bool {
-        matches!(self, SubscriptionStatus::Active | SubscriptionStatus::Grace)
-    }
+/// The provider's word is final: later or repeated news never moves it back.
+pub fn is_final(status: PaymentStatus) -> bool {
+    !matches!(status, PaymentStatus::Pending)
 }
 
-impl PaymentStatus {
-    /// The provider's word is final: later or repeated news never moves it back.
-    pub fn is_final(self) -> bool {
-        !matches!(self, PaymentStatus::Pending)
-    }
-
-    /// The moves a payment may make.
-    pub fn can_become(self, next: PaymentStatus) -> bool {
+impl Transition for PaymentStatus {
+    fn can_become(self, next: PaymentStatus) -> bool {
         use PaymentStatus::*;
         matches!(
             (self, next),
@@ -121,15 +41,15 @@ impl PaymentStatus {
     }
 }
 
-impl InvoiceStatus {
-    pub fn can_become(self, next: InvoiceStatus) -> bool {
+impl Transition for InvoiceStatus {
+    fn can_become(self, next: InvoiceStatus) -> bool {
         use InvoiceStatus::*;
         matches!((self, next), (Open, Paid | Void))
     }
 }
 
-impl RefundStatus {
-    pub fn can_become(self, next: RefundStatus) -> bool {
+impl Transition for RefundStatus {
+    fn can_become(self, next: RefundStatus) -> bool {
         use RefundStatus::*;
         matches!((self, next), (Pending, Succeeded | Failed))
     }
@@ -169,13 +89,13 @@ pub fn on_payment_succeeded<T: PartialEq>(
     }
     match current {
         Some(s)
-            if s.status.has_access()
+            if has_access(s.status)
                 && s.tariff != *tariff
                 && s.next_tariff.as_ref() != Some(tariff) =>
         {
             PaidPeriod::Superseded
         }
-        Some(s) if s.status.has_access() => PaidPeriod::Extend {
+        Some(s) if has_access(s.status) => PaidPeriod::Extend {
             starts: next_period_start(Some(s.period_end), now),
         },
         _ => PaidPeriod::Extend { starts: now },
@@ -340,14 +260,14 @@ mod tests {
                 PaidPeriod::Extend { starts } => {
                     prop_assert!(open);
                     prop_assert!(starts >= at(now));
-                    if current.status.has_access() {
+                    if has_access(current.status) {
                         prop_assert!(held == paid || next == Some(paid));
                         prop_assert!(starts >= current.period_end.min(at(now)));
                     }
                 }
                 PaidPeriod::Superseded => {
                     prop_assert!(
-                        !open || (current.status.has_access() && held != paid && next != Some(paid))
+                        !open || (has_access(current.status) && held != paid && next != Some(paid))
                     );
                 }
             }
@@ -358,7 +278,7 @@ mod tests {
             start in -2000i64..2000, end in -2000i64..2000, now in -2000i64..2000,
         ) {
             let status = after_refund(at(start), at(end), at(now));
-            prop_assert_eq!(status.has_access(), end > start && at(end) + GRACE > at(now));
+            prop_assert_eq!(has_access(status), end > start && at(end) + GRACE > at(now));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Pure business rules: no I/O, compiled for the server *and* the browser (wasm), so the
 //! page and the server always agree on prices, formats and validation messages.
 
+#[cfg(feature = "ssr")]
 pub mod billing;
 pub mod catalog;
 pub mod duration;

@@ -1,6 +1,7 @@
 //! Server-only code: state, persistence, services. Compiled with the `ssr` feature only.
 
 pub mod auth;
+pub mod billing_event;
 pub mod clock;
 pub mod customer_token;
 pub mod error;

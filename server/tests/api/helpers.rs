@@ -46,21 +46,33 @@ fn init_logs() {
 pub struct TestDb {
     pub url: String,
     pg_name: Option<String>,
+    sqlite_file: Option<std::path::PathBuf>,
     _dir: Option<tempfile::TempDir>,
+}
+
+/// A directory for a test's SQLite file: in memory (`/dev/shm`) where there is one, so
+/// the suite does not wait for the disk on every commit; the code under test is the same.
+fn sqlite_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::tempdir_in(shm) {
+            return dir;
+        }
+    }
+    tempfile::tempdir().expect("temp dir")
 }
 
 impl TestDb {
     pub async fn new() -> TestDb {
         match backend() {
             Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("kinobill.db").display()
-                );
+                let dir = sqlite_dir();
+                let file = dir.path().join("kinobill.db");
+                let url = format!("sqlite://{}?mode=rwc", file.display());
                 TestDb {
                     url,
                     pg_name: None,
+                    sqlite_file: Some(file),
                     _dir: Some(dir),
                 }
             }
@@ -82,9 +94,53 @@ impl TestDb {
                 TestDb {
                     url,
                     pg_name: Some(name),
+                    sqlite_file: None,
                     _dir: None,
                 }
             }
+        }
+    }
+
+    /// A new database holding what `template` holds (migrated and seeded once, then
+    /// copied: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL).
+    /// Nothing may be connected to `template` while it is copied.
+    pub async fn copy_of(template: &TestDb) -> TestDb {
+        match (&template.sqlite_file, &template.pg_name) {
+            (Some(src), _) => {
+                let dir = sqlite_dir();
+                let file = dir.path().join("kinobill.db");
+                std::fs::copy(src, &file).expect("copy the template database");
+                let wal = src.with_extension("db-wal");
+                if wal.exists() {
+                    std::fs::copy(&wal, file.with_extension("db-wal")).expect("copy its WAL");
+                }
+                TestDb {
+                    url: format!("sqlite://{}?mode=rwc", file.display()),
+                    pg_name: None,
+                    sqlite_file: Some(file),
+                    _dir: Some(dir),
+                }
+            }
+            (None, Some(tmpl)) => {
+                let base = postgres_base_url();
+                let name = format!("kinobill_test_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(&base)
+                    .await
+                    .expect("connect to TEST_POSTGRES_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tmpl}\""))
+                    .await
+                    .expect("copy the template database");
+                admin.close().await.ok();
+                let (prefix, _) = base.rsplit_once('/').expect("a database URL");
+                TestDb {
+                    url: format!("{prefix}/{name}"),
+                    pg_name: Some(name),
+                    sqlite_file: None,
+                    _dir: None,
+                }
+            }
+            (None, None) => unreachable!("a test database is a file or a PostgreSQL database"),
         }
     }
 }
@@ -187,8 +243,12 @@ pub async fn spawn_clocked(extra: &[(&str, &str)]) -> TestApp {
 }
 
 pub async fn spawn_app_custom(seed: bool, extra: &[(&str, &str)]) -> TestApp {
+    spawn_on(TestDb::new().await, seed, extra).await
+}
+
+/// The app on `test_db` (which it owns and drops after the server).
+pub async fn spawn_on(test_db: TestDb, seed: bool, extra: &[(&str, &str)]) -> TestApp {
     init_logs();
-    let test_db = TestDb::new().await;
     let settings = test_settings_with(&test_db.url, seed, extra);
     let app = Application::build(&settings)
         .await

@@ -2,6 +2,7 @@
 //! (SQLite, or PostgreSQL with TEST_DATABASE=postgres) and talks HTTP to it.
 
 mod admin_api;
+mod billing_machine;
 mod billing_rules;
 mod checkout_api;
 mod cli;

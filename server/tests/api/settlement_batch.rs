@@ -3,6 +3,7 @@
 //! timeline and outbox messages, in order, and a customer's second payment in the same
 //! batch extends the period the first one made.
 
+use app::domain::billing::PaymentStatus as BillingStatus;
 use app::domain::subscription::{access_until, add_months};
 use app::domain::{Currency, Money};
 use app::ssr::jobs;
@@ -243,14 +244,14 @@ async fn a_batch_of_mixed_reports_settles_as_each_would_alone() {
     assert_eq!(
         settled,
         vec![
-            Settled::Moved("succeeded"),
-            Settled::Moved("failed"),
-            Settled::Moved("canceled"),
+            Settled::Moved(BillingStatus::Succeeded),
+            Settled::Moved(BillingStatus::Failed),
+            Settled::Moved(BillingStatus::Canceled),
             Settled::StillPending,
-            Settled::Moved("succeeded"),
-            Settled::Moved("succeeded"),
-            Settled::Moved("succeeded"),
-            Settled::Moved("failed"),
+            Settled::Moved(BillingStatus::Succeeded),
+            Settled::Moved(BillingStatus::Succeeded),
+            Settled::Moved(BillingStatus::Succeeded),
+            Settled::Moved(BillingStatus::Failed),
             Settled::Unchanged,
         ]
     );

@@ -13,6 +13,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::domain::billing::SubscriptionStatus;
 use crate::domain::subscription::{GRACE, access_until};
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::repo::{begin_write, for_update};
@@ -144,7 +145,7 @@ pub async fn advance_periods(
         let Some(sub) = locked(&txn, id).await? else {
             continue;
         };
-        if !matches!(sub.status.as_str(), "active" | "grace") || sub.current_period_end > now {
+        if !crate::domain::billing::has_access(sub.status) || sub.current_period_end > now {
             // Renewed meanwhile.
             txn.commit().await?;
             continue;
@@ -156,7 +157,7 @@ pub async fn advance_periods(
             let (code, name) = tariff_label(&txn, sub.tariff_id).await?;
             let data = notice(&sub, &code, &name);
             let mut m: subscriptions::ActiveModel = sub.clone().into();
-            m.status = Set("grace".into());
+            m.status = Set(SubscriptionStatus::Grace);
             m.updated_at = Set(now);
             m.update(&txn).await?;
             // `E` passed without a renewal: the customer hears now that the period
@@ -185,7 +186,7 @@ async fn expire(
     let (code, name) = tariff_label(txn, sub.tariff_id).await?;
     let data = notice(sub, &code, &name);
     let mut m: subscriptions::ActiveModel = sub.clone().into();
-    m.status = Set("expired".into());
+    m.status = Set(SubscriptionStatus::Expired);
     m.renewal_lease_until = Set(None);
     m.next_renewal_at = Set(None);
     m.updated_at = Set(now);

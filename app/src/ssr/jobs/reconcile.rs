@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::ssr::providers::PaymentStatus;
 use crate::ssr::repo::lease::{self, Lease};
-use crate::ssr::services::checkout::record_event;
+use crate::ssr::repo::timeline;
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::{AppState, ServiceError};
 
@@ -90,7 +90,7 @@ pub async fn reconcile_pending(
                     PaymentStatus::Canceled => "The poll found the payment canceled".to_string(),
                     PaymentStatus::Pending => String::new(),
                 };
-                record_event(
+                timeline::record(
                     &state.db,
                     p.id,
                     "poll",
@@ -102,7 +102,7 @@ pub async fn reconcile_pending(
                 .await?;
                 match settlement::settle_payment(state, &pp, "poll", None).await {
                     Ok(Settled::Moved(status)) => {
-                        tracing::info!(payment = %p.id, status, "settled by reconciliation");
+                        tracing::info!(payment = %p.id, %status, "settled by reconciliation");
                         report.settled += 1;
                     }
                     Ok(Settled::Superseded) => {

@@ -5,28 +5,21 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Utc};
-use entity::{invoices, payment_events, payment_methods, payments, subscriptions, tariffs};
+use chrono::{DateTime, Utc};
+use entity::{payment_methods, payments, subscriptions, tariffs};
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Select,
-};
-use serde_json::json;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
 
-use crate::domain::Money;
-use crate::domain::billing::InvoiceStatus;
-use crate::domain::pricing::{Months, Quote};
+use crate::domain::billing::PaymentStatus as BillingStatus;
+use crate::domain::pricing::Months;
 use crate::domain::subscription::GRACE;
-use crate::dto::QuoteDto;
-use crate::ssr::outbox::{self, Destination};
 use crate::ssr::providers::{ChargeSaved, PaymentStatus, ProviderError, ProviderPayment};
 use crate::ssr::repo::lease::{self, Lease};
+use crate::ssr::repo::timeline;
 use crate::ssr::repo::{begin_write, is_unique_violation, stored};
-use crate::ssr::services::checkout::{
-    next_invoice_numbers, price, quote_dto_kind, quote_json, record_event,
-};
+use crate::ssr::services::invoicing::price;
+use crate::ssr::services::invoicing::{self, Draft, InvoiceKind, PaymentPlan};
 use crate::ssr::services::pricing as pricing_svc;
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::time::rfc3339;
@@ -80,7 +73,7 @@ const RENEWABLE: &str =
     "status IN ('active', 'grace') AND auto_renew AND payment_method_id IS NOT NULL";
 
 fn due(sub: &subscriptions::Model, state: &AppState, now: DateTime<Utc>) -> bool {
-    matches!(sub.status.as_str(), "active" | "grace")
+    crate::domain::billing::has_access(sub.status)
         && sub.auto_renew
         && sub.payment_method_id.is_some()
         && sub.current_period_end <= now + state.billing.renew_before
@@ -396,7 +389,7 @@ async fn charge(
         })),
         Err(e) => {
             tracing::warn!(subscription = %due.sub.id, error = %e, "renewal charge did not answer");
-            record_event(
+            timeline::record(
                 &state.db,
                 payment.id,
                 "provider_error",
@@ -413,7 +406,7 @@ async fn charge(
 
 fn outcome_of(settled: &Settled) -> RenewalOutcome {
     match settled {
-        Settled::Moved("succeeded") => RenewalOutcome::Renewed,
+        Settled::Moved(BillingStatus::Succeeded) => RenewalOutcome::Renewed,
         Settled::Moved(_) => RenewalOutcome::Failed,
         Settled::StillPending => RenewalOutcome::Pending,
         Settled::Unchanged | Settled::Duplicate | Settled::Superseded => RenewalOutcome::Skipped,
@@ -451,8 +444,8 @@ async fn settle_chunk(state: &AppState, chunk: Vec<Answer>) -> Outcomes {
 }
 
 /// The invoices (one month at today's price for each customer) and pending payments of
-/// a batch, in one transaction of a few statements. `None`: one of the keys is taken
-/// (nothing was written).
+/// a batch, issued in one transaction of a few statements. `None`: one of the keys is
+/// taken (nothing was written).
 async fn create_renewals(
     state: &AppState,
     batch: &[&Due],
@@ -472,14 +465,8 @@ async fn create_renewals(
     let personal = pricing_svc::active_personal_discounts(&state.db, &customers, now).await?;
     let table = pricing_svc::month_table(&state.db).await?;
     let months = Months::new(1)?;
-
-    let txn = begin_write(&state.db).await?;
-    let numbers = next_invoice_numbers(&txn, now.year(), batch.len()).await?;
-    let mut invoice_rows = Vec::with_capacity(batch.len());
-    let mut payment_rows = Vec::with_capacity(batch.len());
-    let mut event_rows = Vec::with_capacity(batch.len());
-    let mut messages = Vec::with_capacity(batch.len());
-    for (d, number) in batch.iter().zip(numbers) {
+    let mut priced = Vec::with_capacity(batch.len());
+    for d in batch {
         let tariff = tariffs
             .get(&renew_as(d))
             .ok_or(ServiceError::NotFound { entity: "tariff" })?;
@@ -490,139 +477,38 @@ async fn create_renewals(
             None,
             &table,
         )?;
-        let invoice = renewal_invoice(&d.sub, tariff, &quote, number, now)?;
-        let payment = renewal_payment(state, &d.sub, &d.method, &d.key, &invoice, now);
-        event_rows.push(created_event(&payment, &invoice, &d.method, now));
-        messages.push((
-            Destination::Events,
-            "invoice.issued",
-            issued(&invoice, quote.total, now),
-        ));
-        invoice_rows.push(invoice.into_active_model().reset_all());
-        payment_rows.push(payment);
+        priced.push((d, tariff, quote));
     }
-    let written = async {
-        invoices::Entity::insert_many(invoice_rows)
-            .exec_without_returning(&txn)
-            .await?;
-        payments::Entity::insert_many(
-            payment_rows
-                .iter()
-                .map(|p| p.clone().into_active_model().reset_all()),
-        )
-        .exec_without_returning(&txn)
-        .await?;
-        payment_events::Entity::insert_many(event_rows)
-            .exec_without_returning(&txn)
-            .await?;
-        Ok::<_, sea_orm::DbErr>(())
-    };
-    match written.await {
-        Ok(()) => {}
-        Err(e) if is_unique_violation(&e) => {
-            txn.rollback().await?;
-            return Ok(None);
+    let drafts: Vec<Draft<'_>> = priced
+        .iter()
+        .map(|(d, tariff, quote)| Draft {
+            kind: InvoiceKind::Renewal,
+            customer_id: d.sub.customer_id,
+            tariff,
+            months,
+            quote,
+            promo_code_id: None,
+            payment: PaymentPlan {
+                provider_key: d.key.clone(),
+                save_payment_method: false,
+                saved_card: Some((d.method.id, d.method.last4.clone())),
+                return_url: None,
+            },
+        })
+        .collect();
+
+    let txn = begin_write(&state.db).await?;
+    match invoicing::issue(&txn, state, &drafts, now).await {
+        Ok(issued) => {
+            txn.commit().await?;
+            Ok(Some(issued.into_iter().map(|i| i.payment).collect()))
         }
-        Err(e) => return Err(e.into()),
+        Err(ServiceError::Db(e)) if is_unique_violation(&e) => {
+            txn.rollback().await?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
-    outbox::enqueue_many(&txn, messages, now).await?;
-    txn.commit().await?;
-    Ok(Some(payment_rows))
-}
-
-fn renewal_invoice(
-    sub: &subscriptions::Model,
-    tariff: &tariffs::Model,
-    quote: &Quote,
-    number: String,
-    now: DateTime<Utc>,
-) -> Result<invoices::Model, ServiceError> {
-    let discount = quote.applied.as_ref();
-    Ok(invoices::Model {
-        id: Uuid::now_v7(),
-        number,
-        customer_id: sub.customer_id,
-        tariff_id: tariff.id,
-        kind: "renewal".into(),
-        months: 1,
-        list_price_minor: quote.list_price.minor(),
-        discount_kind: discount.map(|d| quote_dto_kind(d.kind).to_string()),
-        discount_percent_bp: discount.and_then(|d| d.percent).map(|p| i32::from(p.bp())),
-        discount_minor: discount.map_or(0, |d| d.amount.minor()),
-        total_minor: quote.total.minor(),
-        currency: quote.total.currency().code().to_string(),
-        promo_code_id: None,
-        quote: quote_json(&QuoteDto::from_quote(tariff.id, 1, quote))?,
-        status: InvoiceStatus::Open.as_str().into(),
-        created_at: now,
-        paid_at: None,
-    })
-}
-
-fn renewal_payment(
-    state: &AppState,
-    sub: &subscriptions::Model,
-    method: &payment_methods::Model,
-    key: &str,
-    invoice: &invoices::Model,
-    now: DateTime<Utc>,
-) -> payments::Model {
-    payments::Model {
-        id: Uuid::now_v7(),
-        invoice_id: invoice.id,
-        customer_id: sub.customer_id,
-        provider: state.provider.name().to_string(),
-        provider_payment_id: None,
-        provider_idempotency_key: key.to_string(),
-        status: "pending".into(),
-        amount_minor: invoice.total_minor,
-        currency: invoice.currency.clone(),
-        save_payment_method: false,
-        payment_method_id: Some(method.id),
-        confirmation_url: None,
-        return_url: None,
-        failure_code: None,
-        failure_message: None,
-        created_at: now,
-        updated_at: now,
-        paid_at: None,
-        next_poll_at: None,
-    }
-}
-
-fn created_event(
-    payment: &payments::Model,
-    invoice: &invoices::Model,
-    method: &payment_methods::Model,
-    now: DateTime<Utc>,
-) -> payment_events::ActiveModel {
-    payment_events::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        payment_id: Set(payment.id),
-        kind: Set("created".into()),
-        source: Set("renewal".into()),
-        dedupe_key: Set(None),
-        payload: Set(None),
-        note: Set(Some(format!(
-            "Renewal invoice {}, card ···· {}",
-            invoice.number, method.last4
-        ))),
-        created_at: Set(now),
-    }
-}
-
-/// The `invoice.issued` event of a renewal invoice.
-fn issued(invoice: &invoices::Model, total: Money, now: DateTime<Utc>) -> serde_json::Value {
-    json!({
-        "invoice_id": invoice.id,
-        "number": invoice.number,
-        "customer_id": invoice.customer_id,
-        "tariff_id": invoice.tariff_id,
-        "months": 1,
-        "kind": "renewal",
-        "total": {"amount": total.to_wire(), "currency": total.currency().code()},
-        "issued_at": rfc3339(now),
-    })
 }
 
 /// One renewal's invoice and payment (a batch of one). Two workers racing here: the

@@ -3,9 +3,12 @@
 pub mod audit;
 pub mod bulk;
 pub mod catalog;
+pub mod invoices;
 pub mod lease;
+pub mod ledger;
 pub mod staff;
 pub mod stored;
+pub mod timeline;
 
 /// A unique index refused the write: someone else got there first.
 pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {

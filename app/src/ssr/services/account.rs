@@ -49,9 +49,9 @@ pub async fn subscription<C: ConnectionTrait>(
         Some(id) => tariffs::Entity::find_by_id(id).one(db).await?.map(summary),
         None => None,
     };
-    let has_access = matches!(sub.status.as_str(), "active" | "grace");
+    let has_access = crate::domain::billing::has_access(sub.status);
     Ok(SubscriptionDto {
-        status: sub.status.clone(),
+        status: sub.status.to_string(),
         tariff: tariff.map(summary),
         next_tariff,
         current_period_start: Some(rfc3339(sub.current_period_start)),
@@ -85,7 +85,7 @@ pub async fn set_auto_renew<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<SubscriptionDto, ServiceError> {
     let sub = locked_subscription(db, customer).await?;
-    if on && !matches!(sub.status.as_str(), "active" | "grace") {
+    if on && !crate::domain::billing::has_access(sub.status) {
         return Err(ServiceError::Rule {
             code: "subscription_not_active",
             field: "auto_renew",
@@ -118,7 +118,7 @@ pub async fn set_next_tariff<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<SubscriptionDto, ServiceError> {
     let sub = locked_subscription(db, customer).await?;
-    if next.is_some() && !matches!(sub.status.as_str(), "active" | "grace") {
+    if next.is_some() && !crate::domain::billing::has_access(sub.status) {
         return Err(ServiceError::rule(
             "subscription_not_active",
             "next_tariff_id",
@@ -176,7 +176,7 @@ pub async fn statement<C: ConnectionTrait>(
         out.push(StatementLineDto {
             id: r.id,
             date: rfc3339(r.created_at),
-            kind: r.kind,
+            kind: r.kind.to_string(),
             description: r.description,
             amount: MoneyDto::from(Money::from_minor(r.amount_minor, currency)),
             balance: MoneyDto::from(Money::from_minor(balance, currency)),

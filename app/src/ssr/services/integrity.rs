@@ -13,11 +13,12 @@ use entity::{
 use sea_orm::{DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
-use crate::domain::billing::{InvoiceStatus, PaymentStatus, RefundStatus, SubscriptionStatus};
+use crate::domain::billing::{InvoiceStatus, PaymentStatus, RefundStatus};
 use crate::domain::subscription::access_until;
 use crate::dto::{IntegrityReportDto as IntegrityReport, IntegrityViolationDto as Violation};
 use crate::ssr::ServiceError;
 use crate::ssr::time::rfc3339;
+use entity::status::LedgerKind;
 
 fn violation(
     rule: &'static str,
@@ -54,14 +55,10 @@ pub async fn audit(
 
     // At most one succeeded payment per invoice; a paid invoice has exactly one.
     let mut paid_per_invoice: HashMap<Uuid, usize> = HashMap::new();
+    // (Statuses are typed: a row with an unknown one cannot be stored, see migration 14.)
     for p in &payments {
-        let status: Result<PaymentStatus, _> = p.status.parse();
-        match status {
-            Ok(PaymentStatus::Succeeded | PaymentStatus::Refunded) => {
-                *paid_per_invoice.entry(p.invoice_id).or_default() += 1;
-            }
-            Ok(_) => {}
-            Err(e) => v.push(violation("known_status", "payment", p.id, e.to_string())),
+        if matches!(p.status, PaymentStatus::Succeeded | PaymentStatus::Refunded) {
+            *paid_per_invoice.entry(p.invoice_id).or_default() += 1;
         }
     }
     for (invoice, n) in &paid_per_invoice {
@@ -76,18 +73,17 @@ pub async fn audit(
     }
     let mut open_per_customer: HashMap<Uuid, usize> = HashMap::new();
     for i in &invoices {
-        match i.status.parse::<InvoiceStatus>() {
-            Ok(InvoiceStatus::Paid) if !paid_per_invoice.contains_key(&i.id) => v.push(violation(
+        match i.status {
+            InvoiceStatus::Paid if !paid_per_invoice.contains_key(&i.id) => v.push(violation(
                 "paid_invoice_has_payment",
                 "invoice",
                 i.id,
                 "paid without a succeeded payment".into(),
             )),
-            Ok(InvoiceStatus::Open) if i.kind == "purchase" => {
+            InvoiceStatus::Open if i.kind == "purchase" => {
                 *open_per_customer.entry(i.customer_id).or_default() += 1;
             }
-            Ok(_) => {}
-            Err(e) => v.push(violation("known_status", "invoice", i.id, e.to_string())),
+            _ => {}
         }
     }
     for (customer, n) in &open_per_customer {
@@ -112,10 +108,10 @@ pub async fn audit(
         }
     }
     for p in &payments {
-        let paid = matches!(p.status.as_str(), "succeeded" | "refunded");
+        let paid = matches!(p.status, PaymentStatus::Succeeded | PaymentStatus::Refunded);
         let refunded = refund_of
             .get(&p.id)
-            .is_some_and(|r| r.status == RefundStatus::Succeeded.as_str());
+            .is_some_and(|r| r.status == RefundStatus::Succeeded);
         let expect = [
             ("charge", if paid { p.amount_minor } else { 0 }),
             ("payment", if paid { -p.amount_minor } else { 0 }),
@@ -145,7 +141,7 @@ pub async fn audit(
                 ));
             }
         }
-        if refunded != (p.status == PaymentStatus::Refunded.as_str()) {
+        if refunded != (p.status == PaymentStatus::Refunded) {
             v.push(violation(
                 "refund_matches_payment",
                 "payment",
@@ -158,14 +154,13 @@ pub async fn audit(
             ));
         }
     }
-    let adjusted: HashMap<Uuid, i64> =
-        ledger
-            .iter()
-            .filter(|l| l.kind == "adjustment")
-            .fold(HashMap::new(), |mut m, l| {
-                *m.entry(l.customer_id).or_default() += l.amount_minor;
-                m
-            });
+    let adjusted: HashMap<Uuid, i64> = ledger
+        .iter()
+        .filter(|l| l.kind == LedgerKind::Adjustment)
+        .fold(HashMap::new(), |mut m, l| {
+            *m.entry(l.customer_id).or_default() += l.amount_minor;
+            m
+        });
     for (customer, total) in &balance {
         let corrections = adjusted.get(customer).copied().unwrap_or(0);
         if *total != corrections {
@@ -183,7 +178,7 @@ pub async fn audit(
     let period_of: HashMap<Uuid, &subscription_periods::Model> =
         periods.iter().map(|p| (p.payment_id, p)).collect();
     for p in &payments {
-        if p.status == PaymentStatus::Succeeded.as_str() && !refund_of.contains_key(&p.id) {
+        if p.status == PaymentStatus::Succeeded && !refund_of.contains_key(&p.id) {
             match period_of.get(&p.id) {
                 Some(period) if period.revoked_at.is_none() => {}
                 _ => v.push(violation(
@@ -203,16 +198,6 @@ pub async fn audit(
             .entry(period.subscription_id)
             .or_insert(period.ends_at);
         *end = (*end).max(period.ends_at);
-    }
-    for s in &subs {
-        if let Err(e) = s.status.parse::<SubscriptionStatus>() {
-            v.push(violation(
-                "known_status",
-                "subscription",
-                s.id,
-                e.to_string(),
-            ));
-        }
     }
     for e in ents.iter().filter(|e| e.valid_until > now) {
         let Some(sub) = sub_of.get(&e.customer_id) else {

@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod customers;
 pub mod discounts;
 pub mod integrity;
+pub mod invoicing;
 pub mod notifications;
 pub mod outbox_admin;
 pub mod payments;

@@ -36,7 +36,7 @@ pub fn invoice_dto(i: &invoices::Model, tariff_name: &str) -> Result<InvoiceDto,
             reason: None,
         }),
         total: money(i.total_minor),
-        status: i.status.clone(),
+        status: i.status.to_string(),
         created_at: rfc3339(i.created_at),
         paid_at: i.paid_at.map(rfc3339),
     })
@@ -54,7 +54,7 @@ pub fn payment_dto(
         invoice_number: invoice.number.clone(),
         tariff_id: invoice.tariff_id,
         months: u32::try_from(invoice.months).unwrap_or(0),
-        status: p.status.clone(),
+        status: p.status.to_string(),
         amount: MoneyDto::from(stored::money(p.amount_minor, &p.currency, "payment", p.id)?),
         description: format!(
             "{tariff_name}, {} month{}",
@@ -141,7 +141,7 @@ pub async fn refresh(
             Ok(pp) if pp.status != PaymentStatus::Pending => {
                 let settled = settlement::settle_payment(state, &pp, "return", None).await?;
                 if let Settled::Moved(status) = settled {
-                    tracing::info!(payment = %id, status, "settled by the return page");
+                    tracing::info!(payment = %id, %status, "settled by the return page");
                 }
             }
             Ok(_) => {}

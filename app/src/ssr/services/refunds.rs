@@ -16,15 +16,14 @@ use uuid::Uuid;
 use crate::domain::billing::{PaymentStatus, RefundStatus, SubscriptionStatus, after_refund};
 use crate::domain::subscription::{access_until, refund_window_open};
 use crate::dto::{MoneyDto, RefundDto};
-use crate::ssr::outbox::{self, Destination};
+use crate::ssr::billing_event::{self, AccessChange, BillingEvent};
 use crate::ssr::providers::{
     ProviderError, ProviderRefund, RefundRequest, RefundStatus as ProviderRefundStatus,
 };
-use crate::ssr::repo::{is_unique_violation, stored};
-use crate::ssr::services::checkout::record_event;
-use crate::ssr::services::settlement::ledger;
+use crate::ssr::repo::{is_unique_violation, ledger, stored, timeline};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
+use entity::status::LedgerKind;
 
 #[derive(Debug, Clone)]
 pub enum Requester {
@@ -54,7 +53,7 @@ pub fn dto(r: &refunds::Model) -> Result<RefundDto, ServiceError> {
     Ok(RefundDto {
         id: r.id,
         payment_id: r.payment_id,
-        status: r.status.clone(),
+        status: r.status.to_string(),
         amount: MoneyDto::from(stored::money(r.amount_minor, &r.currency, "refund", r.id)?),
         created_at: rfc3339(r.created_at),
     })
@@ -87,7 +86,7 @@ pub async fn refund(
         .await?
     {
         txn.commit().await?;
-        return match refund_status(&existing)? {
+        return match existing.status {
             // The provider's answer to an earlier request was lost (it is due for a poll
             // now): ask again with the same key, which finds the refund the provider made
             // instead of making a second one.
@@ -100,10 +99,10 @@ pub async fn refund(
             RefundStatus::Failed => Err(refused(existing.failure_message.as_deref())),
         };
     }
-    if payment.status == PaymentStatus::Refunded.as_str() {
+    if payment.status == PaymentStatus::Refunded {
         return Err(already_refunded());
     }
-    if payment.status != PaymentStatus::Succeeded.as_str() {
+    if payment.status != PaymentStatus::Succeeded {
         return Err(rule(
             "payment_not_refundable",
             "Only a successful payment can be refunded.",
@@ -176,14 +175,14 @@ pub async fn refund(
                 action: "payment.refunded",
                 entity_type: "payment",
                 entity_id: payment.id.to_string(),
-                before: Some(json!({"status": payment.status})),
+                before: Some(json!({"status": payment.status.as_str()})),
                 after: Some(json!({"refund_id": refund.id, "reason": reason, "override_reason": override_reason})),
             },
             now,
         )
         .await?;
     }
-    record_event(
+    timeline::record(
         &txn,
         payment.id,
         "refund_requested",
@@ -227,12 +226,6 @@ fn refused(message: Option<&str>) -> ServiceError {
     )
 }
 
-fn refund_status(r: &refunds::Model) -> Result<RefundStatus, ServiceError> {
-    r.status
-        .parse()
-        .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("refund {}: {e}", r.id)))
-}
-
 /// The refund row (pending), inside the caller's transaction: the unique index on the
 /// payment makes it the once-only claim. `poll_at` is when the worker asks the provider
 /// if nobody has by then (this request's answer was lost, or nobody asked yet).
@@ -251,7 +244,7 @@ pub(crate) async fn claim(
         provider_refund_id: Set(None),
         // One key per payment: a retry after a timeout finds the provider's refund.
         provider_idempotency_key: Set(format!("kb-refund-{}", payment.id)),
-        status: Set(RefundStatus::Pending.as_str().into()),
+        status: Set(RefundStatus::Pending),
         amount_minor: Set(payment.amount_minor),
         currency: Set(payment.currency.clone()),
         reason: Set(reason),
@@ -307,7 +300,7 @@ pub async fn ask_provider(
                 now
             };
             let txn = crate::ssr::repo::begin_write(&state.db).await?;
-            record_event(
+            timeline::record(
                 &txn,
                 payment.id,
                 "refund_error",
@@ -322,7 +315,7 @@ pub async fn ask_provider(
             refunds::Entity::update_many()
                 .col_expr(refunds::Column::NextPollAt, Some(retry_at).into())
                 .filter(refunds::Column::Id.eq(refund.id))
-                .filter(refunds::Column::Status.eq(RefundStatus::Pending.as_str()))
+                .filter(refunds::Column::Status.eq(RefundStatus::Pending))
                 .exec(&txn)
                 .await?;
             txn.commit().await?;
@@ -369,7 +362,7 @@ pub async fn apply_provider_refund(
         .one(&txn)
         .await?
         .ok_or(ServiceError::NotFound { entity: "refund" })?;
-    if refund_status(&refund)? != RefundStatus::Pending {
+    if refund.status != RefundStatus::Pending {
         txn.commit().await?;
         return dto(&refund);
     }
@@ -380,11 +373,11 @@ pub async fn apply_provider_refund(
             r.next_poll_at = Set(Some(now + REFUND_POLL));
         }
         ProviderRefundStatus::Failed { message } => {
-            r.status = Set(RefundStatus::Failed.as_str().into());
+            r.status = Set(RefundStatus::Failed);
             r.failure_message = Set(Some(message.clone()));
             r.completed_at = Set(Some(now));
             r.next_poll_at = Set(None);
-            record_event(
+            timeline::record(
                 &txn,
                 refund.payment_id,
                 "refund_failed",
@@ -396,7 +389,7 @@ pub async fn apply_provider_refund(
             .await?;
         }
         ProviderRefundStatus::Succeeded => {
-            r.status = Set(RefundStatus::Succeeded.as_str().into());
+            r.status = Set(RefundStatus::Succeeded);
             r.completed_at = Set(Some(now));
             r.next_poll_at = Set(None);
             complete(&txn, &refund, source, now).await?;
@@ -419,7 +412,7 @@ async fn complete(
             .await?
             .ok_or(ServiceError::NotFound { entity: "payment" })?;
     let mut p: payments::ActiveModel = payment.clone().into();
-    p.status = Set(PaymentStatus::Refunded.as_str().into());
+    p.status = Set(PaymentStatus::Refunded);
     p.updated_at = Set(now);
     p.update(txn).await?;
 
@@ -429,77 +422,35 @@ async fn complete(
         .await?
         .ok_or(ServiceError::NotFound { entity: "invoice" })?
         .number;
-    ledger(
+    ledger::book_many(
         txn,
-        &payment,
-        "refund",
-        refund.amount_minor,
-        format!("Refund: invoice {number}"),
-        now,
-    )
-    .await?;
-    ledger(
-        txn,
-        &payment,
-        "charge_reversal",
-        -refund.amount_minor,
-        format!("Charge reversed: invoice {number}"),
-        now,
+        vec![
+            ledger::payment_line(
+                &payment,
+                LedgerKind::Refund,
+                refund.amount_minor,
+                format!("Refund: invoice {number}"),
+                now,
+            ),
+            ledger::payment_line(
+                &payment,
+                LedgerKind::ChargeReversal,
+                -refund.amount_minor,
+                format!("Charge reversed: invoice {number}"),
+                now,
+            ),
+        ],
     )
     .await?;
 
     let access = revoke_period(txn, &payment, now).await?;
-    record_event(
-        txn,
-        payment.id,
-        "refunded",
-        source,
-        None,
-        Some(format!("Refunded {}", amount.display())),
-        now,
-    )
-    .await?;
-    let data = json!({
-        "refund_id": refund.id,
-        "payment_id": payment.id,
-        "invoice_id": payment.invoice_id,
-        "customer_id": payment.customer_id,
-        "amount": {"amount": amount.to_wire(), "currency": amount.currency().code()},
-        "reason": refund.reason,
-        "refunded_at": rfc3339(now),
-    });
-    let mut messages = vec![
-        (Destination::Events, "refund.succeeded", data.clone()),
-        (Destination::Notify, "refund_succeeded", data),
-    ];
-    match access {
-        Access::Unchanged => {}
-        Access::Until { role, until } => messages.push((
-            Destination::Auth,
-            "role.grant",
-            json!({"user_id": payment.customer_id, "role": role, "valid_until": rfc3339(until)}),
-        )),
-        Access::Revoked { role } => messages.push((
-            Destination::Auth,
-            "role.revoke",
-            json!({"user_id": payment.customer_id, "role": role}),
-        )),
-    }
-    outbox::enqueue_many(txn, messages, now).await?;
-    Ok(())
-}
-
-/// What a refund did to the customer's access.
-enum Access {
-    /// The payment bought no period (a superseded payment), or it was revoked before.
-    Unchanged,
-    Until {
-        role: String,
-        until: DateTime<Utc>,
-    },
-    Revoked {
-        role: String,
-    },
+    let event = BillingEvent::RefundSucceeded {
+        refund,
+        payment: &payment,
+        amount,
+        access,
+    };
+    billing_event::record(txn, &[event], source, now).await
 }
 
 /// Revokes the period the payment bought: later periods move back by its length, the
@@ -509,14 +460,14 @@ async fn revoke_period(
     txn: &DatabaseTransaction,
     payment: &payments::Model,
     now: DateTime<Utc>,
-) -> Result<Access, ServiceError> {
+) -> Result<AccessChange, ServiceError> {
     let Some(period) = subscription_periods::Entity::find()
         .filter(subscription_periods::Column::PaymentId.eq(payment.id))
         .one(txn)
         .await?
         .filter(|p| p.revoked_at.is_none())
     else {
-        return Ok(Access::Unchanged);
+        return Ok(AccessChange::Unchanged);
     };
     let sub = crate::ssr::repo::for_update(
         subscriptions::Entity::find_by_id(period.subscription_id),
@@ -556,7 +507,7 @@ async fn revoke_period(
     let status = after_refund(sub.current_period_start, new_end, now);
     let mut s: subscriptions::ActiveModel = sub.clone().into();
     s.updated_at = Set(now);
-    s.status = Set(status.as_str().into());
+    s.status = Set(status);
     s.current_period_end = Set(new_end);
     if status == SubscriptionStatus::Canceled {
         // Nothing paid is left: the record shows the access ending now.
@@ -566,7 +517,7 @@ async fn revoke_period(
         entitlements::Entity::delete_by_id(payment.customer_id)
             .exec(txn)
             .await?;
-        return Ok(Access::Revoked { role });
+        return Ok(AccessChange::Revoked { role });
     }
     s.update(txn).await?;
     let until = access_until(new_end);
@@ -576,7 +527,7 @@ async fn revoke_period(
         .filter(entitlements::Column::CustomerId.eq(payment.customer_id))
         .exec(txn)
         .await?;
-    Ok(Access::Until { role, until })
+    Ok(AccessChange::Until { role, until })
 }
 
 /// A refund webhook: find our refund by the provider's payment id and apply it.
@@ -613,7 +564,7 @@ pub async fn reconcile_pending_refunds(
     use crate::ssr::repo::lease::{self, Lease};
     let now = state.clock.now();
     let due = refunds::Entity::find()
-        .filter(refunds::Column::Status.eq(RefundStatus::Pending.as_str()))
+        .filter(refunds::Column::Status.eq(RefundStatus::Pending))
         .filter(refunds::Column::NextPollAt.lte(now))
         .order_by_asc(refunds::Column::NextPollAt);
     let leased = lease::take(

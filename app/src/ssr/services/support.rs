@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{
-    customers, entitlements, invoices, ledger_entries, payment_events, payments, refunds,
-    subscriptions, tariffs,
+    customers, entitlements, invoices, payment_events, payments, refunds, subscriptions, tariffs,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
@@ -21,7 +20,7 @@ use crate::dto::{
 };
 use crate::ssr::outbox::{self, Destination};
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
-use crate::ssr::repo::stored;
+use crate::ssr::repo::{ledger, stored};
 use crate::ssr::services::{account, customers as customer_svc, payments as payment_svc};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
@@ -138,7 +137,7 @@ pub async fn list_payments(
                 customer_email: emails.get(&p.customer_id).cloned().flatten(),
                 invoice_number: numbers.get(&p.invoice_id).cloned().unwrap_or_default(),
                 amount: MoneyDto::from(amount),
-                status: p.status,
+                status: p.status.to_string(),
                 provider_payment_id: p.provider_payment_id,
             })
         })
@@ -271,21 +270,14 @@ pub async fn adjust(
         .ok_or(ServiceError::NotFound { entity: "customer" })?;
     let now = state.clock.now();
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
-    let id = Uuid::now_v7();
-    ledger_entries::ActiveModel {
-        id: Set(id),
-        customer_id: Set(customer_id),
-        kind: Set("adjustment".into()),
-        amount_minor: Set(money.minor()),
-        currency: Set(money.currency().code().to_string()),
-        invoice_id: Set(None),
-        payment_id: Set(None),
-        refund_id: Set(None),
-        description: Set(format!("Correction: {reason}")),
-        created_by: Set(actor.label.clone()),
-        created_at: Set(now),
-    }
-    .insert(&txn)
+    let id = ledger::book_adjustment(
+        &txn,
+        customer_id,
+        money,
+        format!("Correction: {reason}"),
+        &actor.label,
+        now,
+    )
     .await?;
     audit::record(
         &txn,
@@ -321,7 +313,7 @@ pub async fn change_tariff(
     let now = state.clock.now();
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
     let sub = account::locked_subscription(&txn, customer_id).await?;
-    if !matches!(sub.status.as_str(), "active" | "grace") {
+    if !crate::domain::billing::has_access(sub.status) {
         return Err(ServiceError::Rule {
             code: "subscription_not_active",
             field: "tariff_id",

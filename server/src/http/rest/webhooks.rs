@@ -76,7 +76,7 @@ pub async fn receive(
             settlement::settle_payment(&state, payment, "webhook", Some(record))
                 .await
                 .map(|s| match s {
-                    Settled::Moved(status) => status,
+                    Settled::Moved(status) => status.as_str(),
                     Settled::Superseded => "superseded",
                     Settled::Unchanged => "unchanged",
                     Settled::StillPending => "pending",

@@ -5,20 +5,18 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use entity::{invoices, payment_events, payments, subscriptions};
+use entity::{invoices, payments, subscriptions};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::json;
 use uuid::Uuid;
 
-use super::{Loss, timeline_row};
-use crate::domain::billing::InvoiceStatus;
-use crate::domain::subscription::access_until;
-use crate::ssr::outbox::{self, Destination};
+use super::Loss;
+use crate::domain::billing::PaymentStatus;
+use crate::ssr::billing_event::{self, BillingEvent, RetryPlan};
 use crate::ssr::repo::bulk::per_row;
 use crate::ssr::repo::for_update;
+use crate::ssr::repo::invoices as invoice_repo;
 use crate::ssr::services::pricing;
-use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
 
 /// Settles failed payments of distinct customers, all locked by `txn`.
@@ -37,7 +35,7 @@ pub(super) async fn fail_all(
     payments::Entity::update_many()
         .col_expr(
             P::Status,
-            per_row(P::Id, P::Status, each(|l| l.status.into())),
+            per_row(P::Id, P::Status, each(|l| l.status.as_str().into())),
         )
         .col_expr(
             P::FailureCode,
@@ -51,26 +49,10 @@ pub(super) async fn fail_all(
         .filter(P::Id.is_in(losses.iter().map(|l| l.payment.id)))
         .exec(txn)
         .await?;
-    payment_events::Entity::insert_many(
-        losses
-            .iter()
-            .map(|l| timeline_row(l.payment.id, l.status, source, l.message.to_string(), now)),
-    )
-    .exec_without_returning(txn)
-    .await?;
-
     // An invoice whose payment failed is never paid: a new attempt is a new invoice
     // (checkout) or a new charge (renewal), so it is void and its promo code free again.
     let lost_invoices: Vec<Uuid> = losses.iter().map(|l| l.payment.invoice_id).collect();
-    invoices::Entity::update_many()
-        .col_expr(
-            invoices::Column::Status,
-            Expr::value(InvoiceStatus::Void.as_str()),
-        )
-        .filter(invoices::Column::Id.is_in(lost_invoices.iter().copied()))
-        .filter(invoices::Column::Status.eq(InvoiceStatus::Open.as_str()))
-        .exec(txn)
-        .await?;
+    invoice_repo::void_open(txn, &lost_invoices).await?;
     pricing::release_redemptions(txn, &lost_invoices).await?;
 
     let renewals: HashSet<Uuid> = invoices::Entity::find()
@@ -84,37 +66,22 @@ pub(super) async fn fail_all(
     let retrying = retry_later(txn, state, losses, &renewals, now).await?;
 
     let next_try = now + state.billing.renewal_retry;
-    let mut messages = Vec::with_capacity(losses.len() * 2);
-    for l in losses {
-        let payment = &l.payment;
-        let data = json!({
-            "payment_id": payment.id,
-            "invoice_id": payment.invoice_id,
-            "customer_id": payment.customer_id,
-            "code": l.code,
-            "message": l.message,
-        });
-        // Consumers tell a bank's "no" from a payment nobody finished by the routing key.
-        let event = if l.status == "canceled" {
-            "payment.canceled"
-        } else {
-            "payment.failed"
-        };
-        messages.push((Destination::Events, event, data.clone()));
-        if renewals.contains(&payment.invoice_id) {
-            if let Some(sub) = retrying.get(&payment.customer_id) {
-                let mut notice = data;
-                notice["attempt"] = json!(sub.renewal_attempts + 1);
-                notice["next_attempt_at"] = json!(rfc3339(next_try));
-                notice["access_until"] = json!(rfc3339(access_until(sub.current_period_end)));
-                messages.push((Destination::Notify, "renewal_failed", notice));
-            }
-        } else if l.status == "failed" {
-            messages.push((Destination::Notify, "payment_failed", data));
-        }
-    }
-    outbox::enqueue_many(txn, messages, now).await?;
-    Ok(())
+    let events: Vec<BillingEvent> = losses
+        .iter()
+        .map(|l| BillingEvent::PaymentFailed {
+            payment: &l.payment,
+            canceled: l.status == PaymentStatus::Canceled,
+            code: l.code,
+            message: l.message,
+            renewal: renewals.contains(&l.payment.invoice_id),
+            retry: retrying.get(&l.payment.customer_id).map(|sub| RetryPlan {
+                attempt: sub.renewal_attempts + 1,
+                next_attempt_at: next_try,
+                period_end: sub.current_period_end,
+            }),
+        })
+        .collect();
+    billing_event::record(txn, &events, source, now).await
 }
 
 /// The subscriptions of failed renewals wait for the retry schedule; the next try gets

@@ -14,15 +14,14 @@ mod succeed;
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
-use entity::{ledger_entries, payment_events, payments};
+use entity::{payment_events, payments};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 use uuid::Uuid;
 
-use crate::domain::billing::PaymentStatus;
+use crate::domain::billing::{PaymentStatus, is_final};
 use crate::ssr::providers::{PaymentStatus as ProviderStatus, ProviderPayment};
 use crate::ssr::repo::{for_update, is_unique_violation};
 use crate::ssr::{AppState, ServiceError};
@@ -31,7 +30,7 @@ use crate::ssr::{AppState, ServiceError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settled {
     /// The payment moved to this terminal status now.
-    Moved(&'static str),
+    Moved(PaymentStatus),
     /// The payment succeeded but buys nothing (another tariff while one runs, or its
     /// invoice was voided): it is booked and a `superseded` refund is claimed with it.
     Superseded,
@@ -276,7 +275,7 @@ async fn lock_payments(
 /// A payment that failed now, with the provider's reason.
 pub(super) struct Loss<'a> {
     payment: payments::Model,
-    status: &'static str,
+    status: PaymentStatus,
     code: &'a str,
     message: &'a str,
 }
@@ -294,11 +293,7 @@ async fn apply(
     let mut win_slots = Vec::new();
     let mut losses = Vec::new();
     for (payment, pp) in batch {
-        let status: PaymentStatus = payment
-            .status
-            .parse()
-            .map_err(|e| anyhow::anyhow!("payment {}: {e}", payment.id))?;
-        if status.is_final() {
+        if is_final(payment.status) {
             // A terminal state never moves back: late or repeated news is only recorded.
             settled.push(Settled::Unchanged);
             continue;
@@ -308,25 +303,25 @@ async fn apply(
             ProviderStatus::Succeeded => {
                 win_slots.push(settled.len());
                 wins.push((payment, pp));
-                Settled::Moved("succeeded")
+                Settled::Moved(PaymentStatus::Succeeded)
             }
             ProviderStatus::Failed { code, message } => {
                 losses.push(Loss {
                     payment,
-                    status: "failed",
+                    status: PaymentStatus::Failed,
                     code,
                     message,
                 });
-                Settled::Moved("failed")
+                Settled::Moved(PaymentStatus::Failed)
             }
             ProviderStatus::Canceled => {
                 losses.push(Loss {
                     payment,
-                    status: "canceled",
+                    status: PaymentStatus::Canceled,
                     code: "canceled",
                     message: "The payment was canceled.",
                 });
-                Settled::Moved("canceled")
+                Settled::Moved(PaymentStatus::Canceled)
             }
         });
     }
@@ -338,51 +333,4 @@ async fn apply(
     }
     fail::fail_all(txn, state, &losses, source, now).await?;
     Ok(settled)
-}
-
-/// A line on a payment's timeline with a note.
-fn timeline_row(
-    payment_id: Uuid,
-    kind: &str,
-    source: &str,
-    note: String,
-    now: DateTime<Utc>,
-) -> payment_events::ActiveModel {
-    super::checkout::event_row(payment_id, kind, source, None, Some(note), now)
-}
-
-fn ledger_row(
-    payment: &payments::Model,
-    kind: &str,
-    amount_minor: i64,
-    description: String,
-    now: DateTime<Utc>,
-) -> ledger_entries::ActiveModel {
-    ledger_entries::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        customer_id: Set(payment.customer_id),
-        kind: Set(kind.to_string()),
-        amount_minor: Set(amount_minor),
-        currency: Set(payment.currency.clone()),
-        invoice_id: Set(Some(payment.invoice_id)),
-        payment_id: Set(Some(payment.id)),
-        refund_id: Set(None),
-        description: Set(description),
-        created_by: Set("system".into()),
-        created_at: Set(now),
-    }
-}
-
-pub async fn ledger<C: ConnectionTrait>(
-    db: &C,
-    payment: &payments::Model,
-    kind: &str,
-    amount_minor: i64,
-    description: String,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    ledger_row(payment, kind, amount_minor, description, now)
-        .insert(db)
-        .await?;
-    Ok(())
 }

@@ -6,30 +6,29 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{
-    entitlements, invoices, ledger_entries, payment_events, payment_methods, payments,
-    subscription_periods, subscriptions, tariffs,
+    entitlements, invoices, payment_methods, payments, subscription_periods, subscriptions, tariffs,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder,
 };
-use serde_json::json;
 use uuid::Uuid;
 
-use super::{ledger_row, timeline_row};
 use crate::domain::Money;
 use crate::domain::billing::{
-    InvoiceStatus, PaidPeriod, PaymentStatus, SubscriptionState, on_payment_succeeded,
+    InvoiceStatus, PaidPeriod, PaymentStatus, SubscriptionState, SubscriptionStatus, has_access,
+    on_payment_succeeded,
 };
 use crate::domain::subscription::{access_until, add_months};
 use crate::ssr::ServiceError;
-use crate::ssr::outbox::{self, Destination};
+use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::providers::{ProviderPayment, SavedMethod};
 use crate::ssr::repo::bulk::per_row;
 use crate::ssr::repo::{for_update, stored};
+use crate::ssr::repo::{invoices as invoice_repo, ledger};
 use crate::ssr::services::{pricing, refunds};
-use crate::ssr::time::rfc3339;
+use entity::status::LedgerKind;
 
 /// What one confirmed payment changes, worked out before anything is written.
 struct Paid<'a> {
@@ -119,13 +118,9 @@ pub(super) async fn succeed_all(
             .get(&invoice.tariff_id)
             .ok_or(ServiceError::NotFound { entity: "tariff" })?;
         let existing = subscriptions.get(&payment.customer_id);
-        let current = existing.map(state_of).transpose()?;
-        let invoice_status: InvoiceStatus = invoice
-            .status
-            .parse()
-            .map_err(|e| anyhow::anyhow!("invoice {}: {e}", invoice.id))?;
+        let current = existing.map(state_of);
         let starts_at =
-            match on_payment_succeeded(current.as_ref(), invoice_status, &tariff.id, now) {
+            match on_payment_succeeded(current.as_ref(), invoice.status, &tariff.id, now) {
                 PaidPeriod::Extend { starts } => starts,
                 PaidPeriod::Superseded => {
                     superseded.push((payment, pp, amount, invoice));
@@ -133,7 +128,7 @@ pub(super) async fn succeed_all(
                 }
             };
         let current_end = current
-            .filter(|s| s.status.has_access())
+            .filter(|s| has_access(s.status))
             .map(|s| s.period_end);
         let method_id = match &pp.saved_method {
             Some(m) => Some(save_method(txn, payment, m, now).await?),
@@ -170,27 +165,20 @@ pub(super) async fn succeed_all(
     mark_paid(txn, &paid, now).await?;
     extend_subscriptions(txn, &paid, now).await?;
     grant_access(txn, &paid, now).await?;
-    book(txn, &paid, source, now).await?;
-    outbox::enqueue_many(
-        txn,
-        paid.iter().flat_map(|p| messages(p, now)).collect(),
-        now,
-    )
-    .await?;
+    book(txn, &paid, now).await?;
+    let events: Vec<BillingEvent> = paid.iter().map(event).collect();
+    billing_event::record(txn, &events, source, now).await?;
     Ok(superseded_ids)
 }
 
 /// The subscription as the billing rules read it.
-fn state_of(s: &subscriptions::Model) -> Result<SubscriptionState<Uuid>, ServiceError> {
-    Ok(SubscriptionState {
-        status: s
-            .status
-            .parse()
-            .map_err(|e| anyhow::anyhow!("subscription {}: {e}", s.id))?,
+fn state_of(s: &subscriptions::Model) -> SubscriptionState<Uuid> {
+    SubscriptionState {
+        status: s.status,
         tariff: s.tariff_id,
         next_tariff: s.next_tariff_id,
         period_end: s.current_period_end,
-    })
+    }
 }
 
 /// Payments that succeeded but buy nothing: the money is booked (charge and payment,
@@ -203,65 +191,46 @@ async fn supersede(
     now: DateTime<Utc>,
 ) -> Result<HashSet<Uuid>, ServiceError> {
     let mut ids = HashSet::new();
-    let mut messages = Vec::new();
+    let mut events = Vec::with_capacity(list.len());
     for (payment, pp, amount, invoice) in list {
         let mut p: payments::ActiveModel = (*payment).clone().into();
-        p.status = Set(PaymentStatus::Succeeded.as_str().into());
+        p.status = Set(PaymentStatus::Succeeded);
         p.provider_payment_id = Set(Some(pp.id.clone()));
         p.paid_at = Set(Some(now));
         p.updated_at = Set(now);
         p.update(txn).await?;
-        invoices::Entity::update_many()
-            .col_expr(
-                invoices::Column::Status,
-                Expr::value(InvoiceStatus::Void.as_str()),
-            )
-            .filter(invoices::Column::Id.eq(invoice.id))
-            .exec(txn)
-            .await?;
+        invoice_repo::void_open(txn, &[invoice.id]).await?;
         pricing::release_redemptions(txn, &[invoice.id]).await?;
         let label = format!("invoice {} (superseded)", invoice.number);
-        ledger_entries::Entity::insert_many([
-            ledger_row(
-                payment,
-                "charge",
-                payment.amount_minor,
-                format!("Charge: {label}"),
-                now,
-            ),
-            ledger_row(
-                payment,
-                "payment",
-                -payment.amount_minor,
-                format!("Payment: {label}"),
-                now,
-            ),
-        ])
-        .exec_without_returning(txn)
+        ledger::book_many(
+            txn,
+            vec![
+                ledger::payment_line(
+                    payment,
+                    LedgerKind::Charge,
+                    payment.amount_minor,
+                    format!("Charge: {label}"),
+                    now,
+                ),
+                ledger::payment_line(
+                    payment,
+                    LedgerKind::Payment,
+                    -payment.amount_minor,
+                    format!("Payment: {label}"),
+                    now,
+                ),
+            ],
+        )
         .await?;
         refunds::claim(txn, payment, Some("superseded".into()), "system", now, now).await?;
-        let note = format!(
-            "Paid {} for invoice {}, which no longer buys access (another tariff is running or the invoice was replaced); refunded automatically",
-            amount.display(),
-            invoice.number
-        );
-        timeline_row(payment.id, "superseded", source, note, now)
-            .insert(txn)
-            .await?;
-        let data = json!({
-            "payment_id": payment.id,
-            "invoice_id": invoice.id,
-            "invoice_number": invoice.number,
-            "customer_id": payment.customer_id,
-            "amount": {"amount": amount.to_wire(), "currency": amount.currency().code()},
-            "tariff_id": invoice.tariff_id,
-            "reason": "superseded",
+        events.push(BillingEvent::PaymentSuperseded {
+            payment,
+            invoice,
+            amount: *amount,
         });
-        messages.push((Destination::Events, "payment.superseded", data.clone()));
-        messages.push((Destination::Notify, "payment_superseded", data));
         ids.insert(payment.id);
     }
-    outbox::enqueue_many(txn, messages, now).await?;
+    billing_event::record(txn, &events, source, now).await?;
     Ok(ids)
 }
 
@@ -274,7 +243,7 @@ async fn mark_paid(
     use payments::Column as P;
     // The partial unique index refuses a second succeeded payment of an invoice.
     payments::Entity::update_many()
-        .col_expr(P::Status, Expr::value("succeeded"))
+        .col_expr(P::Status, Expr::value(PaymentStatus::Succeeded))
         .col_expr(
             P::ProviderPaymentId,
             per_row(
@@ -302,7 +271,7 @@ async fn mark_paid(
         .exec(txn)
         .await?;
     invoices::Entity::update_many()
-        .col_expr(invoices::Column::Status, Expr::value("paid"))
+        .col_expr(invoices::Column::Status, Expr::value(InvoiceStatus::Paid))
         .col_expr(invoices::Column::PaidAt, Expr::value(Some(now)))
         .filter(invoices::Column::Id.is_in(paid.iter().map(|p| p.invoice.id)))
         .exec(txn)
@@ -328,7 +297,7 @@ async fn extend_subscriptions(
                 S::TariffId,
                 per_row(S::Id, S::TariffId, each(|p| p.tariff.id.into())),
             )
-            .col_expr(S::Status, Expr::value("active"))
+            .col_expr(S::Status, Expr::value(SubscriptionStatus::Active))
             .col_expr(
                 S::CurrentPeriodStart,
                 per_row(
@@ -396,7 +365,7 @@ async fn extend_subscriptions(
             id: Set(p.subscription_id),
             customer_id: Set(p.payment.customer_id),
             tariff_id: Set(p.tariff.id),
-            status: Set("active".into()),
+            status: Set(SubscriptionStatus::Active),
             current_period_start: Set(p.starts_at),
             current_period_end: Set(p.ends_at),
             auto_renew: Set(p.method_id.is_some()),
@@ -458,38 +427,35 @@ async fn grant_access(
     Ok(())
 }
 
-/// Ledger (charge and payment), promo redemptions and the timeline's "settled" line.
+/// Ledger (charge and payment) and the promo redemptions.
 async fn book(
     txn: &DatabaseTransaction,
     paid: &[Paid<'_>],
-    source: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut ledger = Vec::with_capacity(paid.len() * 2);
+    let mut lines = Vec::with_capacity(paid.len() * 2);
     for p in paid {
         let label = format!(
             "{} × {} mo, invoice {}",
             p.tariff.name, p.invoice.months, p.invoice.number
         );
         let minor = p.payment.amount_minor;
-        ledger.push(ledger_row(
+        lines.push(ledger::payment_line(
             p.payment,
-            "charge",
+            LedgerKind::Charge,
             minor,
             format!("Charge: {label}"),
             now,
         ));
-        ledger.push(ledger_row(
+        lines.push(ledger::payment_line(
             p.payment,
-            "payment",
+            LedgerKind::Payment,
             -minor,
             format!("Payment: {label}"),
             now,
         ));
     }
-    ledger_entries::Entity::insert_many(ledger)
-        .exec_without_returning(txn)
-        .await?;
+    ledger::book_many(txn, lines).await?;
 
     // The redemptions were reserved when the invoices were issued.
     let with_promo: Vec<Uuid> = paid
@@ -498,66 +464,20 @@ async fn book(
         .map(|p| p.invoice.id)
         .collect();
     pricing::confirm_redemptions(txn, &with_promo, now).await?;
-
-    payment_events::Entity::insert_many(paid.iter().map(|p| {
-        let note = format!(
-            "Paid {}; access until {}",
-            p.amount.display(),
-            rfc3339(access_until(p.ends_at))
-        );
-        timeline_row(p.payment.id, "settled", source, note, now)
-    }))
-    .exec_without_returning(txn)
-    .await?;
     Ok(())
 }
 
-/// What the outside learns of one confirmed payment, in this order.
-fn messages(
-    p: &Paid<'_>,
-    now: DateTime<Utc>,
-) -> Vec<(Destination, &'static str, serde_json::Value)> {
-    let payment = p.payment;
-    let data = json!({
-        "payment_id": payment.id,
-        "invoice_id": p.invoice.id,
-        "invoice_number": p.invoice.number,
-        "customer_id": payment.customer_id,
-        "amount": {"amount": p.amount.to_wire(), "currency": p.amount.currency().code()},
-        "tariff_id": p.tariff.id,
-        "tariff": p.tariff.code,
-        "period_start": rfc3339(p.starts_at),
-        "period_end": rfc3339(p.ends_at),
-        "paid_at": rfc3339(now),
-    });
-    let mut messages = vec![(Destination::Events, "payment.succeeded", data.clone())];
-    if p.invoice.kind == "renewal" {
-        messages.push((
-            Destination::Events,
-            "subscription.renewed",
-            json!({
-                "subscription_id": p.subscription_id,
-                "customer_id": payment.customer_id,
-                "tariff_id": p.tariff.id,
-                "payment_id": payment.id,
-                "period_start": rfc3339(p.starts_at),
-                "period_end": rfc3339(p.ends_at),
-            }),
-        ));
-        messages.push((Destination::Notify, "subscription_renewed", data));
-    } else {
-        messages.push((Destination::Notify, "payment_succeeded", data));
+/// The timeline's "settled" line and what the outside learns of each payment.
+fn event<'a>(p: &'a Paid<'a>) -> BillingEvent<'a> {
+    BillingEvent::PaymentSucceeded {
+        payment: p.payment,
+        invoice: p.invoice,
+        tariff: p.tariff,
+        amount: p.amount,
+        subscription_id: p.subscription_id,
+        starts_at: p.starts_at,
+        ends_at: p.ends_at,
     }
-    messages.push((
-        Destination::Auth,
-        "role.grant",
-        json!({
-            "user_id": payment.customer_id,
-            "role": p.tariff.role,
-            "valid_until": rfc3339(access_until(p.ends_at)),
-        }),
-    ));
-    messages
 }
 
 /// The card the customer asked to save, once per provider token.
