@@ -704,3 +704,36 @@ async fn a_new_checkout_while_the_last_payment_settles_never_fails() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_audit_clean(&app).await;
 }
+
+#[tokio::test]
+async fn the_database_refuses_a_status_nobody_knows() {
+    // Typed in the code (entity::status) and checked by the schema (migration 14): a
+    // hand edit or a bug cannot store a status the state machine does not have.
+    use sea_orm::ConnectionTrait;
+    let app = spawn_clocked(&[]).await;
+    let c = customer(&app);
+    let paid = bought(&app, &c, "classic").await;
+    assert!(refund(&app, &c, paid).await.status().is_success());
+    // Every row is touched (whatever the backend stores a UUID as): one bad value fails all.
+    for sql in [
+        "UPDATE payments SET status = 'paid'",
+        "UPDATE invoices SET status = 'settled'",
+        "UPDATE subscriptions SET status = 'paused'",
+        "UPDATE ledger_entries SET kind = 'bonus'",
+        "UPDATE invoices SET discount_kind = 'friends'",
+        "UPDATE refunds SET status = 'maybe'",
+    ] {
+        let err = app
+            .db
+            .execute_unprepared(sql)
+            .await
+            .expect_err("the database takes only known values");
+        assert!(err.to_string().contains("ck_"), "{sql}: {err}");
+    }
+    // Known values still go through (the constraint is not a blanket refusal).
+    app.db
+        .execute_unprepared("UPDATE invoices SET discount_kind = 'promo'")
+        .await
+        .unwrap();
+    assert_eq!(stored_payment(&app, paid).await.status, "refunded");
+}

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::domain::billing::SubscriptionStatus;
 use crate::domain::subscription::{GRACE, access_until};
 use crate::ssr::outbox::{self, Destination};
-use crate::ssr::repo::{begin_write, for_update};
+use crate::ssr::repo::begin_write;
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
 
@@ -31,9 +31,7 @@ async fn locked(
     txn: &DatabaseTransaction,
     id: Uuid,
 ) -> Result<Option<subscriptions::Model>, ServiceError> {
-    Ok(for_update(subscriptions::Entity::find_by_id(id), txn)
-        .one(txn)
-        .await?)
+    crate::ssr::repo::subscriptions::lock(txn, id).await
 }
 
 async fn tariff_label(

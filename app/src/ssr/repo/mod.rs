@@ -8,6 +8,7 @@ pub mod lease;
 pub mod ledger;
 pub mod staff;
 pub mod stored;
+pub mod subscriptions;
 pub mod timeline;
 
 /// A unique index refused the write: someone else got there first.

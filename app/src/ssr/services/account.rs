@@ -23,11 +23,7 @@ pub async fn subscription<C: ConnectionTrait>(
     db: &C,
     customer: Uuid,
 ) -> Result<SubscriptionDto, ServiceError> {
-    let Some(sub) = subscriptions::Entity::find()
-        .filter(subscriptions::Column::CustomerId.eq(customer))
-        .one(db)
-        .await?
-    else {
+    let Some(sub) = crate::ssr::repo::subscriptions::of_customer(db, customer).await? else {
         return Ok(SubscriptionDto {
             status: "none".into(),
             tariff: None,
@@ -66,15 +62,11 @@ pub(crate) async fn locked_subscription<C: ConnectionTrait>(
     db: &C,
     customer: Uuid,
 ) -> Result<subscriptions::Model, ServiceError> {
-    crate::ssr::repo::for_update(
-        subscriptions::Entity::find().filter(subscriptions::Column::CustomerId.eq(customer)),
-        db,
-    )
-    .one(db)
-    .await?
-    .ok_or(ServiceError::NotFound {
-        entity: "subscription",
-    })
+    crate::ssr::repo::subscriptions::lock_of_customer(db, customer)
+        .await?
+        .ok_or(ServiceError::NotFound {
+            entity: "subscription",
+        })
 }
 
 /// Turns renewals on or off. Only a subscription that can still renew may be changed.

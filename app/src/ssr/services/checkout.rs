@@ -3,8 +3,8 @@
 //! caller's idempotency key, so a timeout after the provider charged finds that payment.
 
 use chrono::{DateTime, Utc};
-use entity::{customers, invoices, payments, subscriptions, tariffs};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use entity::{customers, invoices, payments, tariffs};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -103,10 +103,7 @@ pub async fn checkout(
             format!("The tariff {} is no longer on sale.", tariff.name),
         ));
     }
-    if let Some(sub) = subscriptions::Entity::find()
-        .filter(subscriptions::Column::CustomerId.eq(customer.id))
-        .one(&state.db)
-        .await?
+    if let Some(sub) = crate::ssr::repo::subscriptions::of_customer(&state.db, customer.id).await?
         && sub.tariff_id != tariff.id
         && has_access(sub.status)
     {

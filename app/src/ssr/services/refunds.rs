@@ -469,15 +469,11 @@ async fn revoke_period(
     else {
         return Ok(AccessChange::Unchanged);
     };
-    let sub = crate::ssr::repo::for_update(
-        subscriptions::Entity::find_by_id(period.subscription_id),
-        txn,
-    )
-    .one(txn)
-    .await?
-    .ok_or(ServiceError::NotFound {
-        entity: "subscription",
-    })?;
+    let sub = crate::ssr::repo::subscriptions::lock(txn, period.subscription_id)
+        .await?
+        .ok_or(ServiceError::NotFound {
+            entity: "subscription",
+        })?;
     let length = period.ends_at - period.starts_at;
     let later = subscription_periods::Entity::find()
         .filter(subscription_periods::Column::SubscriptionId.eq(period.subscription_id))

@@ -7,14 +7,13 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{invoices, payments, subscriptions};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::Loss;
 use crate::domain::billing::PaymentStatus;
 use crate::ssr::billing_event::{self, BillingEvent, RetryPlan};
 use crate::ssr::repo::bulk::per_row;
-use crate::ssr::repo::for_update;
 use crate::ssr::repo::invoices as invoice_repo;
 use crate::ssr::services::pricing;
 use crate::ssr::{AppState, ServiceError};
@@ -102,17 +101,7 @@ async fn retry_later(
     if customers.is_empty() {
         return Ok(HashMap::new());
     }
-    let subs: HashMap<Uuid, subscriptions::Model> = for_update(
-        subscriptions::Entity::find()
-            .filter(S::CustomerId.is_in(customers))
-            .order_by_asc(S::Id),
-        txn,
-    )
-    .all(txn)
-    .await?
-    .into_iter()
-    .map(|s| (s.customer_id, s))
-    .collect();
+    let subs = crate::ssr::repo::subscriptions::lock_of_customers(txn, customers).await?;
     if !subs.is_empty() {
         subscriptions::Entity::update_many()
             .col_expr(S::RenewalAttempts, Expr::col(S::RenewalAttempts).add(1))

@@ -11,7 +11,6 @@ use entity::{
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder,
 };
 use uuid::Uuid;
 
@@ -25,7 +24,7 @@ use crate::ssr::ServiceError;
 use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::providers::{ProviderPayment, SavedMethod};
 use crate::ssr::repo::bulk::per_row;
-use crate::ssr::repo::{for_update, stored};
+use crate::ssr::repo::stored;
 use crate::ssr::repo::{invoices as invoice_repo, ledger};
 use crate::ssr::services::{pricing, refunds};
 use entity::status::LedgerKind;
@@ -94,19 +93,11 @@ pub(super) async fn succeed_all(
         .map(|t| (t.id, t))
         .collect();
     // Locked: a refund or an expiry of the same customer rewrites the same row.
-    let subscriptions: HashMap<Uuid, subscriptions::Model> = for_update(
-        subscriptions::Entity::find()
-            .filter(
-                subscriptions::Column::CustomerId.is_in(wins.iter().map(|(p, _)| p.customer_id)),
-            )
-            .order_by_asc(subscriptions::Column::Id),
+    let subscriptions = crate::ssr::repo::subscriptions::lock_of_customers(
         txn,
+        wins.iter().map(|(p, _)| p.customer_id),
     )
-    .all(txn)
-    .await?
-    .into_iter()
-    .map(|s| (s.customer_id, s))
-    .collect();
+    .await?;
 
     let mut paid = Vec::with_capacity(wins.len());
     let mut superseded = Vec::new();
