@@ -142,18 +142,12 @@ impl BillingEvent<'_> {
                 starts_at,
                 ends_at,
             } => {
-                let data = json!({
-                    "payment_id": payment.id,
-                    "invoice_id": invoice.id,
-                    "invoice_number": invoice.number,
-                    "customer_id": payment.customer_id,
-                    "amount": money(*amount),
-                    "tariff_id": tariff.id,
-                    "tariff": tariff.code,
-                    "period_start": rfc3339(*starts_at),
-                    "period_end": rfc3339(*ends_at),
-                    "paid_at": rfc3339(now),
-                });
+                let mut data = paid(payment, invoice, *amount);
+                data["tariff_id"] = json!(tariff.id);
+                data["tariff"] = json!(tariff.code);
+                data["period_start"] = json!(rfc3339(*starts_at));
+                data["period_end"] = json!(rfc3339(*ends_at));
+                data["paid_at"] = json!(rfc3339(now));
                 let mut messages = vec![(Destination::Events, "payment.succeeded", data.clone())];
                 if invoice.kind == "renewal" {
                     messages.push((
@@ -184,15 +178,9 @@ impl BillingEvent<'_> {
                 invoice,
                 amount,
             } => {
-                let data = json!({
-                    "payment_id": payment.id,
-                    "invoice_id": invoice.id,
-                    "invoice_number": invoice.number,
-                    "customer_id": payment.customer_id,
-                    "amount": money(*amount),
-                    "tariff_id": invoice.tariff_id,
-                    "reason": "superseded",
-                });
+                let mut data = paid(payment, invoice, *amount);
+                data["tariff_id"] = json!(invoice.tariff_id);
+                data["reason"] = json!("superseded");
                 vec![
                     (Destination::Events, "payment.superseded", data.clone()),
                     (Destination::Notify, "payment_superseded", data),
@@ -269,6 +257,17 @@ impl BillingEvent<'_> {
             }
         }
     }
+}
+
+/// The fields every message about money that arrived shares.
+fn paid(payment: &payments::Model, invoice: &invoices::Model, amount: Money) -> Value {
+    json!({
+        "payment_id": payment.id,
+        "invoice_id": invoice.id,
+        "invoice_number": invoice.number,
+        "customer_id": payment.customer_id,
+        "amount": money(amount),
+    })
 }
 
 fn money(m: Money) -> Value {

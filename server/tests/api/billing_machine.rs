@@ -185,6 +185,22 @@ impl World {
         Some((id.clone(), provider_id.clone()))
     }
 
+    /// Sends `request` as `customer` (with a fresh idempotency key) and checks the answer.
+    async fn send(
+        &self,
+        what: &str,
+        customer: usize,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, TestCaseError> {
+        let res = request
+            .bearer_auth(&self.customers[customer].token)
+            .header("Idempotency-Key", Uuid::new_v4().to_string())
+            .send()
+            .await
+            .map_err(|e| fail(format!("{what}: {e}")))?;
+        self.answered(what, res).await
+    }
+
     /// No answer of ours is a 500: a user's mistake is a 4xx, a provider's outage a 502/503.
     async fn answered(&self, what: &str, res: reqwest::Response) -> Result<Value, TestCaseError> {
         let status = res.status();
@@ -226,16 +242,8 @@ impl World {
                 if let Some(p) = promo {
                     body["promo_code"] = json!(PROMOS[p]);
                 }
-                let res = app
-                    .client
-                    .post(app.url("/api/v1/checkout"))
-                    .bearer_auth(&self.customers[customer].token)
-                    .header("Idempotency-Key", Uuid::new_v4().to_string())
-                    .json(&body)
-                    .send()
-                    .await
-                    .map_err(|e| fail(e.to_string()))?;
-                let answer = self.answered("checkout", res).await?;
+                let request = app.client.post(app.url("/api/v1/checkout")).json(&body);
+                let answer = self.send("checkout", customer, request).await?;
                 if let Some(id) = answer["payment"]["id"].as_str() {
                     let provider_id = answer["payment"]["confirmation_url"]
                         .as_str()
@@ -272,28 +280,17 @@ impl World {
             }
             Op::Poll { customer, nth } => {
                 if let Some((id, _)) = self.nth_payment(customer, nth) {
-                    let res = app
-                        .client
-                        .get(app.url(&format!("/api/v1/payments/{id}")))
-                        .bearer_auth(&self.customers[customer].token)
-                        .send()
-                        .await
-                        .map_err(|e| fail(e.to_string()))?;
-                    self.answered("poll", res).await?;
+                    let request = app.client.get(app.url(&format!("/api/v1/payments/{id}")));
+                    self.send("poll", customer, request).await?;
                 }
             }
             Op::Refund { customer, nth } => {
                 if let Some((id, _)) = self.nth_payment(customer, nth) {
-                    let res = app
+                    let request = app
                         .client
                         .post(app.url(&format!("/api/v1/payments/{id}/refund")))
-                        .bearer_auth(&self.customers[customer].token)
-                        .header("Idempotency-Key", Uuid::new_v4().to_string())
-                        .json(&json!({}))
-                        .send()
-                        .await
-                        .map_err(|e| fail(e.to_string()))?;
-                    self.answered("refund", res).await?;
+                        .json(&json!({}));
+                    self.send("refund", customer, request).await?;
                     self.deliver().await?;
                 }
             }
@@ -387,16 +384,13 @@ impl World {
 
     async fn patch_subscription(&self, customer: usize, body: Value) -> Step {
         let app = &self.app;
-        let res = app
+        let request = app
             .client
             .patch(app.url("/api/v1/me/subscription"))
-            .bearer_auth(&self.customers[customer].token)
-            .header("Idempotency-Key", Uuid::new_v4().to_string())
-            .json(&body)
-            .send()
+            .json(&body);
+        self.send("subscription change", customer, request)
             .await
-            .map_err(|e| fail(e.to_string()))?;
-        self.answered("subscription change", res).await.map(drop)
+            .map(drop)
     }
 
     /// The sandbox sends what is due (our webhook endpoint settles it).

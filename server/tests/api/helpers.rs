@@ -50,6 +50,30 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// A new uniquely named PostgreSQL database (`CREATE DATABASE … {options}`).
+async fn pg_database(options: &str) -> TestDb {
+    let base = postgres_base_url();
+    let name = format!("kinobill_test_{}", Uuid::new_v4().simple());
+    let admin = Database::connect(&base)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\"{options}"))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let url = match base.rsplit_once('/') {
+        Some((prefix, _)) => format!("{prefix}/{name}"),
+        None => panic!("TEST_POSTGRES_URL must end with /<database>"),
+    };
+    TestDb {
+        url,
+        pg_name: Some(name),
+        sqlite_file: None,
+        _dir: None,
+    }
+}
+
 /// A directory for a test's SQLite file: in memory (`/dev/shm`) where there is one, so
 /// the suite does not wait for the disk on every commit; the code under test is the same.
 fn sqlite_dir() -> tempfile::TempDir {
@@ -76,28 +100,7 @@ impl TestDb {
                     _dir: Some(dir),
                 }
             }
-            Backend::Postgres => {
-                let base = postgres_base_url();
-                let name = format!("kinobill_test_{}", Uuid::new_v4().simple());
-                let admin = Database::connect(&base)
-                    .await
-                    .expect("connect to TEST_POSTGRES_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let url = match base.rsplit_once('/') {
-                    Some((prefix, _)) => format!("{prefix}/{name}"),
-                    None => panic!("TEST_POSTGRES_URL must end with /<database>"),
-                };
-                TestDb {
-                    url,
-                    pg_name: Some(name),
-                    sqlite_file: None,
-                    _dir: None,
-                }
-            }
+            Backend::Postgres => pg_database("").await,
         }
     }
 
@@ -121,25 +124,7 @@ impl TestDb {
                     _dir: Some(dir),
                 }
             }
-            (None, Some(tmpl)) => {
-                let base = postgres_base_url();
-                let name = format!("kinobill_test_{}", Uuid::new_v4().simple());
-                let admin = Database::connect(&base)
-                    .await
-                    .expect("connect to TEST_POSTGRES_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{tmpl}\""))
-                    .await
-                    .expect("copy the template database");
-                admin.close().await.ok();
-                let (prefix, _) = base.rsplit_once('/').expect("a database URL");
-                TestDb {
-                    url: format!("{prefix}/{name}"),
-                    pg_name: Some(name),
-                    sqlite_file: None,
-                    _dir: None,
-                }
-            }
+            (None, Some(tmpl)) => pg_database(&format!(" TEMPLATE \"{tmpl}\"")).await,
             (None, None) => unreachable!("a test database is a file or a PostgreSQL database"),
         }
     }

@@ -255,15 +255,9 @@ async fn payments_for(
     if due_list.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut found: HashMap<String, payments::Model> = payments::Entity::find()
-        .filter(
-            payments::Column::ProviderIdempotencyKey.is_in(due_list.iter().map(|d| d.key.clone())),
-        )
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.provider_idempotency_key.clone(), p))
-        .collect();
+    let mut found =
+        crate::ssr::repo::payments::by_keys(&state.db, due_list.iter().map(|d| d.key.clone()))
+            .await?;
     let missing: Vec<&Due> = due_list
         .iter()
         .filter(|d| !found.contains_key(&d.key))
@@ -524,9 +518,7 @@ async fn create_renewal(
     {
         return Ok(p);
     }
-    payments::Entity::find()
-        .filter(payments::Column::ProviderIdempotencyKey.eq(due.key.as_str()))
-        .one(&state.db)
+    crate::ssr::repo::payments::by_key(&state.db, &due.key)
         .await?
         .ok_or(ServiceError::NotFound { entity: "payment" })
 }

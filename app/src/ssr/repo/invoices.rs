@@ -1,6 +1,5 @@
 //! Invoices and the payments issued with them: numbering, issuing, voiding, paying.
 
-use chrono::{DateTime, Utc};
 use entity::{invoice_counters, invoices, payments};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -9,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::billing::{InvoiceStatus, PaymentStatus};
+use crate::domain::billing::InvoiceStatus;
 use crate::ssr::ServiceError;
 use crate::ssr::services::invoicing::Issued;
 
@@ -118,42 +117,6 @@ pub async fn void_open<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<(), S
         .col_expr(invoices::Column::Status, Expr::value(InvoiceStatus::Void))
         .filter(invoices::Column::Id.is_in(ids.iter().copied()))
         .filter(invoices::Column::Status.eq(InvoiceStatus::Open))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// A payment's row by the idempotency key we gave the provider.
-pub async fn payment_by_key<C: ConnectionTrait>(
-    db: &C,
-    key: &str,
-) -> Result<Option<payments::Model>, ServiceError> {
-    Ok(payments::Entity::find()
-        .filter(payments::Column::ProviderIdempotencyKey.eq(key))
-        .one(db)
-        .await?)
-}
-
-/// Records the provider's id and page for a payment still pending.
-pub async fn set_provider_payment<C: ConnectionTrait>(
-    db: &C,
-    payment: Uuid,
-    provider_id: &str,
-    confirmation_url: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    payments::Entity::update_many()
-        .col_expr(
-            payments::Column::ProviderPaymentId,
-            Expr::value(provider_id),
-        )
-        .col_expr(
-            payments::Column::ConfirmationUrl,
-            Expr::value(confirmation_url),
-        )
-        .col_expr(payments::Column::UpdatedAt, Expr::value(now))
-        .filter(payments::Column::Id.eq(payment))
-        .filter(payments::Column::Status.eq(PaymentStatus::Pending))
         .exec(db)
         .await?;
     Ok(())

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod invoices;
 pub mod lease;
 pub mod ledger;
+pub mod payments;
 pub mod staff;
 pub mod stored;
 pub mod subscriptions;

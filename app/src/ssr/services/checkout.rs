@@ -12,7 +12,7 @@ use crate::domain::billing::{InvoiceStatus, PaymentStatus, has_access};
 use crate::domain::pricing::{self, DiscountKind, Months};
 use crate::dto::{CheckoutDto, CustomerDto};
 use crate::ssr::providers::{CreatePayment, PaymentStatus as ProviderStatus, ProviderError};
-use crate::ssr::repo::{invoices as invoice_repo, stored, timeline};
+use crate::ssr::repo::{invoices as invoice_repo, payments as payment_repo, stored, timeline};
 use crate::ssr::services::invoicing::{self, Draft, InvoiceKind, Issued, PaymentPlan, price};
 use crate::ssr::services::{payments as payment_views, pricing as pricing_svc, settlement};
 use crate::ssr::{AppState, ServiceError};
@@ -86,7 +86,7 @@ pub async fn checkout(
 ) -> Result<CheckoutDto, ServiceError> {
     let key = provider_key(customer.id, &req.idempotency_key);
     // A retry of an attempt whose provider call failed: continue with the same payment.
-    if let Some(existing) = invoice_repo::payment_by_key(&state.db, &key).await? {
+    if let Some(existing) = payment_repo::by_key(&state.db, &key).await? {
         return finish_with_provider(state, existing).await;
     }
 
@@ -270,7 +270,7 @@ async fn finish_with_provider(
         let now = state.clock.now();
         match created {
             Ok(pp) => {
-                invoice_repo::set_provider_payment(
+                payment_repo::set_provider_payment(
                     &state.db,
                     payment.id,
                     &pp.id,

@@ -20,7 +20,7 @@ use crate::ssr::billing_event::{self, AccessChange, BillingEvent};
 use crate::ssr::providers::{
     ProviderError, ProviderRefund, RefundRequest, RefundStatus as ProviderRefundStatus,
 };
-use crate::ssr::repo::{is_unique_violation, ledger, stored, timeline};
+use crate::ssr::repo::{is_unique_violation, ledger, payments as payment_repo, stored, timeline};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
 use entity::status::LedgerKind;
@@ -71,8 +71,7 @@ pub async fn refund(
         .filter(|r| !r.is_empty());
 
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
-    let payment = crate::ssr::repo::for_update(payments::Entity::find_by_id(payment_id), &txn)
-        .one(&txn)
+    let payment = payment_repo::lock(&txn, payment_id)
         .await?
         .ok_or(ServiceError::NotFound { entity: "payment" })?;
     if let Requester::Customer(c) = &requester
@@ -406,15 +405,10 @@ async fn complete(
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let payment =
-        crate::ssr::repo::for_update(payments::Entity::find_by_id(refund.payment_id), txn)
-            .one(txn)
-            .await?
-            .ok_or(ServiceError::NotFound { entity: "payment" })?;
-    let mut p: payments::ActiveModel = payment.clone().into();
-    p.status = Set(PaymentStatus::Refunded);
-    p.updated_at = Set(now);
-    p.update(txn).await?;
+    let payment = payment_repo::lock(txn, refund.payment_id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "payment" })?;
+    payment_repo::set_refunded(txn, payment.id, now).await?;
 
     let amount = stored::money(refund.amount_minor, &refund.currency, "refund", refund.id)?;
     let number = entity::invoices::Entity::find_by_id(payment.invoice_id)
@@ -532,11 +526,8 @@ pub async fn apply_refund_webhook(
     provider_payment_id: &str,
     pr: &ProviderRefund,
 ) -> Result<(), ServiceError> {
-    let Some(payment) = payments::Entity::find()
-        .filter(payments::Column::Provider.eq(state.provider.name()))
-        .filter(payments::Column::ProviderPaymentId.eq(provider_payment_id))
-        .one(&state.db)
-        .await?
+    let Some(payment) =
+        payment_repo::by_provider_id(&state.db, state.provider.name(), provider_payment_id).await?
     else {
         return Err(ServiceError::NotFound { entity: "payment" });
     };
@@ -577,10 +568,7 @@ pub async fn reconcile_pending_refunds(
     .await?;
     let mut asked = 0;
     for refund in leased {
-        let Some(payment) = payments::Entity::find_by_id(refund.payment_id)
-            .one(&state.db)
-            .await?
-        else {
+        let Some(payment) = payment_repo::find(&state.db, refund.payment_id).await? else {
             continue;
         };
         asked += 1;

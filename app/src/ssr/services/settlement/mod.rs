@@ -17,13 +17,12 @@ use std::collections::{HashMap, HashSet};
 use entity::{payment_events, payments};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder,
 };
 use uuid::Uuid;
 
 use crate::domain::billing::{PaymentStatus, is_final};
 use crate::ssr::providers::{PaymentStatus as ProviderStatus, ProviderPayment};
-use crate::ssr::repo::{for_update, is_unique_violation};
+use crate::ssr::repo::is_unique_violation;
 use crate::ssr::{AppState, ServiceError};
 
 /// What settling did.
@@ -75,7 +74,7 @@ pub async fn refund_superseded(state: &AppState, pp: &ProviderPayment) {
     use entity::refunds;
     let found = async {
         let payment = match Uuid::parse_str(&pp.reference) {
-            Ok(id) => payments::Entity::find_by_id(id).one(&state.db).await?,
+            Ok(id) => crate::ssr::repo::payments::find(&state.db, id).await?,
             Err(_) => None,
         };
         let Some(payment) = payment else {
@@ -85,7 +84,7 @@ pub async fn refund_superseded(state: &AppState, pp: &ProviderPayment) {
             .filter(refunds::Column::PaymentId.eq(payment.id))
             .one(&state.db)
             .await?;
-        Ok::<_, sea_orm::DbErr>(refund.map(|r| (r, payment)))
+        Ok::<_, ServiceError>(refund.map(|r| (r, payment)))
     };
     match found.await {
         Ok(Some((refund, payment))) => {
@@ -189,13 +188,8 @@ async fn reread(
     txn: &DatabaseTransaction,
     round: Vec<(usize, payments::Model)>,
 ) -> Result<Vec<(usize, payments::Model)>, ServiceError> {
-    let mut fresh: HashMap<Uuid, payments::Model> = payments::Entity::find()
-        .filter(payments::Column::Id.is_in(round.iter().map(|(_, p)| p.id)))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let mut fresh =
+        crate::ssr::repo::payments::by_ids(txn, round.iter().map(|(_, p)| p.id)).await?;
     round
         .into_iter()
         .map(|(i, p)| {
@@ -226,11 +220,7 @@ async fn lock_payments(
     let ours: HashMap<Uuid, payments::Model> = if references.is_empty() {
         HashMap::new()
     } else {
-        let q = payments::Entity::find()
-            .filter(payments::Column::Id.is_in(references))
-            .order_by_asc(payments::Column::Id);
-        for_update(q, txn)
-            .all(txn)
+        crate::ssr::repo::payments::lock_by_ids(txn, references)
             .await?
             .into_iter()
             .filter(|p| p.provider == provider)
@@ -251,12 +241,7 @@ async fn lock_payments(
     let by_provider_id: HashMap<String, payments::Model> = if unresolved.is_empty() {
         HashMap::new()
     } else {
-        let q = payments::Entity::find()
-            .filter(payments::Column::Provider.eq(provider))
-            .filter(payments::Column::ProviderPaymentId.is_in(unresolved))
-            .order_by_asc(payments::Column::Id);
-        for_update(q, txn)
-            .all(txn)
+        crate::ssr::repo::payments::lock_by_provider_ids(txn, provider, &unresolved)
             .await?
             .into_iter()
             .filter_map(|p| p.provider_payment_id.clone().map(|id| (id, p)))
