@@ -78,10 +78,10 @@ async fn pg_database(options: &str) -> TestDb {
 /// the suite does not wait for the disk on every commit; the code under test is the same.
 fn sqlite_dir() -> tempfile::TempDir {
     let shm = std::path::Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(dir) = tempfile::tempdir_in(shm) {
-            return dir;
-        }
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::tempdir_in(shm)
+    {
+        return dir;
     }
     tempfile::tempdir().expect("temp dir")
 }
