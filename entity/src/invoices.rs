@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-pub use crate::status::InvoiceStatus;
+pub use crate::status::{DiscountKind, InvoiceKind, InvoiceStatus};
 
 /// An invoice freezes its quote; `status` is open | paid | void.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -12,10 +12,10 @@ pub struct Model {
     pub number: String,
     pub customer_id: Uuid,
     pub tariff_id: Uuid,
-    pub kind: String,
+    pub kind: InvoiceKind,
     pub months: i32,
     pub list_price_minor: i64,
-    pub discount_kind: Option<String>,
+    pub discount_kind: Option<DiscountKind>,
     pub discount_percent_bp: Option<i32>,
     pub discount_minor: i64,
     pub total_minor: i64,

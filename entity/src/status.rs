@@ -134,6 +134,24 @@ status_enum!(
     }
 );
 
+status_enum!(
+    /// What an invoice bills: a tariff chosen at checkout, or the next period of a
+    /// subscription charged to its saved card.
+    InvoiceKind, "invoice kind", {
+        Purchase => "purchase",
+        Renewal => "renewal",
+    }
+);
+
+status_enum!(
+    /// Which discount an invoice's quote applied (one at most: the best one wins).
+    DiscountKind, "discount kind", {
+        Personal => "personal",
+        Promo => "promo",
+        Months => "months",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,20 @@
 use chrono::{DateTime, Utc};
 
 pub use entity::status::{
-    InvoiceStatus, PaymentStatus, RefundStatus, SubscriptionStatus, UnknownStatus,
+    InvoiceKind, InvoiceStatus, PaymentStatus, RefundStatus, SubscriptionStatus, UnknownStatus,
 };
+
+/// The stored name of the discount a quote applied.
+impl From<super::pricing::DiscountKind> for entity::status::DiscountKind {
+    fn from(k: super::pricing::DiscountKind) -> Self {
+        use super::pricing::DiscountKind as Applied;
+        match k {
+            Applied::Personal => Self::Personal,
+            Applied::Promo => Self::Promo,
+            Applied::Months => Self::Months,
+        }
+    }
+}
 
 use super::subscription::{GRACE, next_period_start};
 

@@ -5,15 +5,17 @@
 //! and the outbox can never tell two different stories.
 
 use chrono::{DateTime, Utc};
-use entity::{invoices, payments, refunds, tariffs};
+use entity::{invoices, payments, refunds, subscriptions, tariffs};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::domain::Money;
+use crate::domain::billing::InvoiceKind;
 use crate::domain::subscription::access_until;
 use crate::ssr::ServiceError;
 use crate::ssr::outbox::{self, Destination};
+use crate::ssr::providers::PaymentStatus as ProviderStatus;
 use crate::ssr::repo::timeline;
 use crate::ssr::time::rfc3339;
 
@@ -75,14 +77,75 @@ pub enum BillingEvent<'a> {
         amount: Money,
         access: AccessChange,
     },
+    /// An invoice and the pending payment that will pay it were issued.
+    InvoiceIssued {
+        invoice: &'a invoices::Model,
+        payment: &'a payments::Model,
+        total: Money,
+        /// The last digits of the saved card a renewal charges.
+        card_last4: Option<&'a str>,
+    },
+    /// A newer checkout replaced the invoice this pending payment was for.
+    InvoiceReplaced { payment_id: Uuid },
+    /// The provider created its payment; the customer pays on its page.
+    ProviderPaymentCreated {
+        payment_id: Uuid,
+        provider_id: &'a str,
+    },
+    /// A call to the provider about the payment failed (no answer, or an error): the
+    /// payment stays pending, and the same provider key finds it on the next try.
+    ProviderCallFailed { payment_id: Uuid, error: String },
+    /// Reconciliation asked the provider about a pending payment and got a final answer
+    /// (settled by the same path as a webhook, which adds its own line).
+    Polled {
+        payment_id: Uuid,
+        found: &'a ProviderStatus,
+    },
+    /// A refund of the payment was claimed (`by`: who asked).
+    RefundRequested {
+        payment_id: Uuid,
+        by: String,
+        reason: Option<&'a str>,
+    },
+    /// The provider's answer to a refund was lost: it stays pending and is asked again.
+    RefundUnanswered { payment_id: Uuid, error: String },
+    /// The provider refused the refund for good.
+    RefundRefused { payment_id: Uuid, message: &'a str },
+    /// "Your subscription ends soon", once per period.
+    SubscriptionEnding {
+        sub: &'a subscriptions::Model,
+        tariff: &'a tariffs::Model,
+    },
+    /// The period ended without a renewal: grace begins, and the customer hears that the
+    /// period ended (access continues through grace).
+    SubscriptionLapsed {
+        sub: &'a subscriptions::Model,
+        tariff: &'a tariffs::Model,
+    },
+    /// Grace ran out: the entitlement is gone and `role` (if any) is revoked.
+    /// `notify_ended` when the customer never got the "ended" notice (the worker missed
+    /// the end of the period).
+    SubscriptionExpired {
+        sub: &'a subscriptions::Model,
+        tariff: &'a tariffs::Model,
+        role: Option<String>,
+        notify_ended: bool,
+    },
+    /// Support moved the current period to another tariff; access follows at once.
+    TariffChanged {
+        sub: &'a subscriptions::Model,
+        from: Option<&'a tariffs::Model>,
+        to: &'a tariffs::Model,
+    },
 }
 
 type Message = (Destination, &'static str, Value);
 
 impl BillingEvent<'_> {
-    /// The payment whose timeline gets the line, the line's kind and its note.
-    pub fn timeline(&self) -> (Uuid, &'static str, String) {
-        match self {
+    /// The payment whose timeline gets the line, the line's kind and its note (events
+    /// about a subscription as a whole have none).
+    pub fn timeline(&self) -> Option<(Uuid, &'static str, String)> {
+        Some(match self {
             BillingEvent::PaymentSucceeded {
                 payment,
                 amount,
@@ -127,12 +190,115 @@ impl BillingEvent<'_> {
                 "refunded",
                 format!("Refunded {}", amount.display()),
             ),
+            BillingEvent::InvoiceIssued {
+                invoice,
+                payment,
+                card_last4,
+                ..
+            } => (
+                payment.id,
+                "created",
+                match (invoice.kind, card_last4) {
+                    (InvoiceKind::Renewal, Some(last4)) => {
+                        format!("Renewal invoice {}, card ···· {last4}", invoice.number)
+                    }
+                    (InvoiceKind::Renewal, None) => format!("Renewal invoice {}", invoice.number),
+                    (InvoiceKind::Purchase, _) => format!("Invoice {}", invoice.number),
+                },
+            ),
+            BillingEvent::InvoiceReplaced { payment_id } => (
+                *payment_id,
+                "invoice_voided",
+                "A newer checkout replaced this invoice".into(),
+            ),
+            BillingEvent::ProviderPaymentCreated {
+                payment_id,
+                provider_id,
+            } => (
+                *payment_id,
+                "provider_payment_created",
+                format!("Provider payment {provider_id}"),
+            ),
+            BillingEvent::ProviderCallFailed { payment_id, error } => {
+                (*payment_id, "provider_error", error.clone())
+            }
+            BillingEvent::Polled { payment_id, found } => (
+                *payment_id,
+                "poll",
+                match found {
+                    ProviderStatus::Succeeded => "The poll found the payment succeeded".into(),
+                    ProviderStatus::Failed { message, .. } => {
+                        format!("The poll found the payment failed: {message}")
+                    }
+                    ProviderStatus::Canceled => "The poll found the payment canceled".into(),
+                    ProviderStatus::Pending => "The poll found the payment still pending".into(),
+                },
+            ),
+            BillingEvent::RefundRequested {
+                payment_id,
+                by,
+                reason,
+            } => (
+                *payment_id,
+                "refund_requested",
+                match reason {
+                    Some(r) => format!("Requested by {by}: {r}"),
+                    None => format!("Requested by {by}"),
+                },
+            ),
+            BillingEvent::RefundUnanswered { payment_id, error } => (
+                *payment_id,
+                "refund_error",
+                format!("{error}; the refund stays pending and is checked again"),
+            ),
+            BillingEvent::RefundRefused {
+                payment_id,
+                message,
+            } => (*payment_id, "refund_failed", message.to_string()),
+            BillingEvent::SubscriptionEnding { .. }
+            | BillingEvent::SubscriptionLapsed { .. }
+            | BillingEvent::SubscriptionExpired { .. }
+            | BillingEvent::TariffChanged { .. } => return None,
+        })
+    }
+
+    /// Who reported it, when the event knows better than the caller: an invoice is
+    /// issued by checkout (`api`) or by the renewal worker.
+    fn source<'s>(&self, reported_by: &'s str) -> &'s str {
+        match self {
+            BillingEvent::InvoiceIssued { invoice, .. } => match invoice.kind {
+                InvoiceKind::Purchase => "api",
+                InvoiceKind::Renewal => "renewal",
+            },
+            _ => reported_by,
         }
     }
 
     /// The outbox messages, in the order consumers should see them.
     pub fn messages(&self, now: DateTime<Utc>) -> Vec<Message> {
         match self {
+            BillingEvent::InvoiceIssued { invoice, total, .. } => vec![(
+                Destination::Events,
+                "invoice.issued",
+                json!({
+                    "invoice_id": invoice.id,
+                    "number": invoice.number,
+                    "customer_id": invoice.customer_id,
+                    "tariff_id": invoice.tariff_id,
+                    "months": invoice.months,
+                    "kind": invoice.kind.as_str(),
+                    "total": money(*total),
+                    "issued_at": rfc3339(now),
+                }),
+            )],
+            // Notes on the payment's way, for support: nothing another service acts on.
+            BillingEvent::InvoiceReplaced { .. }
+            | BillingEvent::ProviderPaymentCreated { .. }
+            | BillingEvent::ProviderCallFailed { .. }
+            | BillingEvent::Polled { .. }
+            | BillingEvent::RefundRequested { .. }
+            | BillingEvent::RefundUnanswered { .. }
+            | BillingEvent::RefundRefused { .. } => Vec::new(),
             BillingEvent::PaymentSucceeded {
                 payment,
                 invoice,
@@ -149,7 +315,7 @@ impl BillingEvent<'_> {
                 data["period_end"] = json!(rfc3339(*ends_at));
                 data["paid_at"] = json!(rfc3339(now));
                 let mut messages = vec![(Destination::Events, "payment.succeeded", data.clone())];
-                if invoice.kind == "renewal" {
+                if invoice.kind == InvoiceKind::Renewal {
                     messages.push((
                         Destination::Events,
                         "subscription.renewed",
@@ -247,16 +413,90 @@ impl BillingEvent<'_> {
                     AccessChange::Until { role, until } => {
                         messages.push(grant(payment.customer_id, role, *until));
                     }
-                    AccessChange::Revoked { role } => messages.push((
-                        Destination::Auth,
-                        "role.revoke",
-                        json!({"user_id": payment.customer_id, "role": role}),
-                    )),
+                    AccessChange::Revoked { role } => {
+                        messages.push(revoke(payment.customer_id, role));
+                    }
                 }
+                messages
+            }
+            BillingEvent::SubscriptionEnding { sub, tariff } => {
+                vec![(
+                    Destination::Notify,
+                    "subscription_ending",
+                    notice(sub, tariff),
+                )]
+            }
+            BillingEvent::SubscriptionLapsed { sub, tariff } => {
+                let data = notice(sub, tariff);
+                vec![
+                    (Destination::Events, "subscription.grace", data.clone()),
+                    (Destination::Notify, "subscription_ended", data),
+                ]
+            }
+            BillingEvent::SubscriptionExpired {
+                sub,
+                tariff,
+                role,
+                notify_ended,
+            } => {
+                let data = notice(sub, tariff);
+                let mut messages =
+                    vec![(Destination::Events, "subscription.expired", data.clone())];
+                if *notify_ended {
+                    messages.push((Destination::Notify, "subscription_ended", data));
+                }
+                if let Some(role) = role {
+                    messages.push(revoke(sub.customer_id, role));
+                }
+                messages
+            }
+            BillingEvent::TariffChanged { sub, from, to } => {
+                let mut messages = Vec::with_capacity(3);
+                if let Some(from) = from
+                    && from.role != to.role
+                {
+                    messages.push(revoke(sub.customer_id, &from.role));
+                }
+                messages.push(grant(
+                    sub.customer_id,
+                    &to.role,
+                    access_until(sub.current_period_end),
+                ));
+                messages.push((
+                    Destination::Events,
+                    "subscription.changed",
+                    json!({
+                        "customer_id": sub.customer_id,
+                        "subscription_id": sub.id,
+                        "from_tariff": from.map(|t| t.code.clone()),
+                        "to_tariff": to.code,
+                    }),
+                ));
                 messages
             }
         }
     }
+}
+
+/// What notices about a subscription say.
+fn notice(sub: &subscriptions::Model, tariff: &tariffs::Model) -> Value {
+    json!({
+        "subscription_id": sub.id,
+        "customer_id": sub.customer_id,
+        "tariff": tariff.code,
+        "tariff_name": tariff.name,
+        "period_end": rfc3339(sub.current_period_end),
+        "access_until": rfc3339(access_until(sub.current_period_end)),
+        "auto_renew": sub.auto_renew,
+    })
+}
+
+fn revoke(customer: Uuid, role: &str) -> Message {
+    (
+        Destination::Auth,
+        "role.revoke",
+        json!({"user_id": customer, "role": role}),
+    )
 }
 
 /// The fields every message about money that arrived shares.
@@ -282,7 +522,8 @@ fn grant(customer: Uuid, role: &str, until: DateTime<Utc>) -> Message {
     )
 }
 
-/// Writes the events' timeline lines and outbox messages in the caller's transaction:
+/// Writes the events' timeline lines and outbox messages in the caller's transaction
+/// (`source` names who reported it on the timeline: `webhook`, `poll`, `worker`…):
 /// one statement each, whatever the number of events.
 pub async fn record<C: ConnectionTrait>(
     txn: &C,
@@ -295,12 +536,286 @@ pub async fn record<C: ConnectionTrait>(
     }
     let lines = events
         .iter()
-        .map(|e| {
-            let (payment, kind, note) = e.timeline();
-            timeline::line(payment, kind, source, None, Some(note), now)
+        .filter_map(|e| {
+            let (payment, kind, note) = e.timeline()?;
+            Some(timeline::line(
+                payment,
+                kind,
+                e.source(source),
+                None,
+                Some(note),
+                now,
+            ))
         })
         .collect();
     timeline::insert_many(txn, lines).await?;
     let messages = events.iter().flat_map(|e| e.messages(now)).collect();
     outbox::enqueue_many(txn, messages, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::Currency;
+    use crate::domain::billing::{InvoiceStatus, PaymentStatus, SubscriptionStatus};
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, day, 12, 0, 0).unwrap()
+    }
+
+    fn tariff(code: &str, role: &str) -> tariffs::Model {
+        tariffs::Model {
+            id: Uuid::now_v7(),
+            code: code.into(),
+            name: code.to_uppercase(),
+            description: String::new(),
+            role: role.into(),
+            monthly_price_minor: 49_900,
+            currency: "RUB".into(),
+            active: true,
+            created_at: at(1),
+            updated_at: at(1),
+        }
+    }
+
+    fn subscription(status: SubscriptionStatus) -> subscriptions::Model {
+        subscriptions::Model {
+            id: Uuid::now_v7(),
+            customer_id: Uuid::now_v7(),
+            tariff_id: Uuid::now_v7(),
+            status,
+            current_period_start: at(1),
+            current_period_end: at(20),
+            auto_renew: true,
+            payment_method_id: None,
+            reminded_for: None,
+            renewal_attempts: 0,
+            next_renewal_at: None,
+            renewal_lease_until: None,
+            next_tariff_id: None,
+            created_at: at(1),
+            updated_at: at(1),
+        }
+    }
+
+    fn invoice(kind: InvoiceKind) -> invoices::Model {
+        invoices::Model {
+            id: Uuid::now_v7(),
+            number: "KB-2026-000042".into(),
+            customer_id: Uuid::now_v7(),
+            tariff_id: Uuid::now_v7(),
+            kind,
+            months: 3,
+            list_price_minor: 149_700,
+            discount_kind: None,
+            discount_percent_bp: None,
+            discount_minor: 0,
+            total_minor: 149_700,
+            currency: "RUB".into(),
+            promo_code_id: None,
+            quote: json!({}),
+            status: InvoiceStatus::Open,
+            created_at: at(1),
+            paid_at: None,
+        }
+    }
+
+    fn payment(invoice: &invoices::Model) -> payments::Model {
+        payments::Model {
+            id: Uuid::now_v7(),
+            invoice_id: invoice.id,
+            customer_id: invoice.customer_id,
+            provider: "sandbox".into(),
+            provider_payment_id: None,
+            provider_idempotency_key: "key".into(),
+            status: PaymentStatus::Pending,
+            amount_minor: invoice.total_minor,
+            currency: "RUB".into(),
+            save_payment_method: false,
+            payment_method_id: None,
+            confirmation_url: None,
+            return_url: None,
+            failure_code: None,
+            failure_message: None,
+            created_at: at(1),
+            updated_at: at(1),
+            paid_at: None,
+            next_poll_at: None,
+        }
+    }
+
+    fn names(event: &BillingEvent<'_>) -> Vec<(Destination, &'static str)> {
+        event
+            .messages(at(5))
+            .into_iter()
+            .map(|(to, name, _)| (to, name))
+            .collect()
+    }
+
+    #[test]
+    fn a_renewal_invoice_is_noted_by_the_worker_with_its_card() {
+        let invoice = invoice(InvoiceKind::Renewal);
+        let payment = payment(&invoice);
+        let event = BillingEvent::InvoiceIssued {
+            invoice: &invoice,
+            payment: &payment,
+            total: Money::from_minor(149_700, Currency::Rub),
+            card_last4: Some("4242"),
+        };
+        let (on, kind, note) = event.timeline().unwrap();
+        assert_eq!((on, kind), (payment.id, "created"));
+        assert_eq!(note, "Renewal invoice KB-2026-000042, card ···· 4242");
+        // Whoever records it, a renewal invoice was issued by the renewal worker.
+        assert_eq!(event.source("api"), "renewal");
+        let messages = event.messages(at(5));
+        assert_eq!(messages.len(), 1);
+        let (to, name, data) = &messages[0];
+        assert_eq!((*to, *name), (Destination::Events, "invoice.issued"));
+        assert_eq!(data["kind"], "renewal");
+        assert_eq!(data["months"], 3);
+        assert_eq!(
+            data["total"],
+            json!({"amount": "1497.00", "currency": "RUB"})
+        );
+    }
+
+    #[test]
+    fn a_purchase_invoice_is_noted_by_checkout() {
+        let invoice = invoice(InvoiceKind::Purchase);
+        let payment = payment(&invoice);
+        let event = BillingEvent::InvoiceIssued {
+            invoice: &invoice,
+            payment: &payment,
+            total: Money::from_minor(149_700, Currency::Rub),
+            card_last4: None,
+        };
+        assert_eq!(event.timeline().unwrap().2, "Invoice KB-2026-000042");
+        assert_eq!(event.source("renewal"), "api");
+    }
+
+    #[test]
+    fn an_expiry_revokes_the_role_and_says_ended_only_to_who_missed_it() {
+        let t = tariff("premium", "premium_viewer");
+        let sub = subscription(SubscriptionStatus::Expired);
+        let missed = BillingEvent::SubscriptionExpired {
+            sub: &sub,
+            tariff: &t,
+            role: Some("premium_viewer".into()),
+            notify_ended: true,
+        };
+        assert_eq!(
+            names(&missed),
+            vec![
+                (Destination::Events, "subscription.expired"),
+                (Destination::Notify, "subscription_ended"),
+                (Destination::Auth, "role.revoke"),
+            ]
+        );
+        let told = BillingEvent::SubscriptionExpired {
+            sub: &sub,
+            tariff: &t,
+            role: None,
+            notify_ended: false,
+        };
+        assert_eq!(
+            names(&told),
+            vec![(Destination::Events, "subscription.expired")]
+        );
+        // Subscription events have no payment to put a timeline line on.
+        assert!(told.timeline().is_none());
+    }
+
+    #[test]
+    fn a_notice_names_the_tariff_and_the_end_of_access() {
+        let t = tariff("classic", "viewer");
+        let sub = subscription(SubscriptionStatus::Active);
+        let event = BillingEvent::SubscriptionEnding {
+            sub: &sub,
+            tariff: &t,
+        };
+        let messages = event.messages(at(5));
+        let (to, name, data) = &messages[0];
+        assert_eq!((*to, *name), (Destination::Notify, "subscription_ending"));
+        assert_eq!(data["tariff"], "classic");
+        assert_eq!(data["tariff_name"], "CLASSIC");
+        assert_eq!(data["period_end"], rfc3339(at(20)));
+        assert_eq!(data["access_until"], rfc3339(access_until(at(20))));
+    }
+
+    #[test]
+    fn a_tariff_change_revokes_the_old_role_only_when_it_differs() {
+        let classic = tariff("classic", "viewer");
+        let family = tariff("family", "viewer");
+        let premium = tariff("premium", "premium_viewer");
+        let sub = subscription(SubscriptionStatus::Active);
+        let up = BillingEvent::TariffChanged {
+            sub: &sub,
+            from: Some(&classic),
+            to: &premium,
+        };
+        assert_eq!(
+            names(&up),
+            vec![
+                (Destination::Auth, "role.revoke"),
+                (Destination::Auth, "role.grant"),
+                (Destination::Events, "subscription.changed"),
+            ]
+        );
+        let same_role = BillingEvent::TariffChanged {
+            sub: &sub,
+            from: Some(&classic),
+            to: &family,
+        };
+        assert_eq!(
+            names(&same_role),
+            vec![
+                (Destination::Auth, "role.grant"),
+                (Destination::Events, "subscription.changed"),
+            ]
+        );
+    }
+
+    #[test]
+    fn process_notes_go_on_the_timeline_and_nowhere_else() {
+        let id = Uuid::now_v7();
+        let found = ProviderStatus::Failed {
+            code: "card_declined".into(),
+            message: "Declined".into(),
+        };
+        let notes = [
+            BillingEvent::InvoiceReplaced { payment_id: id },
+            BillingEvent::Polled {
+                payment_id: id,
+                found: &found,
+            },
+            BillingEvent::RefundRequested {
+                payment_id: id,
+                by: "customer:1".into(),
+                reason: Some("changed my mind"),
+            },
+            BillingEvent::RefundUnanswered {
+                payment_id: id,
+                error: "timeout".into(),
+            },
+        ];
+        let lines: Vec<_> = notes.iter().map(|e| e.timeline().unwrap()).collect();
+        assert_eq!(
+            lines.iter().map(|l| (l.0, l.1)).collect::<Vec<_>>(),
+            vec![
+                (id, "invoice_voided"),
+                (id, "poll"),
+                (id, "refund_requested"),
+                (id, "refund_error"),
+            ]
+        );
+        assert_eq!(lines[1].2, "The poll found the payment failed: Declined");
+        assert_eq!(lines[2].2, "Requested by customer:1: changed my mind");
+        assert_eq!(
+            lines[3].2,
+            "timeout; the refund stays pending and is checked again"
+        );
+        assert!(notes.iter().all(|e| e.messages(at(5)).is_empty()));
+    }
 }

@@ -30,7 +30,10 @@ use crate::helpers::{Backend, TestApp, TestDb, backend, spawn_on, test_settings_
 use crate::lifecycle_api::{CARD_DECLINED, CARD_OK};
 
 const CUSTOMERS: usize = 2;
+const TARIFFS: [&str; 3] = ["classic", "premium", "family"];
+const PROMOS: [&str; 2] = ["ONCE", "LASTONE"];
 
+// Where the time goes (printed at the end with what the sequences reached).
 static SPAWN_US: AtomicU64 = AtomicU64::new(0);
 static OPS_US: AtomicU64 = AtomicU64::new(0);
 static AUDIT_US: AtomicU64 = AtomicU64::new(0);
@@ -44,8 +47,6 @@ fn reached(what: impl Into<String>, n: u64) {
 
 static PER_OP: std::sync::Mutex<std::collections::BTreeMap<String, (u64, u64)>> =
     std::sync::Mutex::new(std::collections::BTreeMap::new());
-const TARIFFS: [&str; 3] = ["classic", "premium", "family"];
-const PROMOS: [&str; 2] = ["ONCE", "LASTONE"];
 
 #[derive(Debug, Clone, Copy)]
 enum Card {
@@ -522,12 +523,14 @@ async fn template() -> Template {
 }
 
 async fn run_case(template: &Template, ops: &[Op]) -> Step {
+    let started = std::time::Instant::now();
     let app = spawn_on(
         TestDb::copy_of(&template.db).await,
         false,
         &machine_settings(),
     )
     .await;
+    SPAWN_US.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
     let sandbox = app.state.sandbox.clone().expect("the sandbox provider");
     let customers = (0..CUSTOMERS).map(|_| customer(&app)).collect();
     let mut world = World {

@@ -10,11 +10,10 @@ mod outbox_relay;
 mod reconcile;
 mod renewals;
 
+pub use crate::ssr::repo::subscriptions::due_for_renewal;
 pub use crate::ssr::services::refunds::reconcile_pending_refunds;
 pub use housekeeping::{HousekeepingReport, housekeeping};
 pub use lifecycle::{LifecycleReport, advance_periods, send_reminders};
 pub use outbox_relay::{RelayReport, relay_outbox};
 pub use reconcile::{ReconcileReport, reconcile_pending};
-pub use renewals::{
-    RenewalOutcome, RenewalReport, due_for_renewal, renew_due, renew_subscription, renewal_key,
-};
+pub use renewals::{RenewalOutcome, RenewalReport, renew_due, renew_subscription, renewal_key};

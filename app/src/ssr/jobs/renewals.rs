@@ -7,17 +7,17 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{payment_methods, payments, subscriptions, tariffs};
-use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::billing::PaymentStatus as BillingStatus;
 use crate::domain::pricing::Months;
 use crate::domain::subscription::GRACE;
+use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::providers::{ChargeSaved, PaymentStatus, ProviderError, ProviderPayment};
-use crate::ssr::repo::lease::{self, Lease};
-use crate::ssr::repo::timeline;
-use crate::ssr::repo::{begin_write, is_unique_violation, stored};
+use crate::ssr::repo::stored::Amount;
+use crate::ssr::repo::subscriptions as subscriptions_repo;
+use crate::ssr::repo::{begin_write, is_unique_violation};
 use crate::ssr::services::invoicing::price;
 use crate::ssr::services::invoicing::{self, Draft, InvoiceKind, PaymentPlan};
 use crate::ssr::services::pricing as pricing_svc;
@@ -65,13 +65,8 @@ pub fn renewal_key(sub: &subscriptions::Model) -> String {
     )
 }
 
-/// The static part of "due", written literally so that it implies the predicate of
-/// `idx_subscriptions_renewal` (migration 12, same text): with bound parameters the
-/// planner could not use that partial index. Keep the two in step, and in step with
-/// [`due`].
-const RENEWABLE: &str =
-    "status IN ('active', 'grace') AND auto_renew AND payment_method_id IS NOT NULL";
-
+/// The rule [`subscriptions_repo::due_for_renewal`] selects by, re-checked on the row
+/// read back (a lease may outlive the rule: renewed, card removed, grace over).
 fn due(sub: &subscriptions::Model, state: &AppState, now: DateTime<Utc>) -> bool {
     crate::domain::billing::has_access(sub.status)
         && sub.auto_renew
@@ -81,52 +76,13 @@ fn due(sub: &subscriptions::Model, state: &AppState, now: DateTime<Utc>) -> bool
         && sub.next_renewal_at.is_none_or(|t| t <= now)
 }
 
-/// The subscriptions due for a renewal charge at `now` that no worker holds, in the
-/// order the sweep takes them. Public so a test can check its plan uses
-/// `idx_subscriptions_renewal`.
-pub fn due_for_renewal(
-    now: DateTime<Utc>,
-    renew_before: chrono::TimeDelta,
-) -> Select<subscriptions::Entity> {
-    subscriptions::Entity::find()
-        .filter(Expr::cust(RENEWABLE))
-        .filter(subscriptions::Column::CurrentPeriodEnd.lte(now + renew_before))
-        .filter(subscriptions::Column::CurrentPeriodEnd.gt(now - GRACE))
-        .filter(
-            Condition::any()
-                .add(subscriptions::Column::NextRenewalAt.is_null())
-                .add(subscriptions::Column::NextRenewalAt.lte(now)),
-        )
-        .filter(
-            Condition::any()
-                .add(subscriptions::Column::RenewalLeaseUntil.is_null())
-                .add(subscriptions::Column::RenewalLeaseUntil.lte(now)),
-        )
-        .order_by_asc(subscriptions::Column::CurrentPeriodEnd)
-}
-
-/// Takes up to `batch` due subscriptions for this worker.
-async fn lease_due(state: &AppState, batch: u64) -> Result<Vec<Uuid>, ServiceError> {
-    let now = state.clock.now();
-    let q = due_for_renewal(now, state.billing.renew_before);
-    let leased = lease::take(
-        &state.db,
-        Lease {
-            due: q,
-            batch,
-            column: subscriptions::Column::RenewalLeaseUntil,
-            until: Some(now + LEASE).into(),
-            id_column: subscriptions::Column::Id,
-            id: |s| s.id,
-        },
-    )
-    .await?;
-    Ok(leased.into_iter().map(|s| s.id).collect())
-}
-
 /// One renewal pass: lease due subscriptions and renew them.
 pub async fn renew_due(state: &AppState, batch: u64) -> Result<RenewalReport, ServiceError> {
-    let ids = lease_due(state, batch).await?;
+    let now = state.clock.now();
+    let renew_before = state.billing.renew_before;
+    let ids =
+        subscriptions_repo::lease_due_for_renewal(&state.db, now, renew_before, now + LEASE, batch)
+            .await?;
     let mut report = RenewalReport {
         leased: ids.len(),
         ..RenewalReport::default()
@@ -157,22 +113,6 @@ pub async fn renew_subscription(
         .map_or(Ok(RenewalOutcome::Skipped), |(_, outcome)| outcome)
 }
 
-/// Lets the next pass take these subscriptions again.
-async fn release(state: &AppState, ids: &[Uuid]) -> Result<(), ServiceError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    subscriptions::Entity::update_many()
-        .col_expr(
-            subscriptions::Column::RenewalLeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(subscriptions::Column::Id.is_in(ids.iter().copied()))
-        .exec(&state.db)
-        .await?;
-    Ok(())
-}
-
 /// One renewal on its way: the subscription, its card and the pending payment.
 struct Due {
     sub: subscriptions::Model,
@@ -191,10 +131,7 @@ async fn renew_many(state: &AppState, ids: &[Uuid]) -> Result<Outcomes, ServiceE
     let now = state.clock.now();
     let mut outcomes: Outcomes = Vec::with_capacity(ids.len());
     let mut released = Vec::new();
-    let subs = subscriptions::Entity::find()
-        .filter(subscriptions::Column::Id.is_in(ids.iter().copied()))
-        .all(&state.db)
-        .await?;
+    let subs = subscriptions_repo::by_ids(&state.db, ids).await?;
     let (subs, not_due): (Vec<_>, Vec<_>) = subs.into_iter().partition(|s| due(s, state, now));
     released.extend(not_due.iter().map(|s| s.id));
     let method_ids: Vec<Uuid> = subs.iter().filter_map(|s| s.payment_method_id).collect();
@@ -228,13 +165,13 @@ async fn renew_many(state: &AppState, ids: &[Uuid]) -> Result<Outcomes, ServiceE
     let mut charges = Vec::with_capacity(due_list.len());
     for d in due_list {
         match payments.get(&d.key) {
-            Some(p) if p.status == "pending" => charges.push((d, p.clone())),
+            Some(p) if p.status == BillingStatus::Pending => charges.push((d, p.clone())),
             // Settled before (a rerun after the settlement committed).
             Some(_) => released.push(d.sub.id),
             None => outcomes.push((d.sub.id, Err(ServiceError::NotFound { entity: "payment" }))),
         }
     }
-    release(state, &released).await?;
+    subscriptions_repo::release_leases(&state.db, &released).await?;
     outcomes.extend(
         released
             .into_iter()
@@ -350,12 +287,7 @@ async fn charge(
     due: &Due,
     payment: &payments::Model,
 ) -> Result<Option<ProviderPayment>, ServiceError> {
-    let amount = stored::money(
-        payment.amount_minor,
-        &payment.currency,
-        "payment",
-        payment.id,
-    )?;
+    let amount = payment.amount()?;
     let charged = state
         .provider
         .charge_saved(&ChargeSaved {
@@ -383,16 +315,11 @@ async fn charge(
         })),
         Err(e) => {
             tracing::warn!(subscription = %due.sub.id, error = %e, "renewal charge did not answer");
-            timeline::record(
-                &state.db,
-                payment.id,
-                "provider_error",
-                "renewal",
-                None,
-                Some(e.to_string()),
-                state.clock.now(),
-            )
-            .await?;
+            let event = BillingEvent::ProviderCallFailed {
+                payment_id: payment.id,
+                error: e.to_string(),
+            };
+            billing_event::record(&state.db, &[event], "renewal", state.clock.now()).await?;
             Ok(None)
         }
     }

@@ -1,14 +1,17 @@
 //! Invoices and the payments issued with them: numbering, issuing, voiding, paying.
 
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
 use entity::{invoice_counters, invoices, payments};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use crate::domain::billing::InvoiceStatus;
+use crate::domain::billing::{InvoiceKind, InvoiceStatus};
 use crate::ssr::ServiceError;
 use crate::ssr::services::invoicing::Issued;
 
@@ -84,28 +87,12 @@ pub async fn open_purchases<C: ConnectionTrait>(
     Ok(invoices::Entity::find()
         .filter(invoices::Column::CustomerId.eq(customer))
         .filter(invoices::Column::Status.eq(InvoiceStatus::Open))
-        .filter(invoices::Column::Kind.eq("purchase"))
+        .filter(invoices::Column::Kind.eq(InvoiceKind::Purchase))
         .all(db)
         .await?
         .into_iter()
         .map(|i| i.id)
         .collect())
-}
-
-/// The payments of `invoices`, locked in id order (the order settlement locks them in,
-/// so two transactions taking both never deadlock).
-pub async fn lock_payments_of<C: ConnectionTrait>(
-    txn: &C,
-    invoices: &[Uuid],
-) -> Result<Vec<payments::Model>, ServiceError> {
-    Ok(super::for_update(
-        payments::Entity::find()
-            .filter(payments::Column::InvoiceId.is_in(invoices.iter().copied()))
-            .order_by_asc(payments::Column::Id),
-        txn,
-    )
-    .all(txn)
-    .await?)
 }
 
 /// Voids those of `ids` still open (one paid meanwhile stays paid).
@@ -120,4 +107,77 @@ pub async fn void_open<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<(), S
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// One invoice.
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Option<invoices::Model>, ServiceError> {
+    Ok(invoices::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Invoices by id, by id.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, invoices::Model>, ServiceError> {
+    Ok(invoices::Entity::find()
+        .filter(invoices::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect())
+}
+
+/// The customer's newest `limit` invoices.
+pub async fn recent_of_customer<C: ConnectionTrait>(
+    db: &C,
+    customer: Uuid,
+    limit: u64,
+) -> Result<Vec<invoices::Model>, ServiceError> {
+    Ok(invoices::Entity::find()
+        .filter(invoices::Column::CustomerId.eq(customer))
+        .order_by_desc(invoices::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Which of `ids` are renewal invoices.
+pub async fn renewals_among<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashSet<Uuid>, ServiceError> {
+    Ok(invoices::Entity::find()
+        .select_only()
+        .column(invoices::Column::Id)
+        .filter(invoices::Column::Id.is_in(ids))
+        .filter(invoices::Column::Kind.eq(InvoiceKind::Renewal))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The invoices were paid at `now`.
+pub async fn mark_paid<C: ConnectionTrait>(
+    txn: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    invoices::Entity::update_many()
+        .col_expr(invoices::Column::Status, Expr::value(InvoiceStatus::Paid))
+        .col_expr(invoices::Column::PaidAt, Expr::value(Some(now)))
+        .filter(invoices::Column::Id.is_in(ids))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Every invoice (the integrity audit reads them all).
+pub async fn all<C: ConnectionTrait>(db: &C) -> Result<Vec<invoices::Model>, ServiceError> {
+    Ok(invoices::Entity::find().all(db).await?)
 }

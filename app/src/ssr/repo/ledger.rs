@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use entity::status::LedgerKind;
 use entity::{ledger_entries, payments};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
 use uuid::Uuid;
 
 use crate::domain::Money;
@@ -88,4 +91,22 @@ pub async fn book_adjustment<C: ConnectionTrait>(
     .insert(db)
     .await?;
     Ok(id)
+}
+
+/// Every line of the customer's ledger, oldest first (the order balances run in).
+pub async fn of_customer<C: ConnectionTrait>(
+    db: &C,
+    customer: Uuid,
+) -> Result<Vec<ledger_entries::Model>, ServiceError> {
+    Ok(ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::CustomerId.eq(customer))
+        .order_by_asc(ledger_entries::Column::CreatedAt)
+        .order_by_asc(ledger_entries::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Every line (the integrity audit reads them all).
+pub async fn all<C: ConnectionTrait>(db: &C) -> Result<Vec<ledger_entries::Model>, ServiceError> {
+    Ok(ledger_entries::Entity::find().all(db).await?)
 }

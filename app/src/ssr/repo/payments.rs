@@ -5,11 +5,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::payments;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Condition, Expr, Func, Order};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 use uuid::Uuid;
 
+use super::bulk::per_row;
 use super::for_update;
+use super::lease::{self, Lease};
 use crate::domain::billing::PaymentStatus;
 use crate::ssr::ServiceError;
 
@@ -148,4 +153,211 @@ pub async fn set_provider_payment<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The payments of `invoices`, locked in id order (the order settlement locks them in,
+/// so two transactions taking both never deadlock).
+pub async fn lock_of_invoices<C: ConnectionTrait>(
+    txn: &C,
+    invoices: &[Uuid],
+) -> Result<Vec<payments::Model>, ServiceError> {
+    let q = payments::Entity::find()
+        .filter(payments::Column::InvoiceId.is_in(invoices.iter().copied()))
+        .order_by_asc(payments::Column::Id);
+    Ok(for_update(q, txn).all(txn).await?)
+}
+
+/// Which payments a page lists.
+#[derive(Debug, Clone, Default)]
+pub struct PageQuery {
+    pub status: Option<PaymentStatus>,
+    pub customer_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only rows older than this `(created_at, id)`: the keyset cursor, so the cost of a
+    /// page does not grow with its depth.
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+}
+
+/// Up to `limit` payments, newest first, and whether more follow.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    query: &PageQuery,
+    limit: u64,
+) -> Result<(Vec<payments::Model>, bool), ServiceError> {
+    use payments::Column as P;
+    let mut q = payments::Entity::find();
+    if let Some(s) = query.status {
+        q = q.filter(P::Status.eq(s));
+    }
+    if let Some(c) = query.customer_id {
+        q = q.filter(P::CustomerId.eq(c));
+    }
+    if let Some(f) = query.from {
+        q = q.filter(P::CreatedAt.gte(f));
+    }
+    if let Some(t) = query.to {
+        q = q.filter(P::CreatedAt.lt(t));
+    }
+    if let Some((at, id)) = query.before {
+        // `created_at <= at` first: a plain range the (created_at, id) index can seek
+        // to; the OR alone makes PostgreSQL scan from the newest row.
+        q = q.filter(P::CreatedAt.lte(at)).filter(
+            Condition::any()
+                .add(P::CreatedAt.lt(at))
+                .add(Condition::all().add(P::CreatedAt.eq(at)).add(P::Id.lt(id))),
+        );
+    }
+    let mut rows = q
+        .order_by_desc(P::CreatedAt)
+        .order_by_desc(P::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// Takes up to `batch` pending payments of `provider` to poll: created by
+/// `created_before`, not polled since their `next_poll_at`, least recently polled first
+/// (so payments the provider keeps calling pending cannot starve newer ones). The lease
+/// is the next poll time itself (`next_poll`): two workers never poll the same payment
+/// in one round, and one still pending is polled again then.
+pub async fn lease_due_for_poll(
+    db: &DatabaseConnection,
+    provider: &str,
+    created_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    next_poll: DateTime<Utc>,
+    batch: u64,
+) -> Result<Vec<payments::Model>, ServiceError> {
+    Ok(lease::take(
+        db,
+        Lease {
+            due: due_for_poll(provider, created_before, now),
+            batch,
+            column: payments::Column::NextPollAt,
+            until: Some(next_poll).into(),
+            id_column: payments::Column::Id,
+            id: |p| p.id,
+        },
+    )
+    .await?)
+}
+
+fn due_for_poll(
+    provider: &str,
+    created_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Select<payments::Entity> {
+    use payments::Column as P;
+    payments::Entity::find()
+        .filter(P::Status.eq(PaymentStatus::Pending))
+        .filter(P::Provider.eq(provider))
+        .filter(P::ProviderPaymentId.is_not_null())
+        .filter(P::CreatedAt.lte(created_before))
+        .filter(
+            Condition::any()
+                .add(P::NextPollAt.is_null())
+                .add(P::NextPollAt.lte(now)),
+        )
+        .order_by(
+            Func::coalesce([Expr::col(P::NextPollAt), Expr::col(P::CreatedAt)]),
+            Order::Asc,
+        )
+}
+
+/// A payment the provider confirmed.
+#[derive(Debug, Clone)]
+pub struct Success<'a> {
+    pub id: Uuid,
+    pub provider_id: &'a str,
+    /// The card it saved (a checkout) or was charged to (a renewal keeps its own).
+    pub method_id: Option<Uuid>,
+}
+
+/// The payments succeeded at `now`, in one statement. The partial unique index refuses
+/// a second succeeded payment of one invoice.
+pub async fn mark_succeeded<C: ConnectionTrait>(
+    txn: &C,
+    list: &[Success<'_>],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use payments::Column as P;
+    if list.is_empty() {
+        return Ok(());
+    }
+    payments::Entity::update_many()
+        .col_expr(P::Status, Expr::value(PaymentStatus::Succeeded))
+        .col_expr(
+            P::ProviderPaymentId,
+            per_row(
+                P::Id,
+                P::ProviderPaymentId,
+                list.iter().map(|s| (s.id, Some(s.provider_id.to_string()))),
+            ),
+        )
+        .col_expr(P::PaidAt, Expr::value(Some(now)))
+        .col_expr(P::UpdatedAt, Expr::value(now))
+        .col_expr(
+            P::PaymentMethodId,
+            per_row(
+                P::Id,
+                P::PaymentMethodId,
+                list.iter()
+                    .filter_map(|s| s.method_id.map(|m| (s.id, Some(m)))),
+            ),
+        )
+        .col_expr(P::FailureCode, Expr::value(Option::<String>::None))
+        .col_expr(P::FailureMessage, Expr::value(Option::<String>::None))
+        .filter(P::Id.is_in(list.iter().map(|s| s.id)))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// A payment that will not be paid: declined (`failed`) or abandoned (`canceled`).
+#[derive(Debug, Clone)]
+pub struct Failure<'a> {
+    pub id: Uuid,
+    pub status: PaymentStatus,
+    pub code: &'a str,
+    pub message: &'a str,
+}
+
+/// The payments failed at `now`, in one statement.
+pub async fn mark_failed<C: ConnectionTrait>(
+    txn: &C,
+    list: &[Failure<'_>],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use payments::Column as P;
+    if list.is_empty() {
+        return Ok(());
+    }
+    let each = |value: fn(&Failure) -> String| list.iter().map(move |f| (f.id, value(f)));
+    payments::Entity::update_many()
+        .col_expr(
+            P::Status,
+            per_row(P::Id, P::Status, each(|f| f.status.as_str().into())),
+        )
+        .col_expr(
+            P::FailureCode,
+            per_row(P::Id, P::FailureCode, each(|f| f.code.into())),
+        )
+        .col_expr(
+            P::FailureMessage,
+            per_row(P::Id, P::FailureMessage, each(|f| f.message.into())),
+        )
+        .col_expr(P::UpdatedAt, Expr::value(now))
+        .filter(P::Id.is_in(list.iter().map(|f| f.id)))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Every payment (the integrity audit reads them all).
+pub async fn all<C: ConnectionTrait>(db: &C) -> Result<Vec<payments::Model>, ServiceError> {
+    Ok(payments::Entity::find().all(db).await?)
 }

@@ -30,6 +30,37 @@ pub fn money(
     Ok(Money::from_minor(minor, currency(code, table, id)?))
 }
 
+/// The money a billing row holds, in its own currency: records are read as `Money`, so
+/// no caller pairs an amount with a currency by hand (or with the wrong row's).
+pub trait Amount {
+    /// The row's amount (an invoice's total, a ledger line's signed amount).
+    fn amount(&self) -> Result<Money, ServiceError>;
+}
+
+impl Amount for entity::payments::Model {
+    fn amount(&self) -> Result<Money, ServiceError> {
+        money(self.amount_minor, &self.currency, "payment", self.id)
+    }
+}
+
+impl Amount for entity::refunds::Model {
+    fn amount(&self) -> Result<Money, ServiceError> {
+        money(self.amount_minor, &self.currency, "refund", self.id)
+    }
+}
+
+impl Amount for entity::invoices::Model {
+    fn amount(&self) -> Result<Money, ServiceError> {
+        money(self.total_minor, &self.currency, "invoice", self.id)
+    }
+}
+
+impl Amount for entity::ledger_entries::Model {
+    fn amount(&self) -> Result<Money, ServiceError> {
+        money(self.amount_minor, &self.currency, "ledger entry", self.id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,12 +3,16 @@
 
 use chrono::{DateTime, Utc};
 use entity::payment_events;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
 use uuid::Uuid;
 
+use super::is_unique_violation;
 use crate::ssr::ServiceError;
 
-/// One line, for [`insert_many`] (batches write many at once).
+/// One line, for [`insert_many`] (`billing_event::record` writes a batch's lines at once).
 pub fn line(
     payment_id: Uuid,
     kind: &str,
@@ -29,22 +33,6 @@ pub fn line(
     }
 }
 
-/// Appends one line.
-pub async fn record<C: ConnectionTrait>(
-    db: &C,
-    payment_id: Uuid,
-    kind: &str,
-    source: &str,
-    payload: Option<String>,
-    note: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
-    line(payment_id, kind, source, payload, note, now)
-        .insert(db)
-        .await?;
-    Ok(())
-}
-
 /// Appends many lines in one statement.
 pub async fn insert_many<C: ConnectionTrait>(
     db: &C,
@@ -57,4 +45,46 @@ pub async fn insert_many<C: ConnectionTrait>(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Appends the line of a provider's notification unless one with the same `dedupe_key`
+/// is there: `false` for a notification seen before (a replayed webhook), which the
+/// caller then ignores. The unique index decides, so two deliveries racing each other
+/// cannot both pass.
+pub async fn record_once<C: ConnectionTrait>(
+    db: &C,
+    payment_id: Uuid,
+    kind: &str,
+    source: &str,
+    dedupe_key: &str,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let mut row = line(
+        payment_id,
+        kind,
+        source,
+        Some(payload.to_string()),
+        None,
+        now,
+    );
+    row.dedupe_key = Set(Some(dedupe_key.to_string()));
+    match row.insert(db).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The payment's whole timeline, oldest first.
+pub async fn of_payment<C: ConnectionTrait>(
+    db: &C,
+    payment_id: Uuid,
+) -> Result<Vec<payment_events::Model>, ServiceError> {
+    Ok(payment_events::Entity::find()
+        .filter(payment_events::Column::PaymentId.eq(payment_id))
+        .order_by_asc(payment_events::Column::CreatedAt)
+        .order_by_asc(payment_events::Column::Id)
+        .all(db)
+        .await?)
 }

@@ -2,11 +2,8 @@
 //! entitlements.
 
 use chrono::{DateTime, Utc};
-use entity::{entitlements, ledger_entries, subscriptions, tariff_films, tariffs};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
-};
+use entity::{entitlements, subscriptions, tariff_films, tariffs};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::Money;
@@ -16,14 +13,15 @@ use crate::dto::{
     TariffSummaryDto,
 };
 use crate::ssr::ServiceError;
-use crate::ssr::repo::stored;
+use crate::ssr::repo::subscriptions as subscriptions_repo;
+use crate::ssr::repo::{ledger, stored};
 use crate::ssr::time::rfc3339;
 
 pub async fn subscription<C: ConnectionTrait>(
     db: &C,
     customer: Uuid,
 ) -> Result<SubscriptionDto, ServiceError> {
-    let Some(sub) = crate::ssr::repo::subscriptions::of_customer(db, customer).await? else {
+    let Some(sub) = subscriptions_repo::of_customer(db, customer).await? else {
         return Ok(SubscriptionDto {
             status: "none".into(),
             tariff: None,
@@ -62,7 +60,7 @@ pub(crate) async fn locked_subscription<C: ConnectionTrait>(
     db: &C,
     customer: Uuid,
 ) -> Result<subscriptions::Model, ServiceError> {
-    crate::ssr::repo::subscriptions::lock_of_customer(db, customer)
+    subscriptions_repo::lock_of_customer(db, customer)
         .await?
         .ok_or(ServiceError::NotFound {
             entity: "subscription",
@@ -93,10 +91,7 @@ pub async fn set_auto_renew<C: ConnectionTrait>(
                     .into(),
         });
     }
-    let mut s: subscriptions::ActiveModel = sub.into();
-    s.auto_renew = Set(on);
-    s.updated_at = Set(now);
-    s.update(db).await?;
+    subscriptions_repo::set_auto_renew(db, &sub, on, now).await?;
     subscription(db, customer).await
 }
 
@@ -136,10 +131,8 @@ pub async fn set_next_tariff<C: ConnectionTrait>(
             ));
         }
     }
-    let mut s: subscriptions::ActiveModel = sub.clone().into();
-    s.next_tariff_id = Set(next.filter(|id| *id != sub.tariff_id));
-    s.updated_at = Set(now);
-    s.update(db).await?;
+    let next = next.filter(|id| *id != sub.tariff_id);
+    subscriptions_repo::set_next_tariff(db, &sub, next, now).await?;
     subscription(db, customer).await
 }
 
@@ -151,12 +144,7 @@ pub async fn statement<C: ConnectionTrait>(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<Vec<StatementLineDto>, ServiceError> {
-    let rows = ledger_entries::Entity::find()
-        .filter(ledger_entries::Column::CustomerId.eq(customer))
-        .order_by_asc(ledger_entries::Column::CreatedAt)
-        .order_by_asc(ledger_entries::Column::Id)
-        .all(db)
-        .await?;
+    let rows = ledger::of_customer(db, customer).await?;
     let mut balance = 0_i64;
     let mut out = Vec::new();
     for r in rows {

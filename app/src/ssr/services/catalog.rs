@@ -254,7 +254,7 @@ pub async fn tariff_editor(
     use crate::domain::Money;
     use crate::dto::{FilmDto, MoneyDto, PriceChangeDto, TariffEditDto};
     use entity::{films, tariff_price_history};
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
     let tariff = get_tariff(db, id).await?;
     let all_films = films::Entity::find()
@@ -284,11 +284,8 @@ pub async fn tariff_editor(
             })
         })
         .collect::<Result<_, ServiceError>>()?;
-    let active_subscriptions = entity::subscriptions::Entity::find()
-        .filter(entity::subscriptions::Column::TariffId.eq(id))
-        .filter(entity::subscriptions::Column::Status.is_in(["active", "grace"]))
-        .count(db)
-        .await?;
+    let active_subscriptions =
+        crate::ssr::repo::subscriptions::count_with_access_on(db, id).await?;
     Ok(TariffEditDto {
         tariff,
         all_films,

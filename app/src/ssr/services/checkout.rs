@@ -3,7 +3,7 @@
 //! caller's idempotency key, so a timeout after the provider charged finds that payment.
 
 use chrono::{DateTime, Utc};
-use entity::{customers, invoices, payments, tariffs};
+use entity::{customers, payments, tariffs};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -11,8 +11,10 @@ use uuid::Uuid;
 use crate::domain::billing::{InvoiceStatus, PaymentStatus, has_access};
 use crate::domain::pricing::{self, DiscountKind, Months};
 use crate::dto::{CheckoutDto, CustomerDto};
+use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::providers::{CreatePayment, PaymentStatus as ProviderStatus, ProviderError};
-use crate::ssr::repo::{invoices as invoice_repo, payments as payment_repo, stored, timeline};
+use crate::ssr::repo::stored::Amount;
+use crate::ssr::repo::{invoices as invoice_repo, payments as payment_repo};
 use crate::ssr::services::invoicing::{self, Draft, InvoiceKind, Issued, PaymentPlan, price};
 use crate::ssr::services::{payments as payment_views, pricing as pricing_svc, settlement};
 use crate::ssr::{AppState, ServiceError};
@@ -180,25 +182,18 @@ async fn void_open_invoices<C: ConnectionTrait>(
     }
     // Payments before invoices, in id order: the order settlement locks them in, so a
     // webhook settling the old payment right now never deadlocks with this checkout.
-    let pending: Vec<payments::Model> = invoice_repo::lock_payments_of(txn, &open)
+    let pending: Vec<payments::Model> = payment_repo::lock_of_invoices(txn, &open)
         .await?
         .into_iter()
         .filter(|p| p.status == PaymentStatus::Pending)
         .collect();
     invoice_repo::void_open(txn, &open).await?;
     pricing_svc::release_redemptions(txn, &open).await?;
-    for p in &pending {
-        timeline::record(
-            txn,
-            p.id,
-            "invoice_voided",
-            "api",
-            None,
-            Some("A newer checkout replaced this invoice".into()),
-            now,
-        )
-        .await?;
-    }
+    let events: Vec<BillingEvent> = pending
+        .iter()
+        .map(|p| BillingEvent::InvoiceReplaced { payment_id: p.id })
+        .collect();
+    billing_event::record(txn, &events, "api", now).await?;
     Ok(pending)
 }
 
@@ -230,8 +225,7 @@ async fn finish_with_provider(
     payment: payments::Model,
 ) -> Result<CheckoutDto, ServiceError> {
     if payment.provider_payment_id.is_none() && payment.status == PaymentStatus::Pending {
-        let invoice = invoices::Entity::find_by_id(payment.invoice_id)
-            .one(&state.db)
+        let invoice = invoice_repo::find(&state.db, payment.invoice_id)
             .await?
             .ok_or(ServiceError::NotFound { entity: "invoice" })?;
         if invoice.status != InvoiceStatus::Open {
@@ -250,12 +244,7 @@ async fn finish_with_provider(
             .provider
             .create_payment(&CreatePayment {
                 idempotency_key: payment.provider_idempotency_key.clone(),
-                amount: stored::money(
-                    payment.amount_minor,
-                    &payment.currency,
-                    "payment",
-                    payment.id,
-                )?,
+                amount: payment.amount()?,
                 description: format!(
                     "Kinobill {tariff_name}, {} month{} ({})",
                     invoice.months,
@@ -278,31 +267,21 @@ async fn finish_with_provider(
                     now,
                 )
                 .await?;
-                timeline::record(
-                    &state.db,
-                    payment.id,
-                    "provider_payment_created",
-                    "api",
-                    None,
-                    Some(format!("Provider payment {}", pp.id)),
-                    now,
-                )
-                .await?;
+                let event = BillingEvent::ProviderPaymentCreated {
+                    payment_id: payment.id,
+                    provider_id: &pp.id,
+                };
+                billing_event::record(&state.db, &[event], "api", now).await?;
                 if pp.status != ProviderStatus::Pending {
                     settlement::settle_payment(state, &pp, "api", None).await?;
                 }
             }
             Err(e) => {
-                timeline::record(
-                    &state.db,
-                    payment.id,
-                    "provider_error",
-                    "api",
-                    None,
-                    Some(e.to_string()),
-                    now,
-                )
-                .await?;
+                let event = BillingEvent::ProviderCallFailed {
+                    payment_id: payment.id,
+                    error: e.to_string(),
+                };
+                billing_event::record(&state.db, &[event], "api", now).await?;
                 return Err(provider_error(e));
             }
         }

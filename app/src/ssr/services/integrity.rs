@@ -7,17 +7,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    entitlements, invoices, ledger_entries, payments, promo_codes, promo_redemptions, refunds,
-    subscription_periods, subscriptions,
+    entitlements, promo_codes, promo_redemptions, refunds, subscription_periods, subscriptions,
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
-use crate::domain::billing::{InvoiceStatus, PaymentStatus, RefundStatus};
+use crate::domain::billing::{InvoiceKind, InvoiceStatus, PaymentStatus, RefundStatus};
 use crate::domain::subscription::access_until;
 use crate::dto::{IntegrityReportDto as IntegrityReport, IntegrityViolationDto as Violation};
-use crate::ssr::ServiceError;
 use crate::ssr::time::rfc3339;
+use crate::ssr::{ServiceError, repo};
 use entity::status::LedgerKind;
 
 fn violation(
@@ -39,12 +38,12 @@ pub async fn audit(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<IntegrityReport, ServiceError> {
-    let payments = payments::Entity::find().all(db).await?;
-    let invoices = invoices::Entity::find().all(db).await?;
+    let payments = repo::payments::all(db).await?;
+    let invoices = repo::invoices::all(db).await?;
     let refunds = refunds::Entity::find().all(db).await?;
-    let ledger = ledger_entries::Entity::find().all(db).await?;
+    let ledger = repo::ledger::all(db).await?;
     let periods = subscription_periods::Entity::find().all(db).await?;
-    let subs = subscriptions::Entity::find().all(db).await?;
+    let subs = repo::subscriptions::all(db).await?;
     let ents = entitlements::Entity::find().all(db).await?;
     let promos = promo_codes::Entity::find().all(db).await?;
     let redemptions = promo_redemptions::Entity::find().all(db).await?;
@@ -80,7 +79,7 @@ pub async fn audit(
                 i.id,
                 "paid without a succeeded payment".into(),
             )),
-            InvoiceStatus::Open if i.kind == "purchase" => {
+            InvoiceStatus::Open if i.kind == InvoiceKind::Purchase => {
                 *open_per_customer.entry(i.customer_id).or_default() += 1;
             }
             _ => {}

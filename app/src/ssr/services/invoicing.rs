@@ -6,36 +6,18 @@
 use chrono::{DateTime, Datelike, Utc};
 use entity::{invoices, payments, tariffs};
 use sea_orm::ConnectionTrait;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::domain::billing::{InvoiceStatus, PaymentStatus};
 use crate::domain::pricing::{
-    self, DiscountKind, DiscountValue, MonthDiscount, Months, Percent, Quote, QuoteInput,
+    self, DiscountValue, MonthDiscount, Months, Percent, Quote, QuoteInput,
 };
 use crate::dto::QuoteDto;
-use crate::ssr::outbox::{self, Destination};
-use crate::ssr::repo::{invoices as repo, stored, timeline};
-use crate::ssr::time::rfc3339;
+use crate::ssr::billing_event::{self, BillingEvent};
+use crate::ssr::repo::{invoices as repo, stored};
 use crate::ssr::{AppState, ServiceError};
 
-/// What an invoice is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvoiceKind {
-    /// The customer chose a tariff at checkout and pays on the provider's page.
-    Purchase,
-    /// The worker charges the saved card for the next month.
-    Renewal,
-}
-
-impl InvoiceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvoiceKind::Purchase => "purchase",
-            InvoiceKind::Renewal => "renewal",
-        }
-    }
-}
+pub use crate::domain::billing::InvoiceKind;
 
 /// How the invoice will be paid.
 #[derive(Debug, Clone)]
@@ -97,15 +79,6 @@ pub fn price(
     }))
 }
 
-/// The stored name of a discount kind.
-pub fn discount_kind(k: DiscountKind) -> &'static str {
-    match k {
-        DiscountKind::Personal => "personal",
-        DiscountKind::Promo => "promo",
-        DiscountKind::Months => "months",
-    }
-}
-
 fn invoice_row(
     d: &Draft<'_>,
     number: String,
@@ -117,10 +90,10 @@ fn invoice_row(
         number,
         customer_id: d.customer_id,
         tariff_id: d.tariff.id,
-        kind: d.kind.as_str().into(),
+        kind: d.kind,
         months: i32::from(d.months.get()),
         list_price_minor: d.quote.list_price.minor(),
-        discount_kind: discount.map(|x| discount_kind(x.kind).to_string()),
+        discount_kind: discount.map(|x| x.kind.into()),
         discount_percent_bp: discount.and_then(|x| x.percent).map(|p| i32::from(p.bp())),
         discount_minor: discount.map_or(0, |x| x.amount.minor()),
         total_minor: d.quote.total.minor(),
@@ -183,53 +156,26 @@ pub async fn issue<C: ConnectionTrait>(
 ) -> Result<Vec<Issued>, ServiceError> {
     let numbers = repo::next_numbers(txn, now.year(), drafts.len()).await?;
     let mut issued = Vec::with_capacity(drafts.len());
-    let mut lines = Vec::with_capacity(drafts.len());
-    let mut messages = Vec::with_capacity(drafts.len());
     for (d, number) in drafts.iter().zip(numbers) {
         let invoice = invoice_row(d, number, now)?;
         let payment = payment_row(state.provider.name(), &d.payment, &invoice, now);
-        let (source, note) = match (&d.kind, &d.payment.saved_card) {
-            (InvoiceKind::Renewal, Some((_, last4))) => (
-                "renewal",
-                format!("Renewal invoice {}, card ···· {last4}", invoice.number),
-            ),
-            (InvoiceKind::Renewal, None) => {
-                ("renewal", format!("Renewal invoice {}", invoice.number))
-            }
-            (InvoiceKind::Purchase, _) => ("api", format!("Invoice {}", invoice.number)),
-        };
-        lines.push(timeline::line(
-            payment.id,
-            "created",
-            source,
-            None,
-            Some(note),
-            now,
-        ));
-        messages.push((
-            Destination::Events,
-            "invoice.issued",
-            issued_event(&invoice, d, now),
-        ));
         issued.push(Issued { invoice, payment });
     }
     repo::insert_issued(txn, &issued).await?;
-    timeline::insert_many(txn, lines).await?;
-    outbox::enqueue_many(txn, messages, now).await?;
+    let events: Vec<BillingEvent> = issued
+        .iter()
+        .zip(drafts)
+        .map(|(i, d)| BillingEvent::InvoiceIssued {
+            invoice: &i.invoice,
+            payment: &i.payment,
+            total: d.quote.total,
+            card_last4: d
+                .payment
+                .saved_card
+                .as_ref()
+                .map(|(_, last4)| last4.as_str()),
+        })
+        .collect();
+    billing_event::record(txn, &events, "api", now).await?;
     Ok(issued)
-}
-
-/// The `invoice.issued` event.
-fn issued_event(invoice: &invoices::Model, d: &Draft<'_>, now: DateTime<Utc>) -> serde_json::Value {
-    let total = d.quote.total;
-    json!({
-        "invoice_id": invoice.id,
-        "number": invoice.number,
-        "customer_id": invoice.customer_id,
-        "tariff_id": invoice.tariff_id,
-        "months": d.months.get(),
-        "kind": d.kind.as_str(),
-        "total": {"amount": total.to_wire(), "currency": total.currency().code()},
-        "issued_at": rfc3339(now),
-    })
 }

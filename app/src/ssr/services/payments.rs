@@ -3,15 +3,17 @@
 use std::collections::HashMap;
 
 use entity::{invoices, payments, tariffs};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::Money;
+use crate::domain::billing::PaymentStatus as BillingStatus;
 use crate::domain::pricing::Percent;
 use crate::domain::subscription::refundable_until;
 use crate::dto::{CheckoutDto, DiscountDto, InvoiceDto, MoneyDto, PaymentDto};
 use crate::ssr::providers::PaymentStatus;
-use crate::ssr::repo::stored;
+use crate::ssr::repo::stored::Amount;
+use crate::ssr::repo::{invoices as invoice_repo, payments as payment_repo, stored};
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
@@ -27,7 +29,7 @@ pub fn invoice_dto(i: &invoices::Model, tariff_name: &str) -> Result<InvoiceDto,
         months: u32::try_from(i.months).unwrap_or(0),
         list_price: money(i.list_price_minor),
         discount: i.discount_kind.as_ref().map(|kind| DiscountDto {
-            kind: kind.clone(),
+            kind: kind.to_string(),
             percent: i
                 .discount_percent_bp
                 .and_then(|bp| Percent::from_bp(i64::from(bp)))
@@ -55,7 +57,7 @@ pub fn payment_dto(
         tariff_id: invoice.tariff_id,
         months: u32::try_from(invoice.months).unwrap_or(0),
         status: p.status.to_string(),
-        amount: MoneyDto::from(stored::money(p.amount_minor, &p.currency, "payment", p.id)?),
+        amount: MoneyDto::from(p.amount()?),
         description: format!(
             "{tariff_name}, {} month{}",
             invoice.months,
@@ -82,12 +84,10 @@ pub async fn load(
     state: &AppState,
     id: Uuid,
 ) -> Result<(payments::Model, invoices::Model, String), ServiceError> {
-    let p = payments::Entity::find_by_id(id)
-        .one(&state.db)
+    let p = payment_repo::find(&state.db, id)
         .await?
         .ok_or(ServiceError::NotFound { entity: "payment" })?;
-    let invoice = invoices::Entity::find_by_id(p.invoice_id)
-        .one(&state.db)
+    let invoice = invoice_repo::find(&state.db, p.invoice_id)
         .await?
         .ok_or(ServiceError::NotFound { entity: "invoice" })?;
     let tariff_name = tariffs::Entity::find_by_id(invoice.tariff_id)
@@ -134,7 +134,7 @@ pub async fn refresh(
     if p.customer_id != customer {
         return Err(ServiceError::NotFound { entity: "payment" });
     }
-    if p.status == "pending"
+    if p.status == BillingStatus::Pending
         && let Some(provider_id) = &p.provider_payment_id
     {
         match state.provider.get_payment(provider_id).await {
@@ -159,43 +159,27 @@ pub async fn customer_payments(
     limit: u64,
     cursor: Option<Uuid>,
 ) -> Result<(Vec<PaymentDto>, Option<Uuid>), ServiceError> {
-    let mut q = payments::Entity::find().filter(payments::Column::CustomerId.eq(customer));
-    if let Some(c) = cursor {
-        let Some(after) = payments::Entity::find_by_id(c).one(&state.db).await? else {
-            return Err(ServiceError::Rule {
-                code: "invalid_cursor",
-                field: "cursor",
-                message: "The cursor is not valid.".into(),
-            });
-        };
-        q = q
-            .filter(payments::Column::CreatedAt.lte(after.created_at))
-            .filter(
-                Condition::any()
-                    .add(payments::Column::CreatedAt.lt(after.created_at))
-                    .add(
-                        Condition::all()
-                            .add(payments::Column::CreatedAt.eq(after.created_at))
-                            .add(payments::Column::Id.lt(after.id)),
-                    ),
-            );
-    }
-    let rows = q
-        .order_by_desc(payments::Column::CreatedAt)
-        .order_by_desc(payments::Column::Id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let page: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let before = match cursor {
+        None => None,
+        Some(c) => {
+            let Some(after) = payment_repo::find(&state.db, c).await? else {
+                return Err(ServiceError::Rule {
+                    code: "invalid_cursor",
+                    field: "cursor",
+                    message: "The cursor is not valid.".into(),
+                });
+            };
+            Some((after.created_at, after.id))
+        }
+    };
+    let query = payment_repo::PageQuery {
+        customer_id: Some(customer),
+        before,
+        ..payment_repo::PageQuery::default()
+    };
+    let (page, more) = payment_repo::page(&state.db, &query, limit).await?;
     // The page's invoices and the tariff names in two queries, not three per row.
-    let invoices: HashMap<Uuid, invoices::Model> = invoices::Entity::find()
-        .filter(invoices::Column::Id.is_in(page.iter().map(|p| p.invoice_id)))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
+    let invoices = invoice_repo::by_ids(&state.db, page.iter().map(|p| p.invoice_id)).await?;
     let names: HashMap<Uuid, String> = tariffs::Entity::find()
         .filter(tariffs::Column::Id.is_in(invoices.values().map(|i| i.tariff_id)))
         .all(&state.db)

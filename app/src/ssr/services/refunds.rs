@@ -5,7 +5,7 @@
 //! worker's poll learns the outcome with the same key; a refusal is final and says so.
 
 use chrono::{DateTime, Utc};
-use entity::{entitlements, payments, refunds, subscription_periods, subscriptions, tariffs};
+use entity::{entitlements, payments, refunds, subscription_periods, tariffs};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder,
@@ -20,7 +20,9 @@ use crate::ssr::billing_event::{self, AccessChange, BillingEvent};
 use crate::ssr::providers::{
     ProviderError, ProviderRefund, RefundRequest, RefundStatus as ProviderRefundStatus,
 };
-use crate::ssr::repo::{is_unique_violation, ledger, payments as payment_repo, stored, timeline};
+use crate::ssr::repo::stored::Amount;
+use crate::ssr::repo::subscriptions as subscriptions_repo;
+use crate::ssr::repo::{is_unique_violation, ledger, payments as payment_repo};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
 use entity::status::LedgerKind;
@@ -54,7 +56,7 @@ pub fn dto(r: &refunds::Model) -> Result<RefundDto, ServiceError> {
         id: r.id,
         payment_id: r.payment_id,
         status: r.status.to_string(),
-        amount: MoneyDto::from(stored::money(r.amount_minor, &r.currency, "refund", r.id)?),
+        amount: MoneyDto::from(r.amount()?),
         created_at: rfc3339(r.created_at),
     })
 }
@@ -181,26 +183,16 @@ pub async fn refund(
         )
         .await?;
     }
-    timeline::record(
-        &txn,
-        payment.id,
-        "refund_requested",
-        match requester {
-            Requester::Customer(_) => "api",
-            Requester::Staff { .. } => "staff",
-        },
-        None,
-        Some(format!(
-            "Requested by {}{}",
-            requester.label(),
-            reason
-                .as_ref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
-        )),
-        now,
-    )
-    .await?;
+    let event = BillingEvent::RefundRequested {
+        payment_id: payment.id,
+        by: requester.label(),
+        reason: reason.as_deref(),
+    };
+    let source = match requester {
+        Requester::Customer(_) => "api",
+        Requester::Staff { .. } => "staff",
+    };
+    billing_event::record(&txn, &[event], source, now).await?;
     txn.commit().await?;
     ask_provider(state, &refund, &payment, "api").await
 }
@@ -281,7 +273,7 @@ pub async fn ask_provider(
         .refund(&RefundRequest {
             idempotency_key: refund.provider_idempotency_key.clone(),
             provider_payment_id,
-            amount: stored::money(refund.amount_minor, &refund.currency, "refund", refund.id)?,
+            amount: refund.amount()?,
         })
         .await;
     match asked {
@@ -299,18 +291,11 @@ pub async fn ask_provider(
                 now
             };
             let txn = crate::ssr::repo::begin_write(&state.db).await?;
-            timeline::record(
-                &txn,
-                payment.id,
-                "refund_error",
-                source,
-                None,
-                Some(format!(
-                    "{e}; the refund stays pending and is checked again"
-                )),
-                now,
-            )
-            .await?;
+            let event = BillingEvent::RefundUnanswered {
+                payment_id: payment.id,
+                error: e.to_string(),
+            };
+            billing_event::record(&txn, &[event], source, now).await?;
             refunds::Entity::update_many()
                 .col_expr(refunds::Column::NextPollAt, Some(retry_at).into())
                 .filter(refunds::Column::Id.eq(refund.id))
@@ -376,16 +361,11 @@ pub async fn apply_provider_refund(
             r.failure_message = Set(Some(message.clone()));
             r.completed_at = Set(Some(now));
             r.next_poll_at = Set(None);
-            timeline::record(
-                &txn,
-                refund.payment_id,
-                "refund_failed",
-                source,
-                None,
-                Some(message.clone()),
-                now,
-            )
-            .await?;
+            let event = BillingEvent::RefundRefused {
+                payment_id: refund.payment_id,
+                message,
+            };
+            billing_event::record(&txn, &[event], source, now).await?;
         }
         ProviderRefundStatus::Succeeded => {
             r.status = Set(RefundStatus::Succeeded);
@@ -410,9 +390,8 @@ async fn complete(
         .ok_or(ServiceError::NotFound { entity: "payment" })?;
     payment_repo::set_refunded(txn, payment.id, now).await?;
 
-    let amount = stored::money(refund.amount_minor, &refund.currency, "refund", refund.id)?;
-    let number = entity::invoices::Entity::find_by_id(payment.invoice_id)
-        .one(txn)
+    let amount = refund.amount()?;
+    let number = crate::ssr::repo::invoices::find(txn, payment.invoice_id)
         .await?
         .ok_or(ServiceError::NotFound { entity: "invoice" })?
         .number;
@@ -463,7 +442,7 @@ async fn revoke_period(
     else {
         return Ok(AccessChange::Unchanged);
     };
-    let sub = crate::ssr::repo::subscriptions::lock(txn, period.subscription_id)
+    let sub = subscriptions_repo::lock(txn, period.subscription_id)
         .await?
         .ok_or(ServiceError::NotFound {
             entity: "subscription",
@@ -495,21 +474,16 @@ async fn revoke_period(
         .ok_or(ServiceError::NotFound { entity: "tariff" })?
         .role;
     let status = after_refund(sub.current_period_start, new_end, now);
-    let mut s: subscriptions::ActiveModel = sub.clone().into();
-    s.updated_at = Set(now);
-    s.status = Set(status);
-    s.current_period_end = Set(new_end);
     if status == SubscriptionStatus::Canceled {
         // Nothing paid is left: the record shows the access ending now.
-        s.current_period_end = Set(now.max(sub.current_period_start));
-        s.auto_renew = Set(false);
-        s.update(txn).await?;
+        let ended = now.max(sub.current_period_start);
+        subscriptions_repo::cut_back(txn, &sub, status, ended, now).await?;
         entitlements::Entity::delete_by_id(payment.customer_id)
             .exec(txn)
             .await?;
         return Ok(AccessChange::Revoked { role });
     }
-    s.update(txn).await?;
+    subscriptions_repo::cut_back(txn, &sub, status, new_end, now).await?;
     let until = access_until(new_end);
     entitlements::Entity::update_many()
         .col_expr(entitlements::Column::ValidUntil, until.into())

@@ -2,25 +2,22 @@
 //! tariff changes. Staff refunds go through `refunds::refund`.
 
 use chrono::{DateTime, Utc};
-use entity::{
-    customers, entitlements, invoices, payment_events, payments, refunds, subscriptions, tariffs,
-};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
-};
+use entity::{customers, entitlements, refunds, tariffs};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::domain::subscription::access_until;
+use crate::domain::billing::PaymentStatus;
 use crate::domain::{Currency, Money};
 use crate::dto::{
     AdminCustomerDto, AdminPaymentDto, AdminPaymentPageDto, AdminPaymentRowDto, MoneyDto,
     PaymentEventDto,
 };
-use crate::ssr::outbox::{self, Destination};
+use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
-use crate::ssr::repo::{ledger, stored};
+use crate::ssr::repo::stored::Amount;
+use crate::ssr::repo::subscriptions as subscriptions_repo;
+use crate::ssr::repo::{invoices as invoice_repo, ledger, payments as payment_repo, timeline};
 use crate::ssr::services::{account, customers as customer_svc, payments as payment_svc};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
@@ -33,7 +30,14 @@ pub struct PaymentFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-const STATUSES: [&str; 5] = ["pending", "succeeded", "failed", "canceled", "refunded"];
+/// The statuses a filter may name, for the error that lists them.
+fn statuses() -> String {
+    PaymentStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The keyset cursor: the last row's `created_at` (µs) and id. Opaque to callers.
 pub fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
@@ -62,48 +66,22 @@ pub async fn list_payments(
     limit: u64,
     cursor: Option<&str>,
 ) -> Result<AdminPaymentPageDto, ServiceError> {
-    let mut q = payments::Entity::find();
-    if let Some(s) = filter.status.as_deref().filter(|s| !s.is_empty()) {
-        if !STATUSES.contains(&s) {
-            return Err(ServiceError::Rule {
-                code: "validation_failed",
-                field: "status",
-                message: format!("status must be one of {}.", STATUSES.join(", ")),
-            });
-        }
-        q = q.filter(payments::Column::Status.eq(s));
-    }
-    if let Some(c) = filter.customer_id {
-        q = q.filter(payments::Column::CustomerId.eq(c));
-    }
-    if let Some(f) = filter.from {
-        q = q.filter(payments::Column::CreatedAt.gte(f));
-    }
-    if let Some(t) = filter.to {
-        q = q.filter(payments::Column::CreatedAt.lt(t));
-    }
-    if let Some(c) = cursor {
-        let (at, id) = decode_cursor(c)?;
-        // `created_at <= at` first: a plain range the (created_at, id) index can seek
-        // to; the OR alone makes PostgreSQL scan from the newest row.
-        q = q.filter(payments::Column::CreatedAt.lte(at)).filter(
-            Condition::any()
-                .add(payments::Column::CreatedAt.lt(at))
-                .add(
-                    Condition::all()
-                        .add(payments::Column::CreatedAt.eq(at))
-                        .add(payments::Column::Id.lt(id)),
-                ),
-        );
-    }
-    let rows = q
-        .order_by_desc(payments::Column::CreatedAt)
-        .order_by_desc(payments::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    let page: Vec<_> = rows.into_iter().take(limit as usize).collect();
+    let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(s.parse::<PaymentStatus>().map_err(|_| ServiceError::Rule {
+            code: "validation_failed",
+            field: "status",
+            message: format!("status must be one of {}.", statuses()),
+        })?),
+    };
+    let query = payment_repo::PageQuery {
+        status,
+        customer_id: filter.customer_id,
+        from: filter.from,
+        to: filter.to,
+        before: cursor.map(decode_cursor).transpose()?,
+    };
+    let (page, more) = payment_repo::page(db, &query, limit).await?;
     let next_cursor = if more {
         page.last().map(|p| encode_cursor(p.created_at, p.id))
     } else {
@@ -119,17 +97,15 @@ pub async fn list_payments(
         .into_iter()
         .map(|c| (c.id, c.email))
         .collect();
-    let numbers: std::collections::HashMap<Uuid, String> = invoices::Entity::find()
-        .filter(invoices::Column::Id.is_in(invoice_ids))
-        .all(db)
+    let numbers: std::collections::HashMap<Uuid, String> = invoice_repo::by_ids(db, invoice_ids)
         .await?
         .into_iter()
-        .map(|i| (i.id, i.number))
+        .map(|(id, i)| (id, i.number))
         .collect();
     let data = page
         .into_iter()
         .map(|p| {
-            let amount = stored::money(p.amount_minor, &p.currency, "payment", p.id)?;
+            let amount = p.amount()?;
             Ok(AdminPaymentRowDto {
                 id: p.id,
                 created_at: rfc3339(p.created_at),
@@ -157,11 +133,7 @@ pub async fn payment(state: &AppState, id: Uuid) -> Result<AdminPaymentDto, Serv
         .await?
         .map(|r| crate::ssr::services::refunds::dto(&r))
         .transpose()?;
-    let timeline = payment_events::Entity::find()
-        .filter(payment_events::Column::PaymentId.eq(id))
-        .order_by_asc(payment_events::Column::CreatedAt)
-        .order_by_asc(payment_events::Column::Id)
-        .all(&state.db)
+    let timeline = timeline::of_payment(&state.db, id)
         .await?
         .into_iter()
         .map(|e| PaymentEventDto {
@@ -188,12 +160,7 @@ pub async fn customer(state: &AppState, id: Uuid) -> Result<AdminCustomerDto, Se
         .ok_or(ServiceError::NotFound { entity: "customer" })?;
     let subscription = account::subscription(&state.db, id).await?;
     let entitlement = account::entitlements(&state.db, id, state.clock.now()).await?;
-    let invoice_rows = invoices::Entity::find()
-        .filter(invoices::Column::CustomerId.eq(id))
-        .order_by_desc(invoices::Column::CreatedAt)
-        .limit(100)
-        .all(&state.db)
-        .await?;
+    let invoice_rows = invoice_repo::recent_of_customer(&state.db, id, 100).await?;
     let names: std::collections::HashMap<Uuid, String> = tariffs::Entity::find()
         .all(&state.db)
         .await?
@@ -332,11 +299,7 @@ pub async fn change_tariff(
         });
     }
     let from = tariffs::Entity::find_by_id(sub.tariff_id).one(&txn).await?;
-    let mut s: subscriptions::ActiveModel = sub.clone().into();
-    s.tariff_id = Set(to.id);
-    s.updated_at = Set(now);
-    s.update(&txn).await?;
-    let until = access_until(sub.current_period_end);
+    let changed = subscriptions_repo::set_tariff(&txn, &sub, to.id, now).await?;
     entitlements::Entity::update_many()
         .col_expr(entitlements::Column::TariffId, to.id.into())
         .col_expr(entitlements::Column::Role, to.role.clone().into())
@@ -344,34 +307,12 @@ pub async fn change_tariff(
         .filter(entitlements::Column::CustomerId.eq(customer_id))
         .exec(&txn)
         .await?;
-    if let Some(from) = &from
-        && from.role != to.role
-    {
-        outbox::enqueue(
-            &txn,
-            Destination::Auth,
-            "role.revoke",
-            json!({"user_id": customer_id, "role": from.role}),
-            now,
-        )
-        .await?;
-    }
-    outbox::enqueue(
-        &txn,
-        Destination::Auth,
-        "role.grant",
-        json!({"user_id": customer_id, "role": to.role, "valid_until": rfc3339(until)}),
-        now,
-    )
-    .await?;
-    outbox::enqueue(
-        &txn,
-        Destination::Events,
-        "subscription.changed",
-        json!({"customer_id": customer_id, "subscription_id": sub.id, "from_tariff": from.as_ref().map(|t| t.code.clone()), "to_tariff": to.code}),
-        now,
-    )
-    .await?;
+    let event = BillingEvent::TariffChanged {
+        sub: &changed,
+        from: from.as_ref(),
+        to: &to,
+    };
+    billing_event::record(&txn, &[event], "support", now).await?;
     audit::record(
         &txn,
         AuditEntry {

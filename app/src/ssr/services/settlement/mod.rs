@@ -14,15 +14,14 @@ mod succeed;
 
 use std::collections::{HashMap, HashSet};
 
-use entity::{payment_events, payments};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-};
+use entity::payments;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::billing::{PaymentStatus, is_final};
 use crate::ssr::providers::{PaymentStatus as ProviderStatus, ProviderPayment};
-use crate::ssr::repo::is_unique_violation;
+use crate::ssr::repo::payments as payment_repo;
+use crate::ssr::repo::timeline;
 use crate::ssr::{AppState, ServiceError};
 
 /// What settling did.
@@ -74,7 +73,7 @@ pub async fn refund_superseded(state: &AppState, pp: &ProviderPayment) {
     use entity::refunds;
     let found = async {
         let payment = match Uuid::parse_str(&pp.reference) {
-            Ok(id) => crate::ssr::repo::payments::find(&state.db, id).await?,
+            Ok(id) => payment_repo::find(&state.db, id).await?,
             Err(_) => None,
         };
         let Some(payment) = payment else {
@@ -114,22 +113,18 @@ pub async fn settle_in(
         .pop()
         .ok_or(ServiceError::NotFound { entity: "payment" })?;
     if let Some(ev) = &event {
-        let inserted = payment_events::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            payment_id: Set(payment.id),
-            kind: Set(ev.kind.to_string()),
-            source: Set(source.to_string()),
-            dedupe_key: Set(Some(ev.dedupe_key.clone())),
-            payload: Set(Some(ev.payload.clone())),
-            note: Set(None),
-            created_at: Set(state.clock.now()),
-        }
-        .insert(txn)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Ok(Settled::Duplicate),
-            Err(e) => return Err(e.into()),
+        let first = timeline::record_once(
+            txn,
+            payment.id,
+            ev.kind,
+            source,
+            &ev.dedupe_key,
+            &ev.payload,
+            state.clock.now(),
+        )
+        .await?;
+        if !first {
+            return Ok(Settled::Duplicate);
         }
     }
     let mut settled = apply(txn, state, vec![(payment, pp)], source).await?;
@@ -188,8 +183,7 @@ async fn reread(
     txn: &DatabaseTransaction,
     round: Vec<(usize, payments::Model)>,
 ) -> Result<Vec<(usize, payments::Model)>, ServiceError> {
-    let mut fresh =
-        crate::ssr::repo::payments::by_ids(txn, round.iter().map(|(_, p)| p.id)).await?;
+    let mut fresh = payment_repo::by_ids(txn, round.iter().map(|(_, p)| p.id)).await?;
     round
         .into_iter()
         .map(|(i, p)| {
@@ -220,7 +214,7 @@ async fn lock_payments(
     let ours: HashMap<Uuid, payments::Model> = if references.is_empty() {
         HashMap::new()
     } else {
-        crate::ssr::repo::payments::lock_by_ids(txn, references)
+        payment_repo::lock_by_ids(txn, references)
             .await?
             .into_iter()
             .filter(|p| p.provider == provider)
@@ -241,7 +235,7 @@ async fn lock_payments(
     let by_provider_id: HashMap<String, payments::Model> = if unresolved.is_empty() {
         HashMap::new()
     } else {
-        crate::ssr::repo::payments::lock_by_provider_ids(txn, provider, &unresolved)
+        payment_repo::lock_by_provider_ids(txn, provider, &unresolved)
             .await?
             .into_iter()
             .filter_map(|p| p.provider_payment_id.clone().map(|id| (id, p)))

@@ -8,24 +8,21 @@ use chrono::{DateTime, Utc};
 use entity::{
     entitlements, invoices, payment_methods, payments, subscription_periods, subscriptions, tariffs,
 };
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
 use crate::domain::Money;
-use crate::domain::billing::{
-    InvoiceStatus, PaidPeriod, PaymentStatus, SubscriptionState, SubscriptionStatus, has_access,
-    on_payment_succeeded,
-};
+use crate::domain::billing::{PaidPeriod, SubscriptionState, has_access, on_payment_succeeded};
 use crate::domain::subscription::{access_until, add_months};
 use crate::ssr::ServiceError;
 use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::providers::{ProviderPayment, SavedMethod};
-use crate::ssr::repo::bulk::per_row;
-use crate::ssr::repo::stored;
-use crate::ssr::repo::{invoices as invoice_repo, ledger};
+use crate::ssr::repo::stored::Amount;
+use crate::ssr::repo::subscriptions as subscriptions_repo;
+use crate::ssr::repo::{invoices as invoice_repo, ledger, payments as payment_repo};
 use crate::ssr::services::{pricing, refunds};
 use entity::status::LedgerKind;
 
@@ -60,12 +57,7 @@ pub(super) async fn succeed_all(
     }
     let mut amounts = Vec::with_capacity(wins.len());
     for (payment, pp) in wins {
-        let amount = stored::money(
-            payment.amount_minor,
-            &payment.currency,
-            "payment",
-            payment.id,
-        )?;
+        let amount = payment.amount()?;
         if pp.amount != amount {
             // Never book money we did not ask for; leave the payment for a person to check.
             return Err(anyhow::anyhow!(
@@ -78,13 +70,7 @@ pub(super) async fn succeed_all(
         }
         amounts.push(amount);
     }
-    let invoices: HashMap<Uuid, invoices::Model> = invoices::Entity::find()
-        .filter(invoices::Column::Id.is_in(wins.iter().map(|(p, _)| p.invoice_id)))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
+    let invoices = invoice_repo::by_ids(txn, wins.iter().map(|(p, _)| p.invoice_id)).await?;
     let tariffs: HashMap<Uuid, tariffs::Model> = tariffs::Entity::find()
         .filter(tariffs::Column::Id.is_in(invoices.values().map(|i| i.tariff_id)))
         .all(txn)
@@ -93,11 +79,8 @@ pub(super) async fn succeed_all(
         .map(|t| (t.id, t))
         .collect();
     // Locked: a refund or an expiry of the same customer rewrites the same row.
-    let subscriptions = crate::ssr::repo::subscriptions::lock_of_customers(
-        txn,
-        wins.iter().map(|(p, _)| p.customer_id),
-    )
-    .await?;
+    let subscriptions =
+        subscriptions_repo::lock_of_customers(txn, wins.iter().map(|(p, _)| p.customer_id)).await?;
 
     let mut paid = Vec::with_capacity(wins.len());
     let mut superseded = Vec::new();
@@ -183,13 +166,16 @@ async fn supersede(
 ) -> Result<HashSet<Uuid>, ServiceError> {
     let mut ids = HashSet::new();
     let mut events = Vec::with_capacity(list.len());
-    for (payment, pp, amount, invoice) in list {
-        let mut p: payments::ActiveModel = (*payment).clone().into();
-        p.status = Set(PaymentStatus::Succeeded);
-        p.provider_payment_id = Set(Some(pp.id.clone()));
-        p.paid_at = Set(Some(now));
-        p.updated_at = Set(now);
-        p.update(txn).await?;
+    let successes: Vec<payment_repo::Success> = list
+        .iter()
+        .map(|(payment, pp, _, _)| payment_repo::Success {
+            id: payment.id,
+            provider_id: pp.id.as_str(),
+            method_id: None,
+        })
+        .collect();
+    payment_repo::mark_succeeded(txn, &successes, now).await?;
+    for (payment, _, amount, invoice) in list {
         invoice_repo::void_open(txn, &[invoice.id]).await?;
         pricing::release_redemptions(txn, &[invoice.id]).await?;
         let label = format!("invoice {} (superseded)", invoice.number);
@@ -225,49 +211,23 @@ async fn supersede(
     Ok(ids)
 }
 
-/// The payments succeeded and their invoices are paid.
+/// The payments succeeded and their invoices are paid. A renewal keeps the card it was
+/// charged to; a checkout gets the card it saved.
 async fn mark_paid(
     txn: &DatabaseTransaction,
     paid: &[Paid<'_>],
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    use payments::Column as P;
-    // The partial unique index refuses a second succeeded payment of an invoice.
-    payments::Entity::update_many()
-        .col_expr(P::Status, Expr::value(PaymentStatus::Succeeded))
-        .col_expr(
-            P::ProviderPaymentId,
-            per_row(
-                P::Id,
-                P::ProviderPaymentId,
-                paid.iter()
-                    .map(|p| (p.payment.id, Some(p.provider_id.to_string()))),
-            ),
-        )
-        .col_expr(P::PaidAt, Expr::value(Some(now)))
-        .col_expr(P::UpdatedAt, Expr::value(now))
-        // A renewal keeps the card it was charged to; a checkout gets the card it saved.
-        .col_expr(
-            P::PaymentMethodId,
-            per_row(
-                P::Id,
-                P::PaymentMethodId,
-                paid.iter()
-                    .filter_map(|p| p.method_id.map(|m| (p.payment.id, Some(m)))),
-            ),
-        )
-        .col_expr(P::FailureCode, Expr::value(Option::<String>::None))
-        .col_expr(P::FailureMessage, Expr::value(Option::<String>::None))
-        .filter(P::Id.is_in(paid.iter().map(|p| p.payment.id)))
-        .exec(txn)
-        .await?;
-    invoices::Entity::update_many()
-        .col_expr(invoices::Column::Status, Expr::value(InvoiceStatus::Paid))
-        .col_expr(invoices::Column::PaidAt, Expr::value(Some(now)))
-        .filter(invoices::Column::Id.is_in(paid.iter().map(|p| p.invoice.id)))
-        .exec(txn)
-        .await?;
-    Ok(())
+    let successes: Vec<payment_repo::Success> = paid
+        .iter()
+        .map(|p| payment_repo::Success {
+            id: p.payment.id,
+            provider_id: p.provider_id,
+            method_id: p.method_id,
+        })
+        .collect();
+    payment_repo::mark_succeeded(txn, &successes, now).await?;
+    invoice_repo::mark_paid(txn, paid.iter().map(|p| p.invoice.id), now).await
 }
 
 /// Each customer's subscription runs to the new period end: existing ones in one
@@ -277,101 +237,33 @@ async fn extend_subscriptions(
     paid: &[Paid<'_>],
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    use subscriptions::Column as S;
-    let (extended, new): (Vec<&Paid>, Vec<&Paid>) = paid.iter().partition(|p| p.existing.is_some());
-    if !extended.is_empty() {
-        let each = |value: fn(&Paid) -> sea_orm::Value| {
-            extended.iter().map(move |p| (p.subscription_id, value(p)))
-        };
-        subscriptions::Entity::update_many()
-            .col_expr(
-                S::TariffId,
-                per_row(S::Id, S::TariffId, each(|p| p.tariff.id.into())),
-            )
-            .col_expr(S::Status, Expr::value(SubscriptionStatus::Active))
-            .col_expr(
-                S::CurrentPeriodStart,
-                per_row(
-                    S::Id,
-                    S::CurrentPeriodStart,
-                    each(|p| p.period_start.into()),
-                ),
-            )
-            .col_expr(
-                S::CurrentPeriodEnd,
-                per_row(S::Id, S::CurrentPeriodEnd, each(|p| p.ends_at.into())),
-            )
-            // Saving a card turns auto-renewal on; it never turns it off.
-            .col_expr(
-                S::AutoRenew,
-                per_row(
-                    S::Id,
-                    S::AutoRenew,
-                    each(|p| {
-                        p.existing
-                            .is_some_and(|s| s.auto_renew || p.method_id.is_some())
-                            .into()
-                    }),
-                ),
-            )
-            .col_expr(
-                S::PaymentMethodId,
-                per_row(
-                    S::Id,
-                    S::PaymentMethodId,
-                    extended
-                        .iter()
-                        .filter_map(|p| p.method_id.map(|m| (p.subscription_id, Some(m)))),
-                ),
-            )
-            // A period of the scheduled tariff: the switch has happened.
-            .col_expr(
-                S::NextTariffId,
-                per_row(
-                    S::Id,
-                    S::NextTariffId,
-                    extended
-                        .iter()
-                        .filter(|p| {
-                            p.existing
-                                .is_some_and(|s| s.next_tariff_id == Some(p.tariff.id))
-                        })
-                        .map(|p| (p.subscription_id, Option::<Uuid>::None)),
-                ),
-            )
-            // A new period: its renewal starts from scratch.
-            .col_expr(S::RenewalAttempts, Expr::value(0))
-            .col_expr(S::NextRenewalAt, Expr::value(Option::<DateTime<Utc>>::None))
-            .col_expr(
-                S::RenewalLeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(S::UpdatedAt, Expr::value(now))
-            .filter(S::Id.is_in(extended.iter().map(|p| p.subscription_id)))
-            .exec(txn)
-            .await?;
+    let mut extended = Vec::new();
+    let mut opened = Vec::new();
+    for p in paid {
+        match p.existing {
+            Some(s) => extended.push(subscriptions_repo::Extension {
+                id: p.subscription_id,
+                tariff_id: p.tariff.id,
+                period_start: p.period_start,
+                period_end: p.ends_at,
+                // Saving a card turns auto-renewal on; it never turns it off.
+                auto_renew: s.auto_renew || p.method_id.is_some(),
+                method_id: p.method_id,
+                // A period of the scheduled tariff: the switch has happened.
+                switched: s.next_tariff_id == Some(p.tariff.id),
+            }),
+            None => opened.push(subscriptions_repo::Opening {
+                id: p.subscription_id,
+                customer_id: p.payment.customer_id,
+                tariff_id: p.tariff.id,
+                period_start: p.starts_at,
+                period_end: p.ends_at,
+                method_id: p.method_id,
+            }),
+        }
     }
-    if !new.is_empty() {
-        subscriptions::Entity::insert_many(new.iter().map(|p| subscriptions::ActiveModel {
-            id: Set(p.subscription_id),
-            customer_id: Set(p.payment.customer_id),
-            tariff_id: Set(p.tariff.id),
-            status: Set(SubscriptionStatus::Active),
-            current_period_start: Set(p.starts_at),
-            current_period_end: Set(p.ends_at),
-            auto_renew: Set(p.method_id.is_some()),
-            payment_method_id: Set(p.method_id),
-            reminded_for: Set(None),
-            renewal_attempts: Set(0),
-            next_renewal_at: Set(None),
-            renewal_lease_until: Set(None),
-            next_tariff_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }))
-        .exec_without_returning(txn)
-        .await?;
-    }
+    subscriptions_repo::extend_many(txn, &extended, now).await?;
+    subscriptions_repo::open_many(txn, &opened, now).await?;
     subscription_periods::Entity::insert_many(paid.iter().map(|p| {
         subscription_periods::ActiveModel {
             id: Set(Uuid::now_v7()),
