@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use app::domain::duration::parse_iso8601_duration;
+use app::ssr::providers::net::{self as providers_net, Cidr};
 use chrono::TimeDelta;
 
 /// A secret value: never printed by `Debug`, so it cannot leak into logs by accident.
@@ -41,6 +42,19 @@ pub enum ProviderKind {
     Sandbox,
     YooKassa,
     CloudPayments,
+}
+
+#[derive(Debug, Clone)]
+pub struct YooKassaSettings {
+    pub shop_id: String,
+    pub secret_key: Secret,
+    pub api_url: String,
+    /// Where notifications may come from (default: YooKassa's published ranges).
+    pub webhook_allow: Vec<Cidr>,
+    /// Our proxies, whose `X-Forwarded-For` names the real sender.
+    pub trusted_proxies: Vec<Cidr>,
+    /// One API call's limit.
+    pub timeout: TimeDelta,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +130,8 @@ pub struct Settings {
     pub refund_window: TimeDelta,
     /// HMAC secret of the sandbox's webhooks (shared by the sandbox and our endpoint).
     pub sandbox_webhook_secret: Secret,
+    /// The YooKassa shop; required (both credentials) when it is the provider.
+    pub yookassa: Option<YooKassaSettings>,
     /// How stale a quote may be (see `app::ssr::pricing_cache`); zero turns the cache off.
     pub quote_cache_ttl: TimeDelta,
     pub rabbitmq_url: Option<Secret>,
@@ -171,6 +187,12 @@ const KEYS: &[(&str, bool)] = &[
     ("payments.provider", false),
     ("payments.refund_window", false),
     ("payments.sandbox_webhook_secret", true),
+    ("yookassa.shop_id", false),
+    ("yookassa.secret_key", true),
+    ("yookassa.api_url", false),
+    ("yookassa.webhook_allow", false),
+    ("yookassa.trusted_proxies", false),
+    ("yookassa.timeout", false),
     ("pricing.quote_cache_ttl", false),
     ("rabbitmq.url", true),
     ("rabbitmq.exchange", false),
@@ -299,6 +321,65 @@ fn flatten_toml(text: &str, path: &str) -> Result<Vec<(String, String)>, ConfigE
         }
     }
     Ok(out)
+}
+
+/// The YooKassa shop. Any of its keys set, or YooKassa chosen as the provider, makes
+/// both credentials required: a half-configured provider refuses to start, naming what
+/// is missing, instead of failing at the first payment.
+fn yookassa_settings(
+    src: &Sources,
+    provider: ProviderKind,
+) -> Result<Option<YooKassaSettings>, ConfigError> {
+    let any = KEYS
+        .iter()
+        .any(|(k, _)| k.starts_with("yookassa.") && src.string(k).is_some());
+    if provider != ProviderKind::YooKassa && !any {
+        return Ok(None);
+    }
+    let needed = "required for YooKassa (from the shop's settings in its dashboard)";
+    let shop_id = src
+        .string("yookassa.shop_id")
+        .ok_or_else(|| src.invalid("yookassa.shop_id", needed))?;
+    let secret_key = Secret::new(
+        src.string("yookassa.secret_key")
+            .ok_or_else(|| src.invalid("yookassa.secret_key", needed))?,
+    );
+    let api_url = src.parse(
+        "yookassa.api_url",
+        app::ssr::providers::yookassa::DEFAULT_API_URL.to_string(),
+        |v| {
+            url_with_scheme(v, &["http://", "https://"])
+                .map(|u| u.trim_end_matches('/').to_string())
+        },
+    )?;
+    let ranges = |key: &str, default: &str| -> Result<Vec<Cidr>, ConfigError> {
+        let text = src.string(key).unwrap_or_else(|| default.to_string());
+        providers_net::parse_list(&text).map_err(|m| src.invalid(key, m))
+    };
+    let webhook_allow = ranges(
+        "yookassa.webhook_allow",
+        app::ssr::providers::yookassa::PUBLISHED_RANGES,
+    )?;
+    let trusted_proxies = ranges("yookassa.trusted_proxies", "")?;
+    let timeout =
+        src.parse(
+            "yookassa.timeout",
+            TimeDelta::seconds(10),
+            |v| match parse_iso8601_duration(v, "timeout") {
+                Ok(d) if d >= TimeDelta::seconds(1) && d <= TimeDelta::minutes(2) => Ok(d),
+                _ => Err(
+                    "expected an ISO 8601 duration from PT1S to PT2M, such as PT10S".to_string(),
+                ),
+            },
+        )?;
+    Ok(Some(YooKassaSettings {
+        shop_id,
+        secret_key,
+        api_url,
+        webhook_allow,
+        trusted_proxies,
+        timeout,
+    }))
 }
 
 fn url_with_scheme(v: &str, schemes: &[&str]) -> Result<String, String> {
@@ -497,6 +578,7 @@ impl Settings {
                 }
             },
         )?;
+        let yookassa = yookassa_settings(src, provider)?;
         let quote_cache_ttl = src.parse("pricing.quote_cache_ttl", TimeDelta::seconds(2), |v| {
             match parse_iso8601_duration(v, "quote_cache_ttl") {
                 Ok(d) if d >= TimeDelta::zero() && d <= TimeDelta::minutes(5) => Ok(d),
@@ -608,6 +690,7 @@ impl Settings {
             refund_window,
             quote_cache_ttl,
             sandbox_webhook_secret,
+            yookassa,
             rabbitmq_url,
             rabbitmq_exchange,
             notify_url,

@@ -17,6 +17,7 @@ use app::ssr::customer_token::CustomerTokens;
 use app::ssr::pricing_cache::PricingCache;
 use app::ssr::providers::SharedProvider;
 use app::ssr::providers::sandbox::Sandbox;
+use app::ssr::providers::yookassa::{YooKassa, YooKassaConfig};
 use app::ssr::relays::Relays;
 use app::ssr::relays::amqp::AmqpRelay;
 use app::ssr::relays::http::{AuthHttp, NotifyHttp};
@@ -91,8 +92,26 @@ fn app_state(
             ));
             (sandbox.clone(), Some(sandbox))
         }
-        other => anyhow::bail!(
-            "payment provider {other:?} is configured, but only the sandbox adapter is available in this build; set KINOBILL__PAYMENTS__PROVIDER=sandbox"
+        ProviderKind::YooKassa => {
+            let yk = settings
+                .yookassa
+                .as_ref()
+                .context("YooKassa is the provider but its settings are missing")?;
+            let config = YooKassaConfig {
+                api_url: yk.api_url.clone(),
+                allow: yk.webhook_allow.clone(),
+                trusted_proxies: yk.trusted_proxies.clone(),
+                timeout: yk
+                    .timeout
+                    .to_std()
+                    .unwrap_or(std::time::Duration::from_secs(10)),
+                ..YooKassaConfig::new(&yk.shop_id, yk.secret_key.expose())
+            };
+            let provider = YooKassa::new(config).map_err(anyhow::Error::msg)?;
+            (Arc::new(provider), None)
+        }
+        ProviderKind::CloudPayments => anyhow::bail!(
+            "the CloudPayments adapter is not in this build yet; set KINOBILL__PAYMENTS__PROVIDER to sandbox or yookassa"
         ),
     };
     let leptos_options = LeptosOptions::builder()
@@ -241,9 +260,13 @@ impl Application {
             .worker
             .clone()
             .map(|w| tokio::spawn(worker::run(self.state.clone(), w)));
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         for task in [webhooks, worker].into_iter().flatten() {
             task.abort();
         }

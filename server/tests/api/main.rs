@@ -22,3 +22,4 @@ mod staff_login;
 mod support_api;
 mod tariffs_api;
 mod workers_pg;
+mod yookassa_api;

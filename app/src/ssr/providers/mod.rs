@@ -2,13 +2,15 @@
 //! sandbox (default) and the real adapters implement it. Every outcome is an exhaustive
 //! enum, so a new provider state cannot slip through a catch-all.
 
+pub mod net;
 pub mod sandbox;
 pub mod signature;
+pub mod yookassa;
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 
 use crate::domain::Money;
@@ -111,6 +113,39 @@ impl WebhookEvent {
     }
 }
 
+/// A webhook's headers, names lower-cased: the provider boundary's own type, so the
+/// adapters know nothing of the HTTP framework that received the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookHeaders(Vec<(String, String)>);
+
+impl WebhookHeaders {
+    pub fn new<N: AsRef<str>, V: Into<String>>(pairs: impl IntoIterator<Item = (N, V)>) -> Self {
+        WebhookHeaders(
+            pairs
+                .into_iter()
+                .map(|(n, v)| (n.as_ref().to_ascii_lowercase(), v.into()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name` (any case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A webhook as it arrived: the raw body (verified before anything is read from it),
+/// the headers and the address of the TCP peer (the provider, or a proxy before us).
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRequest<'a> {
+    pub headers: &'a WebhookHeaders,
+    pub body: &'a [u8],
+    pub peer: Option<IpAddr>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
     /// No answer in time: the operation may or may not have happened. Retry with the
@@ -126,6 +161,9 @@ pub enum ProviderError {
     NotFound,
     #[error("the webhook signature is missing or wrong")]
     InvalidSignature,
+    /// The webhook came from an address the provider does not send from.
+    #[error("the webhook came from an address that is not allowed: {0}")]
+    ForbiddenSource(String),
     #[error("the webhook could not be read: {0}")]
     MalformedWebhook(String),
 }
@@ -155,11 +193,12 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
         provider_payment_id: &str,
     ) -> Result<ProviderPayment, ProviderError>;
 
-    /// Verifies the signature over the raw body before reading anything from it.
-    fn verify_webhook(
+    /// Checks that the webhook is authentic before reading anything from it (a
+    /// signature over the raw body, or the sender's address), then returns what it
+    /// reports: as the provider's API states it now where the provider signs nothing.
+    async fn receive_webhook(
         &self,
-        headers: &HeaderMap,
-        body: &[u8],
+        req: &WebhookRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<WebhookEvent, ProviderError>;
 }

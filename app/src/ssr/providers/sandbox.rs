@@ -7,7 +7,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{sandbox_cards, sandbox_payments, sandbox_refunds, sandbox_webhooks};
 use sea_orm::sea_query::ExprTrait;
@@ -20,7 +19,8 @@ use uuid::Uuid;
 
 use super::{
     ChargeSaved, CreatePayment, PaymentProvider, PaymentStatus, ProviderError, ProviderPayment,
-    ProviderRefund, RefundRequest, RefundStatus, SavedMethod, WebhookEvent, signature,
+    ProviderRefund, RefundRequest, RefundStatus, SavedMethod, WebhookEvent, WebhookRequest,
+    signature,
 };
 use crate::domain::{Currency, Money};
 use crate::ssr::clock::SharedClock;
@@ -885,15 +885,15 @@ impl PaymentProvider for Sandbox {
         self.to_provider(&p)
     }
 
-    fn verify_webhook(
+    async fn receive_webhook(
         &self,
-        headers: &HeaderMap,
-        body: &[u8],
+        req: &WebhookRequest<'_>,
         now: DateTime<Utc>,
     ) -> Result<WebhookEvent, ProviderError> {
-        let header = headers
+        let body = req.body;
+        let header = req
+            .headers
             .get(signature::HEADER)
-            .and_then(|v| v.to_str().ok())
             .ok_or(ProviderError::InvalidSignature)?;
         if !signature::verify(&self.secret, header, body, now) {
             return Err(ProviderError::InvalidSignature);

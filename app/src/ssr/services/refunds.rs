@@ -313,6 +313,7 @@ pub async fn ask_provider(
             e @ (ProviderError::Rejected { .. }
             | ProviderError::NotFound
             | ProviderError::InvalidSignature
+            | ProviderError::ForbiddenSource(_)
             | ProviderError::MalformedWebhook(_)),
         ) => {
             let message = e.to_string();

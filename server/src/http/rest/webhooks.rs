@@ -5,17 +5,21 @@
 
 use app::ssr::AppState;
 use app::ssr::ServiceError;
-use app::ssr::providers::{ProviderError, WebhookEvent};
+use std::net::SocketAddr;
+
+use app::ssr::providers::{ProviderError, WebhookEvent, WebhookHeaders, WebhookRequest};
 use app::ssr::services::refunds;
 use app::ssr::services::settlement::{self, EventRecord, Settled};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::http::error::{ApiError, ErrorBody};
+
+/// Provider notifications are small; anything bigger is not one.
+const WEBHOOK_BODY_LIMIT: usize = 256 * 1024;
 
 /// A signed event from the payment provider (`sandbox`, `yookassa`, `cloudpayments`).
 #[utoipa::path(post, path = "/api/v1/webhooks/{provider}", tag = "provider",
@@ -24,13 +28,14 @@ use crate::http::error::{ApiError, ErrorBody};
         (status = 200, description = "Accepted (also for duplicates)"),
         (status = 400, body = ErrorBody, description = "Signed, but unreadable"),
         (status = 401, body = ErrorBody, description = "Missing or wrong signature; nothing changed"),
+        (status = 403, body = ErrorBody, description = "Sent from an address the provider does not use; nothing changed"),
+        (status = 503, body = ErrorBody, description = "Could not be confirmed with the provider yet; nothing changed"),
         (status = 404, body = ErrorBody, description = "Not the configured provider"),
 ))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(provider): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     if provider != state.provider.name() {
         return ApiError::new(
@@ -40,9 +45,39 @@ pub async fn receive(
         )
         .into_response();
     }
+    // The peer address is known when the server runs with connect info (always, when
+    // it serves); a request built in-process has none, and providers that trust
+    // addresses refuse it.
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let headers = WebhookHeaders::new(
+        request
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?.to_string()))),
+    );
+    let body = match axum::body::to_bytes(request.into_body(), WEBHOOK_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The webhook body is too large.",
+            )
+            .into_response();
+        }
+    };
+    let received = WebhookRequest {
+        headers: &headers,
+        body: &body,
+        peer,
+    };
     let event = match state
         .provider
-        .verify_webhook(&headers, &body, state.clock.now())
+        .receive_webhook(&received, state.clock.now())
+        .await
     {
         Ok(e) => e,
         Err(ProviderError::InvalidSignature) => {
@@ -51,6 +86,29 @@ pub async fn receive(
                 StatusCode::UNAUTHORIZED,
                 "invalid_signature",
                 "The webhook signature is missing or wrong.",
+            )
+            .into_response();
+        }
+        Err(ProviderError::ForbiddenSource(from)) => {
+            tracing::warn!(
+                provider,
+                from,
+                "webhook from an address not allowed refused"
+            );
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden_source",
+                "Webhooks of this provider are not accepted from this address.",
+            )
+            .into_response();
+        }
+        // Reading the object back failed: the provider retries the notification later.
+        Err(e @ (ProviderError::Timeout | ProviderError::Unavailable(_))) => {
+            tracing::warn!(provider, error = %e, "webhook could not be confirmed with the provider");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "provider_unavailable",
+                "The notification could not be confirmed with the provider yet; send it again later.",
             )
             .into_response();
         }

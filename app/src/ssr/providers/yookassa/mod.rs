@@ -1,0 +1,404 @@
+//! YooKassa (API v3) over HTTP: Basic `shop_id:secret_key`, `Idempotence-Key` on every
+//! POST (YooKassa keeps a key's answer for 24 hours), one-stage payments
+//! (`capture: true`) with a redirect confirmation, saved cards charged by
+//! `payment_method_id`, refunds. YooKassa signs no notification: one is accepted only
+//! from its published addresses, and then only as a hint: the object is read back from
+//! the API and that answer, never the notification's body, is what gets settled.
+
+mod wire;
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::net::{self, Cidr};
+use super::{
+    ChargeSaved, CreatePayment, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund,
+    RefundRequest, SavedMethod, WebhookEvent, WebhookRequest,
+};
+use wire::{Amount, ApiError, Notification};
+
+/// The production API.
+pub const DEFAULT_API_URL: &str = "https://api.yookassa.ru/v3";
+
+/// The addresses YooKassa sends notifications from, as it publishes them.
+pub const PUBLISHED_RANGES: &str = "185.71.76.0/27,185.71.77.0/27,77.75.153.0/25,77.75.156.11,\
+77.75.156.35,77.75.154.128/25,2a02:5180::/32";
+
+/// The `metadata` key that carries our payment id.
+const METADATA_PAYMENT: &str = "kinobill_payment_id";
+
+/// YooKassa limits a description to 128 characters.
+const DESCRIPTION_MAX: usize = 128;
+
+#[derive(Clone)]
+pub struct YooKassaConfig {
+    pub shop_id: String,
+    pub secret_key: String,
+    /// `https://api.yookassa.ru/v3`, or the sandbox's copy of it.
+    pub api_url: String,
+    /// Where notifications may come from.
+    pub allow: Vec<Cidr>,
+    /// Our proxies, whose `X-Forwarded-For` names the real sender.
+    pub trusted_proxies: Vec<Cidr>,
+    /// One HTTP call's limit; no answer by then is a [`ProviderError::Timeout`].
+    pub timeout: Duration,
+    /// Calls answered 5xx, 429 or "processing" are repeated with the same key, up to
+    /// this many times in all, `retry_base` apart (doubling).
+    pub attempts: u32,
+    pub retry_base: Duration,
+}
+
+/// Never prints the secret key.
+impl fmt::Debug for YooKassaConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("YooKassaConfig")
+            .field("shop_id", &self.shop_id)
+            .field("secret_key", &"***")
+            .field("api_url", &self.api_url)
+            .field("allow", &self.allow)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish_non_exhaustive()
+    }
+}
+
+impl YooKassaConfig {
+    /// The settings for a shop, with the published addresses and default limits.
+    pub fn new(shop_id: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        YooKassaConfig {
+            shop_id: shop_id.into(),
+            secret_key: secret_key.into(),
+            api_url: DEFAULT_API_URL.into(),
+            allow: net::parse_list(PUBLISHED_RANGES).expect("the published ranges parse"),
+            trusted_proxies: Vec::new(),
+            timeout: Duration::from_secs(10),
+            attempts: 3,
+            retry_base: Duration::from_millis(300),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct YooKassa {
+    config: YooKassaConfig,
+    http: reqwest::Client,
+}
+
+impl YooKassa {
+    pub fn new(config: YooKassaConfig) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .build()
+            .map_err(|e| format!("building the YooKassa HTTP client: {e}"))?;
+        Ok(YooKassa { config, http })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.api_url.trim_end_matches('/'))
+    }
+
+    /// One API call, repeated with the same idempotence key while YooKassa answers
+    /// "processing" (202), "too many requests" (429) or a server error (5xx, whose
+    /// outcome YooKassa calls unknown: only the same key can find it out).
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<T, ProviderError> {
+        let mut wait = self.config.retry_base;
+        let mut last = ProviderError::Unavailable("no attempt was made".into());
+        for attempt in 1..=self.config.attempts.max(1) {
+            if attempt > 1 {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            let mut req = self
+                .http
+                .request(method.clone(), self.url(path))
+                .basic_auth(&self.config.shop_id, Some(&self.config.secret_key));
+            if let Some(key) = key {
+                req = req.header("Idempotence-Key", key);
+            }
+            if let Some(body) = body {
+                req = req.json(body);
+            }
+            let answer = match req.send().await {
+                Ok(a) => a,
+                // It may have happened: the caller keeps the payment pending and asks
+                // again with the same key.
+                Err(e) if e.is_timeout() => return Err(ProviderError::Timeout),
+                Err(e) => {
+                    last = ProviderError::Unavailable(format!("YooKassa unreachable: {e}"));
+                    continue;
+                }
+            };
+            let status = answer.status();
+            let bytes = answer.bytes().await.map_err(|e| {
+                ProviderError::Unavailable(format!("reading YooKassa's answer: {e}"))
+            })?;
+            if status == StatusCode::OK {
+                return serde_json::from_slice(&bytes).map_err(|e| {
+                    ProviderError::Unavailable(format!(
+                        "YooKassa answered something unreadable: {e}"
+                    ))
+                });
+            }
+            let error: Option<ApiError> = serde_json::from_slice(&bytes).ok();
+            match status {
+                StatusCode::ACCEPTED => {
+                    // "processing": repeat after the delay it asks for (bounded).
+                    if let Some(ms) = error.as_ref().and_then(|e| e.retry_after) {
+                        wait = Duration::from_millis(ms).min(Duration::from_secs(5));
+                    }
+                    last = ProviderError::Timeout;
+                }
+                StatusCode::TOO_MANY_REQUESTS => {
+                    last = ProviderError::Unavailable("YooKassa: too many requests".into());
+                }
+                s if s.is_server_error() => {
+                    last = ProviderError::Unavailable(format!("YooKassa answered HTTP {s}"));
+                }
+                StatusCode::NOT_FOUND => return Err(ProviderError::NotFound),
+                s => {
+                    let e = error.unwrap_or_default();
+                    let code = e.code.unwrap_or_else(|| format!("http_{}", s.as_u16()));
+                    let mut message = e
+                        .description
+                        .unwrap_or_else(|| format!("YooKassa answered HTTP {s}"));
+                    if let Some(p) = e.parameter {
+                        message = format!("{message} (parameter {p})");
+                    }
+                    return Err(ProviderError::Rejected { code, message });
+                }
+            }
+        }
+        Err(last)
+    }
+
+    async fn payment(&self, id: &str) -> Result<wire::Payment, ProviderError> {
+        check_id(id)?;
+        self.call(Method::GET, &format!("/payments/{id}"), None, None)
+            .await
+    }
+
+    /// One-stage payments should never wait for capture; if one does (a shop set to
+    /// two stages), it is captured in full, once (the key is derived from its id).
+    async fn captured(&self, p: wire::Payment) -> Result<wire::Payment, ProviderError> {
+        if p.status != "waiting_for_capture" {
+            return Ok(p);
+        }
+        let body = json!({"amount": {"value": p.amount.value, "currency": p.amount.currency}});
+        self.call(
+            Method::POST,
+            &format!("/payments/{}/capture", p.id),
+            Some(&format!("capture-{}", p.id)),
+            Some(&body),
+        )
+        .await
+    }
+
+    fn allowed(&self, req: &WebhookRequest<'_>) -> Result<(), ProviderError> {
+        let from = net::client_address(req, &self.config.trusted_proxies);
+        match from {
+            Some(ip) if self.config.allow.iter().any(|c| c.contains(ip)) => Ok(()),
+            Some(ip) => Err(ProviderError::ForbiddenSource(ip.to_string())),
+            None => Err(ProviderError::ForbiddenSource("an unknown address".into())),
+        }
+    }
+}
+
+/// A provider id goes into a URL path: anything but YooKassa's id characters is refused
+/// rather than sent (`../refunds` must not reach another endpoint).
+fn check_id(id: &str) -> Result<(), ProviderError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ProviderError::NotFound)
+    }
+}
+
+fn description(text: &str) -> String {
+    text.chars().take(DESCRIPTION_MAX).collect()
+}
+
+fn to_provider(p: &wire::Payment) -> Result<ProviderPayment, ProviderError> {
+    Ok(ProviderPayment {
+        id: p.id.clone(),
+        status: p.status()?,
+        amount: p.amount.money()?,
+        confirmation_url: p
+            .confirmation
+            .as_ref()
+            .filter(|c| c.kind == "redirect")
+            .and_then(|c| c.confirmation_url.clone()),
+        saved_method: p
+            .payment_method
+            .as_ref()
+            .filter(|m| m.saved)
+            .map(|m| SavedMethod {
+                token: m.id.clone(),
+                brand: m
+                    .card
+                    .as_ref()
+                    .and_then(|c| c.card_type.clone())
+                    .unwrap_or_else(|| m.kind.clone()),
+                last4: m.card.as_ref().map(|c| c.last4.clone()).unwrap_or_default(),
+            }),
+        reference: p.reference(),
+    })
+}
+
+fn to_refund(r: &wire::Refund) -> Result<ProviderRefund, ProviderError> {
+    Ok(ProviderRefund {
+        id: r.id.clone(),
+        status: r.status()?,
+    })
+}
+
+#[async_trait::async_trait]
+impl PaymentProvider for YooKassa {
+    fn name(&self) -> &'static str {
+        "yookassa"
+    }
+
+    async fn create_payment(&self, req: &CreatePayment) -> Result<ProviderPayment, ProviderError> {
+        let body = json!({
+            "amount": Amount::of(req.amount),
+            "capture": true,
+            "confirmation": {"type": "redirect", "return_url": req.return_url},
+            "save_payment_method": req.save_payment_method,
+            "description": description(&req.description),
+            "metadata": {METADATA_PAYMENT: req.reference},
+        });
+        let p: wire::Payment = self
+            .call(
+                Method::POST,
+                "/payments",
+                Some(&req.idempotency_key),
+                Some(&body),
+            )
+            .await?;
+        to_provider(&p)
+    }
+
+    async fn get_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        to_provider(&self.payment(id).await?)
+    }
+
+    async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError> {
+        let body = json!({
+            "amount": Amount::of(req.amount),
+            "capture": true,
+            "payment_method_id": req.payment_method_token,
+            "description": description(&req.description),
+            "metadata": {METADATA_PAYMENT: req.reference},
+        });
+        let p: wire::Payment = self
+            .call(
+                Method::POST,
+                "/payments",
+                Some(&req.idempotency_key),
+                Some(&body),
+            )
+            .await?;
+        to_provider(&p)
+    }
+
+    async fn refund(&self, req: &RefundRequest) -> Result<ProviderRefund, ProviderError> {
+        let body = json!({
+            "payment_id": req.provider_payment_id,
+            "amount": Amount::of(req.amount),
+        });
+        let r: wire::Refund = self
+            .call(
+                Method::POST,
+                "/refunds",
+                Some(&req.idempotency_key),
+                Some(&body),
+            )
+            .await?;
+        to_refund(&r)
+    }
+
+    /// A one-stage payment cannot be canceled through the API while it is pending (the
+    /// customer may be on the page): YooKassa cancels it itself when its confirmation
+    /// expires. So this returns the payment as it is; one that succeeds later is
+    /// settled as superseded and refunded.
+    async fn cancel_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
+        let p = self.payment(id).await?;
+        if p.status == "waiting_for_capture" {
+            let canceled: wire::Payment = self
+                .call(
+                    Method::POST,
+                    &format!("/payments/{id}/cancel"),
+                    Some(&format!("cancel-{id}")),
+                    Some(&json!({})),
+                )
+                .await?;
+            return to_provider(&canceled);
+        }
+        to_provider(&p)
+    }
+
+    async fn receive_webhook(
+        &self,
+        req: &WebhookRequest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<WebhookEvent, ProviderError> {
+        self.allowed(req)?;
+        let note: Notification = serde_json::from_slice(req.body)
+            .map_err(|e| ProviderError::MalformedWebhook(e.to_string()))?;
+        if note.kind != "notification" {
+            return Err(ProviderError::MalformedWebhook(format!(
+                "not a notification: {:?}",
+                note.kind
+            )));
+        }
+        // What gets settled is the object as the API states it now, so the event is
+        // named by that state: YooKassa's repeats of a notification dedupe on it, and
+        // one that arrived before the API agreed (or a forged one) cannot use up the
+        // name of the real change.
+        match note.event.as_str() {
+            "payment.succeeded" | "payment.canceled" | "payment.waiting_for_capture" => {
+                let read = self.payment(&note.object.id).await?;
+                let read = self.captured(read).await?;
+                Ok(WebhookEvent::Payment {
+                    event_id: format!("payment:{}:{}", read.id, read.status),
+                    occurred_at: now,
+                    payment: to_provider(&read)?,
+                })
+            }
+            "refund.succeeded" => {
+                check_id(&note.object.id)?;
+                let r: wire::Refund = self
+                    .call(
+                        Method::GET,
+                        &format!("/refunds/{}", note.object.id),
+                        None,
+                        None,
+                    )
+                    .await?;
+                Ok(WebhookEvent::Refund {
+                    event_id: format!("refund:{}:{}", r.id, r.status),
+                    occurred_at: now,
+                    provider_payment_id: r.payment_id.clone(),
+                    refund: to_refund(&r)?,
+                })
+            }
+            other => Err(ProviderError::MalformedWebhook(format!(
+                "unsupported event {other:?}"
+            ))),
+        }
+    }
+}
