@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::ssr::jobs;
 use app::ssr::outbox::Destination;
+use app::ssr::providers::sandbox::signature;
 use app::ssr::providers::sandbox::{Faults, Sandbox};
-use app::ssr::providers::signature;
 use chrono::TimeDelta;
 use entity::{payment_methods, sandbox_webhooks, subscriptions, tariffs};
 use proptest::prelude::*;

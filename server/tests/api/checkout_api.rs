@@ -395,7 +395,7 @@ async fn forged_or_missing_signatures_are_refused_and_change_nothing() {
     for header in [
         None,
         Some("t=1,v1=00".to_string()),
-        Some(app::ssr::providers::signature::sign(
+        Some(app::ssr::providers::sandbox::signature::sign(
             b"not-the-secret-not-the-secret",
             forged.as_bytes(),
             chrono::Utc::now(),

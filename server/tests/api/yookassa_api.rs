@@ -10,9 +10,9 @@ use std::time::Duration;
 use app::ssr::jobs;
 use base64::Engine;
 use chrono::TimeDelta;
-use entity::payments;
+use entity::{payment_events, payments};
 use reqwest::StatusCode;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate, matchers::any};
@@ -568,6 +568,19 @@ async fn a_refund_is_made_at_yookassa_once_and_confirmed_by_its_notification() {
         .clone();
     let res = notify(&yk.app, "refund.succeeded", &json!({"id": refund_id}), None).await;
     assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["result"], "refund");
+    // Refund notifications are stored and deduplicated like payment notifications.
+    let again = notify(&yk.app, "refund.succeeded", &json!({"id": refund_id}), None).await;
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["result"], "duplicate");
+    let stored = payment_events::Entity::find()
+        .filter(payment_events::Column::Kind.eq("webhook.refund"))
+        .all(&yk.app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].payload.as_deref().unwrap().contains(&refund_id));
     assert_eq!(subscription(&yk.app, c.id).await.status, "canceled");
 }
 

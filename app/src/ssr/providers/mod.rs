@@ -4,7 +4,6 @@
 
 pub mod net;
 pub mod sandbox;
-pub mod signature;
 pub mod yookassa;
 
 use std::fmt;

@@ -47,28 +47,36 @@ pub async fn insert_many<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Appends the line of a provider's notification unless one with the same `dedupe_key`
+/// A provider's notification as received: its dedupe key (provider and event id), the
+/// timeline kind and the raw payload.
+#[derive(Debug, Clone)]
+pub struct EventRecord<'a> {
+    pub dedupe_key: String,
+    pub kind: &'a str,
+    pub payload: String,
+}
+
+/// Appends the line of a provider's notification unless one with the same dedupe key
 /// is there: `false` for a notification seen before (a replayed webhook), which the
-/// caller then ignores. The unique index decides, so two deliveries racing each other
-/// cannot both pass.
+/// caller then ignores (and rolls back: on PostgreSQL the refused insert poisoned the
+/// transaction). The unique index decides, so two deliveries racing each other cannot
+/// both pass.
 pub async fn record_once<C: ConnectionTrait>(
     db: &C,
     payment_id: Uuid,
-    kind: &str,
+    event: &EventRecord<'_>,
     source: &str,
-    dedupe_key: &str,
-    payload: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
     let mut row = line(
         payment_id,
-        kind,
+        event.kind,
         source,
-        Some(payload.to_string()),
+        Some(event.payload.clone()),
         None,
         now,
     );
-    row.dedupe_key = Set(Some(dedupe_key.to_string()));
+    row.dedupe_key = Set(Some(event.dedupe_key.clone()));
     match row.insert(db).await {
         Ok(_) => Ok(true),
         Err(e) if is_unique_violation(&e) => Ok(false),

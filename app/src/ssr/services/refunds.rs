@@ -22,6 +22,7 @@ use crate::ssr::providers::{
 };
 use crate::ssr::repo::stored::Amount;
 use crate::ssr::repo::subscriptions as subscriptions_repo;
+use crate::ssr::repo::timeline::{self, EventRecord};
 use crate::ssr::repo::{is_unique_violation, ledger, payments as payment_repo};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
@@ -341,15 +342,27 @@ pub async fn apply_provider_refund(
     pr: &ProviderRefund,
     source: &str,
 ) -> Result<RefundDto, ServiceError> {
-    let now = state.clock.now();
     let txn = crate::ssr::repo::begin_write(&state.db).await?;
-    let refund = crate::ssr::repo::for_update(refunds::Entity::find_by_id(refund_id), &txn)
-        .one(&txn)
+    let applied = apply_in(&txn, state, refund_id, pr, source).await?;
+    txn.commit().await?;
+    dto(&applied)
+}
+
+/// [`apply_provider_refund`] inside the caller's transaction; the refund as it is after.
+async fn apply_in(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    refund_id: Uuid,
+    pr: &ProviderRefund,
+    source: &str,
+) -> Result<refunds::Model, ServiceError> {
+    let now = state.clock.now();
+    let refund = crate::ssr::repo::for_update(refunds::Entity::find_by_id(refund_id), txn)
+        .one(txn)
         .await?
         .ok_or(ServiceError::NotFound { entity: "refund" })?;
     if refund.status != RefundStatus::Pending {
-        txn.commit().await?;
-        return dto(&refund);
+        return Ok(refund);
     }
     let mut r: refunds::ActiveModel = refund.clone().into();
     r.provider_refund_id = Set(Some(pr.id.clone()));
@@ -366,18 +379,16 @@ pub async fn apply_provider_refund(
                 payment_id: refund.payment_id,
                 message,
             };
-            billing_event::record(&txn, &[event], source, now).await?;
+            billing_event::record(txn, &[event], source, now).await?;
         }
         ProviderRefundStatus::Succeeded => {
             r.status = Set(RefundStatus::Succeeded);
             r.completed_at = Set(Some(now));
             r.next_poll_at = Set(None);
-            complete(&txn, &refund, source, now).await?;
+            complete(txn, &refund, source, now).await?;
         }
     }
-    let updated = r.update(&txn).await?;
-    txn.commit().await?;
-    dto(&updated)
+    Ok(r.update(txn).await?)
 }
 
 async fn complete(
@@ -500,20 +511,31 @@ pub async fn apply_refund_webhook(
     state: &AppState,
     provider_payment_id: &str,
     pr: &ProviderRefund,
-) -> Result<(), ServiceError> {
+    event: &EventRecord<'_>,
+) -> Result<&'static str, ServiceError> {
     let Some(payment) =
         payment_repo::by_provider_id(&state.db, state.provider.name(), provider_payment_id).await?
     else {
         return Err(ServiceError::NotFound { entity: "payment" });
     };
-    if let Some(refund) = refunds::Entity::find()
-        .filter(refunds::Column::PaymentId.eq(payment.id))
-        .one(&state.db)
-        .await?
-    {
-        apply_provider_refund(state, refund.id, pr, "webhook").await?;
+    let txn = crate::ssr::repo::begin_write(&state.db).await?;
+    // Stored on the payment's timeline like a payment notification, and deduplicated
+    // by the same unique key, in the transaction that applies it.
+    let first =
+        timeline::record_once(&txn, payment.id, event, "webhook", state.clock.now()).await?;
+    if !first {
+        txn.rollback().await?;
+        return Ok("duplicate");
     }
-    Ok(())
+    let refund = refunds::Entity::find()
+        .filter(refunds::Column::PaymentId.eq(payment.id))
+        .one(&txn)
+        .await?;
+    if let Some(refund) = refund {
+        apply_in(&txn, state, refund.id, pr, "webhook").await?;
+    }
+    txn.commit().await?;
+    Ok("refund")
 }
 
 /// Refunds still pending whose poll time came (their answer was lost, or they were

@@ -145,9 +145,14 @@ pub async fn receive(
             provider_payment_id,
             refund,
             ..
-        } => refunds::apply_refund_webhook(&state, provider_payment_id, refund)
-            .await
-            .map(|()| "refund"),
+        } => {
+            let record = EventRecord {
+                dedupe_key: format!("{provider}:{event_id}"),
+                kind: "webhook.refund",
+                payload: String::from_utf8_lossy(&body).into_owned(),
+            };
+            refunds::apply_refund_webhook(&state, provider_payment_id, refund, &record).await
+        }
     };
     match outcome {
         Ok(result) => (

@@ -40,12 +40,7 @@ pub enum Settled {
     Duplicate,
 }
 
-/// A webhook's identity and raw body, kept on the payment's timeline.
-pub struct EventRecord<'a> {
-    pub dedupe_key: String,
-    pub kind: &'a str,
-    pub payload: String,
-}
+pub use crate::ssr::repo::timeline::EventRecord;
 
 pub async fn settle_payment(
     state: &AppState,
@@ -113,16 +108,7 @@ pub async fn settle_in(
         .pop()
         .ok_or(ServiceError::NotFound { entity: "payment" })?;
     if let Some(ev) = &event {
-        let first = timeline::record_once(
-            txn,
-            payment.id,
-            ev.kind,
-            source,
-            &ev.dedupe_key,
-            &ev.payload,
-            state.clock.now(),
-        )
-        .await?;
+        let first = timeline::record_once(txn, payment.id, ev, source, state.clock.now()).await?;
         if !first {
             return Ok(Settled::Duplicate);
         }

@@ -4,6 +4,8 @@
 //! test cards (API.md), idempotency keys, saved card tokens, HMAC-signed webhooks sent
 //! over HTTP with its own retries, and settable latency and faults for tests.
 
+pub mod signature;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +22,6 @@ use uuid::Uuid;
 use super::{
     ChargeSaved, CreatePayment, PaymentProvider, PaymentStatus, ProviderError, ProviderPayment,
     ProviderRefund, RefundRequest, RefundStatus, SavedMethod, WebhookEvent, WebhookRequest,
-    signature,
 };
 use crate::domain::{Currency, Money};
 use crate::ssr::clock::SharedClock;
