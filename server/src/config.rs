@@ -57,6 +57,15 @@ pub struct YooKassaSettings {
     pub timeout: TimeDelta,
 }
 
+#[derive(Debug, Clone)]
+pub struct CloudPaymentsSettings {
+    pub public_id: String,
+    pub api_secret: Secret,
+    pub api_url: String,
+    /// One API call's limit.
+    pub timeout: TimeDelta,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockMode {
     System,
@@ -132,6 +141,8 @@ pub struct Settings {
     pub sandbox_webhook_secret: Secret,
     /// The YooKassa shop; required (both credentials) when it is the provider.
     pub yookassa: Option<YooKassaSettings>,
+    /// The CloudPayments site; required (both credentials) when it is the provider.
+    pub cloudpayments: Option<CloudPaymentsSettings>,
     /// How stale a quote may be (see `app::ssr::pricing_cache`); zero turns the cache off.
     pub quote_cache_ttl: TimeDelta,
     pub rabbitmq_url: Option<Secret>,
@@ -193,6 +204,10 @@ const KEYS: &[(&str, bool)] = &[
     ("yookassa.webhook_allow", false),
     ("yookassa.trusted_proxies", false),
     ("yookassa.timeout", false),
+    ("cloudpayments.public_id", false),
+    ("cloudpayments.api_secret", true),
+    ("cloudpayments.api_url", false),
+    ("cloudpayments.timeout", false),
     ("pricing.quote_cache_ttl", false),
     ("rabbitmq.url", true),
     ("rabbitmq.exchange", false),
@@ -323,6 +338,56 @@ fn flatten_toml(text: &str, path: &str) -> Result<Vec<(String, String)>, ConfigE
     Ok(out)
 }
 
+/// One provider API call's limit: 1 second to 2 minutes, 10 seconds by default.
+fn provider_timeout(src: &Sources, key: &str) -> Result<TimeDelta, ConfigError> {
+    src.parse(
+        key,
+        TimeDelta::seconds(10),
+        |v| match parse_iso8601_duration(v, "timeout") {
+            Ok(d) if d >= TimeDelta::seconds(1) && d <= TimeDelta::minutes(2) => Ok(d),
+            _ => Err("expected an ISO 8601 duration from PT1S to PT2M, such as PT10S".to_string()),
+        },
+    )
+}
+
+/// Whether any key under `prefix` (`yookassa.`) is set.
+fn any_set(src: &Sources, prefix: &str) -> bool {
+    KEYS.iter()
+        .any(|(k, _)| k.starts_with(prefix) && src.string(k).is_some())
+}
+
+/// The CloudPayments site, required like YooKassa's shop (see [`yookassa_settings`]).
+fn cloudpayments_settings(
+    src: &Sources,
+    provider: ProviderKind,
+) -> Result<Option<CloudPaymentsSettings>, ConfigError> {
+    if provider != ProviderKind::CloudPayments && !any_set(src, "cloudpayments.") {
+        return Ok(None);
+    }
+    let needed = "required for CloudPayments (Public ID and API secret from the site's settings)";
+    let public_id = src
+        .string("cloudpayments.public_id")
+        .ok_or_else(|| src.invalid("cloudpayments.public_id", needed))?;
+    let api_secret = Secret::new(
+        src.string("cloudpayments.api_secret")
+            .ok_or_else(|| src.invalid("cloudpayments.api_secret", needed))?,
+    );
+    let api_url = src.parse(
+        "cloudpayments.api_url",
+        app::ssr::providers::cloudpayments::DEFAULT_API_URL.to_string(),
+        |v| {
+            url_with_scheme(v, &["http://", "https://"])
+                .map(|u| u.trim_end_matches('/').to_string())
+        },
+    )?;
+    Ok(Some(CloudPaymentsSettings {
+        public_id,
+        api_secret,
+        api_url,
+        timeout: provider_timeout(src, "cloudpayments.timeout")?,
+    }))
+}
+
 /// The YooKassa shop. Any of its keys set, or YooKassa chosen as the provider, makes
 /// both credentials required: a half-configured provider refuses to start, naming what
 /// is missing, instead of failing at the first payment.
@@ -330,10 +395,7 @@ fn yookassa_settings(
     src: &Sources,
     provider: ProviderKind,
 ) -> Result<Option<YooKassaSettings>, ConfigError> {
-    let any = KEYS
-        .iter()
-        .any(|(k, _)| k.starts_with("yookassa.") && src.string(k).is_some());
-    if provider != ProviderKind::YooKassa && !any {
+    if provider != ProviderKind::YooKassa && !any_set(src, "yookassa.") {
         return Ok(None);
     }
     let needed = "required for YooKassa (from the shop's settings in its dashboard)";
@@ -361,17 +423,7 @@ fn yookassa_settings(
         app::ssr::providers::yookassa::PUBLISHED_RANGES,
     )?;
     let trusted_proxies = ranges("yookassa.trusted_proxies", "")?;
-    let timeout =
-        src.parse(
-            "yookassa.timeout",
-            TimeDelta::seconds(10),
-            |v| match parse_iso8601_duration(v, "timeout") {
-                Ok(d) if d >= TimeDelta::seconds(1) && d <= TimeDelta::minutes(2) => Ok(d),
-                _ => Err(
-                    "expected an ISO 8601 duration from PT1S to PT2M, such as PT10S".to_string(),
-                ),
-            },
-        )?;
+    let timeout = provider_timeout(src, "yookassa.timeout")?;
     Ok(Some(YooKassaSettings {
         shop_id,
         secret_key,
@@ -579,6 +631,7 @@ impl Settings {
             },
         )?;
         let yookassa = yookassa_settings(src, provider)?;
+        let cloudpayments = cloudpayments_settings(src, provider)?;
         let quote_cache_ttl = src.parse("pricing.quote_cache_ttl", TimeDelta::seconds(2), |v| {
             match parse_iso8601_duration(v, "quote_cache_ttl") {
                 Ok(d) if d >= TimeDelta::zero() && d <= TimeDelta::minutes(5) => Ok(d),
@@ -691,6 +744,7 @@ impl Settings {
             quote_cache_ttl,
             sandbox_webhook_secret,
             yookassa,
+            cloudpayments,
             rabbitmq_url,
             rabbitmq_exchange,
             notify_url,

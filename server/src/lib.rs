@@ -16,6 +16,7 @@ use app::ssr::clock::{SharedClock, TestClock};
 use app::ssr::customer_token::CustomerTokens;
 use app::ssr::pricing_cache::PricingCache;
 use app::ssr::providers::SharedProvider;
+use app::ssr::providers::cloudpayments::{CloudPayments, CloudPaymentsConfig};
 use app::ssr::providers::sandbox::Sandbox;
 use app::ssr::providers::yookassa::{YooKassa, YooKassaConfig};
 use app::ssr::relays::Relays;
@@ -110,9 +111,22 @@ fn app_state(
             let provider = YooKassa::new(config).map_err(anyhow::Error::msg)?;
             (Arc::new(provider), None)
         }
-        ProviderKind::CloudPayments => anyhow::bail!(
-            "the CloudPayments adapter is not in this build yet; set KINOBILL__PAYMENTS__PROVIDER to sandbox or yookassa"
-        ),
+        ProviderKind::CloudPayments => {
+            let cp = settings
+                .cloudpayments
+                .as_ref()
+                .context("CloudPayments is the provider but its settings are missing")?;
+            let config = CloudPaymentsConfig {
+                api_url: cp.api_url.clone(),
+                timeout: cp
+                    .timeout
+                    .to_std()
+                    .unwrap_or(std::time::Duration::from_secs(10)),
+                ..CloudPaymentsConfig::new(&cp.public_id, cp.api_secret.expose())
+            };
+            let provider = CloudPayments::new(config).map_err(anyhow::Error::msg)?;
+            (Arc::new(provider), None)
+        }
     };
     let leptos_options = LeptosOptions::builder()
         .output_name(LEPTOS_OUTPUT_NAME)

@@ -36,6 +36,7 @@ use super::{error, health, rest};
         rest::me::statement,
         rest::entitlements::get,
         rest::webhooks::receive,
+        rest::webhooks::receive_kind,
         rest::admin_support::list,
         rest::admin_support::get,
         rest::admin_support::refund,

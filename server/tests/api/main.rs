@@ -6,6 +6,7 @@ mod billing_machine;
 mod billing_rules;
 mod checkout_api;
 mod cli;
+mod cloudpayments_api;
 mod customer_auth;
 mod discounts_api;
 mod helpers;

@@ -292,6 +292,7 @@ async fn charge(
         .provider
         .charge_saved(&ChargeSaved {
             idempotency_key: due.key.clone(),
+            customer_id: payment.customer_id,
             amount,
             description: format!(
                 "Kinobill renewal, period ending {}",

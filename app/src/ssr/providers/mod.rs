@@ -2,6 +2,7 @@
 //! sandbox (default) and the real adapters implement it. Every outcome is an exhaustive
 //! enum, so a new provider state cannot slip through a catch-all.
 
+pub mod cloudpayments;
 pub mod net;
 pub mod sandbox;
 pub mod yookassa;
@@ -11,6 +12,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::domain::Money;
 
@@ -19,6 +21,8 @@ use crate::domain::Money;
 #[derive(Debug, Clone)]
 pub struct CreatePayment {
     pub idempotency_key: String,
+    /// The customer (providers that keep cards per account, such as CloudPayments).
+    pub customer_id: Uuid,
     pub amount: Money,
     pub description: String,
     pub return_url: String,
@@ -31,6 +35,8 @@ pub struct CreatePayment {
 #[derive(Debug, Clone)]
 pub struct ChargeSaved {
     pub idempotency_key: String,
+    /// The account the card was saved for.
+    pub customer_id: Uuid,
     pub amount: Money,
     pub description: String,
     pub payment_method_token: String,
@@ -100,16 +106,50 @@ pub enum WebhookEvent {
         provider_payment_id: String,
         refund: ProviderRefund,
     },
+    /// The provider asks whether it may take this payment (CloudPayments' Check, sent
+    /// before every attempt on its page): only a payment still waiting for exactly this
+    /// amount may be taken.
+    Check {
+        event_id: String,
+        reference: String,
+        amount: Money,
+    },
+    /// Authentic, but nothing for billing to do (a notification about something we do
+    /// not use); acknowledged so the provider stops sending it.
+    Ignored { event_id: String, what: String },
 }
 
 impl WebhookEvent {
     pub fn event_id(&self) -> &str {
         match self {
-            WebhookEvent::Payment { event_id, .. } | WebhookEvent::Refund { event_id, .. } => {
-                event_id
-            }
+            WebhookEvent::Payment { event_id, .. }
+            | WebhookEvent::Refund { event_id, .. }
+            | WebhookEvent::Check { event_id, .. }
+            | WebhookEvent::Ignored { event_id, .. } => event_id,
         }
     }
+}
+
+/// Why a Check was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckRefusal {
+    /// No payment of ours has this reference.
+    UnknownPayment,
+    /// The amount is not the payment's.
+    WrongAmount,
+    /// The payment is settled, or its invoice was replaced: nothing to pay any more.
+    NotPayable,
+}
+
+/// What we answer a notification, in our words; each provider words it its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookReply<'a> {
+    /// Handled (or seen before): `result` says how.
+    Accepted {
+        result: &'a str,
+    },
+    CheckPassed,
+    CheckRefused(CheckRefusal),
 }
 
 /// A webhook's headers, names lower-cased: the provider boundary's own type, so the
@@ -140,6 +180,9 @@ impl WebhookHeaders {
 /// the headers and the address of the TCP peer (the provider, or a proxy before us).
 #[derive(Debug, Clone, Copy)]
 pub struct WebhookRequest<'a> {
+    /// The last path segment, for providers with one URL per notification type
+    /// (`/api/v1/webhooks/cloudpayments/pay`).
+    pub kind: Option<&'a str>,
     pub headers: &'a WebhookHeaders,
     pub body: &'a [u8],
     pub peer: Option<IpAddr>,
@@ -191,6 +234,28 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
         &self,
         provider_payment_id: &str,
     ) -> Result<ProviderPayment, ProviderError>;
+
+    /// Whether a report is about the payment whose provider id we stored. Usually the
+    /// ids are equal; a provider whose payment gets a new id when it is paid (a
+    /// CloudPayments order and its transaction) says how the two relate.
+    fn is_same_payment(&self, stored_id: &str, reported: &ProviderPayment) -> bool {
+        stored_id == reported.id
+    }
+
+    /// The body of our 200 answer to a notification.
+    fn reply(&self, reply: WebhookReply<'_>) -> serde_json::Value {
+        match reply {
+            WebhookReply::Accepted { result } => {
+                serde_json::json!({"received": true, "result": result})
+            }
+            WebhookReply::CheckPassed => serde_json::json!({"received": true, "result": "payable"}),
+            WebhookReply::CheckRefused(why) => serde_json::json!({
+                "received": true,
+                "result": "refused",
+                "reason": format!("{why:?}"),
+            }),
+        }
+    }
 
     /// Checks that the webhook is authentic before reading anything from it (a
     /// signature over the raw body, or the sender's address), then returns what it

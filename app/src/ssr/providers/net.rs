@@ -151,6 +151,7 @@ mod tests {
     fn from(peer: &str, forwarded: Option<&str>, proxies: &[&str]) -> Option<IpAddr> {
         let headers = WebhookHeaders::new(forwarded.map(|f| ("X-Forwarded-For", f)));
         let req = WebhookRequest {
+            kind: None,
             headers: &headers,
             body: b"",
             peer: Some(peer.parse().unwrap()),

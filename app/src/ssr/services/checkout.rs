@@ -244,6 +244,7 @@ async fn finish_with_provider(
             .provider
             .create_payment(&CreatePayment {
                 idempotency_key: payment.provider_idempotency_key.clone(),
+                customer_id: payment.customer_id,
                 amount: payment.amount()?,
                 description: format!(
                     "Kinobill {tariff_name}, {} month{} ({})",

@@ -11,7 +11,7 @@ use crate::domain::billing::PaymentStatus as BillingStatus;
 use crate::domain::pricing::Percent;
 use crate::domain::subscription::refundable_until;
 use crate::dto::{CheckoutDto, DiscountDto, InvoiceDto, MoneyDto, PaymentDto};
-use crate::ssr::providers::PaymentStatus;
+use crate::ssr::providers::{CheckRefusal, PaymentStatus};
 use crate::ssr::repo::stored::Amount;
 use crate::ssr::repo::{invoices as invoice_repo, payments as payment_repo, stored};
 use crate::ssr::services::settlement::{self, Settled};
@@ -197,4 +197,31 @@ pub async fn customer_payments(
     }
     let next = if more { out.last().map(|p| p.id) } else { None };
     Ok((out, next))
+}
+
+/// Whether the provider may take `amount` for our payment `reference` (its Check before
+/// an attempt on its page): only a pending payment of this provider whose invoice is
+/// still open, for exactly its amount. `None` lets it through.
+pub async fn check_payable(
+    state: &AppState,
+    reference: &str,
+    amount: Money,
+) -> Result<Option<CheckRefusal>, ServiceError> {
+    let found = match Uuid::parse_str(reference) {
+        Ok(id) => payment_repo::find(&state.db, id).await?,
+        Err(_) => None,
+    };
+    let Some(p) = found.filter(|p| p.provider == state.provider.name()) else {
+        return Ok(Some(CheckRefusal::UnknownPayment));
+    };
+    if p.amount()? != amount {
+        return Ok(Some(CheckRefusal::WrongAmount));
+    }
+    if p.status != BillingStatus::Pending {
+        return Ok(Some(CheckRefusal::NotPayable));
+    }
+    let open = invoice_repo::find(&state.db, p.invoice_id)
+        .await?
+        .is_some_and(|i| i.status == crate::domain::billing::InvoiceStatus::Open);
+    Ok((!open).then_some(CheckRefusal::NotPayable))
 }

@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/entitlements/{user_id}", get(entitlements::get))
         .route("/webhooks/{provider}", post(webhooks::receive))
+        .route("/webhooks/{provider}/{kind}", post(webhooks::receive_kind))
         .route(
             "/admin/customers/{user_id}/discount",
             axum::routing::put(admin_discounts::set).delete(admin_discounts::remove),

@@ -7,14 +7,16 @@ use app::ssr::AppState;
 use app::ssr::ServiceError;
 use std::net::SocketAddr;
 
-use app::ssr::providers::{ProviderError, WebhookEvent, WebhookHeaders, WebhookRequest};
+use app::ssr::providers::{
+    ProviderError, WebhookEvent, WebhookHeaders, WebhookReply, WebhookRequest,
+};
+use app::ssr::services::payments as payment_svc;
 use app::ssr::services::refunds;
 use app::ssr::services::settlement::{self, EventRecord, Settled};
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::http::error::{ApiError, ErrorBody};
 
@@ -35,6 +37,33 @@ const WEBHOOK_BODY_LIMIT: usize = 256 * 1024;
 pub async fn receive(
     State(state): State<AppState>,
     Path(provider): Path<String>,
+    request: Request,
+) -> Response {
+    handle(state, provider, None, request).await
+}
+
+/// A notification of one kind, for providers with one URL per kind (CloudPayments:
+/// `check`, `pay`, `fail`, `refund`, `recurrent`, `cancel`).
+#[utoipa::path(post, path = "/api/v1/webhooks/{provider}/{kind}", tag = "provider",
+    params(("provider" = String, Path), ("kind" = String, Path)),
+    responses(
+        (status = 200, description = "Accepted (also for duplicates); CloudPayments reads `code`: 0, or Check's refusal code"),
+        (status = 400, body = ErrorBody, description = "Signed, but unreadable"),
+        (status = 401, body = ErrorBody, description = "Missing or wrong signature; nothing changed"),
+        (status = 404, body = ErrorBody, description = "Not the configured provider"),
+))]
+pub async fn receive_kind(
+    State(state): State<AppState>,
+    Path((provider, kind)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    handle(state, provider, Some(kind), request).await
+}
+
+async fn handle(
+    state: AppState,
+    provider: String,
+    kind: Option<String>,
     request: Request,
 ) -> Response {
     if provider != state.provider.name() {
@@ -70,6 +99,7 @@ pub async fn receive(
         }
     };
     let received = WebhookRequest {
+        kind: kind.as_deref(),
         headers: &headers,
         body: &body,
         peer,
@@ -153,20 +183,37 @@ pub async fn receive(
             };
             refunds::apply_refund_webhook(&state, provider_payment_id, refund, &record).await
         }
+        WebhookEvent::Check {
+            reference, amount, ..
+        } => {
+            return match payment_svc::check_payable(&state, reference, *amount).await {
+                Ok(verdict) => {
+                    let reply = match verdict {
+                        None => WebhookReply::CheckPassed,
+                        Some(why) => {
+                            tracing::info!(provider, reference, ?why, "provider's check refused");
+                            WebhookReply::CheckRefused(why)
+                        }
+                    };
+                    (StatusCode::OK, Json(state.provider.reply(reply))).into_response()
+                }
+                Err(e) => ApiError::from(e).into_response(),
+            };
+        }
+        WebhookEvent::Ignored { what, .. } => {
+            tracing::debug!(provider, what, "notification acknowledged, nothing to do");
+            Ok("ignored")
+        }
+    };
+    let accepted = |result| {
+        let reply = state.provider.reply(WebhookReply::Accepted { result });
+        (StatusCode::OK, Json(reply)).into_response()
     };
     match outcome {
-        Ok(result) => (
-            StatusCode::OK,
-            Json(json!({"received": true, "result": result})),
-        )
-            .into_response(),
+        Ok(result) => accepted(result),
         Err(ServiceError::NotFound { .. }) => {
             tracing::warn!(provider, event_id, "webhook for an unknown payment ignored");
-            (
-                StatusCode::OK,
-                Json(json!({"received": true, "result": "ignored"})),
-            )
-                .into_response()
+            accepted("ignored")
         }
         Err(e) => ApiError::from(e).into_response(),
     }

@@ -19,7 +19,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::billing::{PaymentStatus, is_final};
-use crate::ssr::providers::{PaymentStatus as ProviderStatus, ProviderPayment};
+use crate::ssr::providers::{PaymentProvider, PaymentStatus as ProviderStatus, ProviderPayment};
 use crate::ssr::repo::payments as payment_repo;
 use crate::ssr::repo::timeline;
 use crate::ssr::{AppState, ServiceError};
@@ -102,8 +102,7 @@ pub async fn settle_in(
     source: &str,
     event: Option<EventRecord<'_>>,
 ) -> Result<Settled, ServiceError> {
-    let provider = state.provider.name();
-    let mut locked = lock_payments(txn, provider, std::slice::from_ref(pp)).await?;
+    let mut locked = lock_payments(txn, state.provider.as_ref(), std::slice::from_ref(pp)).await?;
     let payment = locked
         .pop()
         .ok_or(ServiceError::NotFound { entity: "payment" })?;
@@ -128,8 +127,7 @@ pub async fn settle_many_in(
     reports: &[ProviderPayment],
     source: &str,
 ) -> Result<Vec<Settled>, ServiceError> {
-    let provider = state.provider.name();
-    let locked = lock_payments(txn, provider, reports).await?;
+    let locked = lock_payments(txn, state.provider.as_ref(), reports).await?;
     let mut results: Vec<Option<Settled>> = vec![None; reports.len()];
     let mut waiting: Vec<(usize, payments::Model)> = locked.into_iter().enumerate().collect();
     let mut first_round = true;
@@ -192,9 +190,10 @@ async fn reread(
 /// IN (…)` made while the table was nearly empty, which then scans it whole.
 async fn lock_payments(
     txn: &DatabaseTransaction,
-    provider: &str,
+    adapter: &dyn PaymentProvider,
     reports: &[ProviderPayment],
 ) -> Result<Vec<payments::Model>, ServiceError> {
+    let provider = adapter.name();
     let reference = |r: &ProviderPayment| Uuid::parse_str(&r.reference).ok();
     let references: Vec<Uuid> = reports.iter().filter_map(reference).collect();
     let ours: HashMap<Uuid, payments::Model> = if references.is_empty() {
@@ -207,10 +206,15 @@ async fn lock_payments(
             .map(|p| (p.id, p))
             .collect()
     };
-    // Ours when the provider's id is the one we stored, or we stored none yet.
+    // Ours when the provider's id is the one we stored (in the provider's sense: an
+    // order's id and its transaction's), or we stored none yet.
     let by_reference = |r: &ProviderPayment| {
         ours.get(&reference(r)?)
-            .filter(|p| p.provider_payment_id.as_ref().is_none_or(|id| *id == r.id))
+            .filter(|p| {
+                p.provider_payment_id
+                    .as_ref()
+                    .is_none_or(|id| adapter.is_same_payment(id, r))
+            })
             .cloned()
     };
     let unresolved: Vec<&str> = reports
