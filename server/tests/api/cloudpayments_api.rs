@@ -22,22 +22,22 @@ use crate::helpers::{TestApp, spawn_clocked};
 use crate::lifecycle_api::{move_to, subscription};
 
 const PUBLIC_ID: &str = "pk_kinobill_test";
-const SECRET: &str = "cp_test_api_secret_0123456789";
+pub(crate) const SECRET: &str = "cp_test_api_secret_0123456789";
 
 #[derive(Default)]
-struct Site {
+pub(crate) struct Site {
     /// Orders by id: (our payment id, amount, JsonData).
-    orders: HashMap<String, (String, Value, Value)>,
+    pub orders: HashMap<String, (String, Value, Value)>,
     /// Transactions by id.
     transactions: HashMap<i64, Value>,
     next_tx: i64,
     answers: HashMap<String, Value>,
-    refunds: Vec<Value>,
-    fail_next: Vec<u16>,
+    pub refunds: Vec<Value>,
+    pub fail_next: Vec<u16>,
 }
 
 #[derive(Clone, Default)]
-struct FakeCloudPayments(Arc<Mutex<Site>>);
+pub(crate) struct FakeCloudPayments(pub Arc<Mutex<Site>>);
 
 fn ok(model: Value) -> Value {
     json!({"Success": true, "Message": null, "Model": model})
@@ -45,7 +45,7 @@ fn ok(model: Value) -> Value {
 
 impl FakeCloudPayments {
     /// The customer paid the order of `invoice` with a card (declined: `reason_code`).
-    fn attempt(&self, invoice: &str, declined: Option<i64>) -> Value {
+    pub fn attempt(&self, invoice: &str, declined: Option<i64>) -> Value {
         let mut site = self.0.lock().unwrap();
         let (_, (_, amount, data)) = site
             .orders
@@ -179,13 +179,13 @@ impl Respond for FakeCloudPayments {
     }
 }
 
-struct CpApp {
-    app: TestApp,
-    fake: FakeCloudPayments,
-    server: MockServer,
+pub(crate) struct CpApp {
+    pub app: TestApp,
+    pub fake: FakeCloudPayments,
+    pub server: MockServer,
 }
 
-async fn cloudpayments_app() -> CpApp {
+pub(crate) async fn cloudpayments_app() -> CpApp {
     let server = MockServer::start().await;
     let fake = FakeCloudPayments::default();
     Mock::given(any())
@@ -204,14 +204,14 @@ async fn cloudpayments_app() -> CpApp {
     CpApp { app, fake, server }
 }
 
-fn sign(body: &str, secret: &str) -> String {
+pub(crate) fn sign(body: &str, secret: &str) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// The notification's form fields for a transaction, as CloudPayments sends them.
-fn form(tx: &Value) -> String {
+pub(crate) fn form(tx: &Value) -> String {
     let mut fields: Vec<(String, String)> = Vec::new();
     for key in [
         "TransactionId",
@@ -258,7 +258,12 @@ fn serde_urlencoded_string(fields: &[(String, String)]) -> String {
         .join("&")
 }
 
-async fn notify(app: &TestApp, kind: &str, body: &str, secret: &str) -> reqwest::Response {
+pub(crate) async fn notify(
+    app: &TestApp,
+    kind: &str,
+    body: &str,
+    secret: &str,
+) -> reqwest::Response {
     app.client
         .post(app.url(&format!("/api/v1/webhooks/cloudpayments/{kind}")))
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -530,7 +535,11 @@ async fn a_newer_checkout_cancels_the_older_order_link() {
     let first = start(&cp, &c, false).await;
     let second = start(&cp, &c, false).await;
     let canceled = calls(&cp.server, "/orders/cancel").await;
-    assert_eq!(canceled.len(), 1, "the replaced order's link stops taking money");
+    assert_eq!(
+        canceled.len(),
+        1,
+        "the replaced order's link stops taking money"
+    );
     wait_for_status(&cp.app, &c, &first, "canceled").await;
     assert_eq!(payment(&cp.app, &c, &second).await["status"], "pending");
 }

@@ -17,6 +17,7 @@ mod pages;
 mod platform;
 mod pricing_api;
 mod promo_admin_api;
+mod provider_contract;
 mod relays_api;
 mod settlement_batch;
 mod staff_login;

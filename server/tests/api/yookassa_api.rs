@@ -26,20 +26,20 @@ const SECRET: &str = "test_kinobill_secret_key";
 
 /// A shop at the fake YooKassa: its payments and refunds, by id and by idempotence key.
 #[derive(Default)]
-struct Shop {
-    payments: HashMap<String, Value>,
-    refunds: HashMap<String, Value>,
+pub(crate) struct Shop {
+    pub payments: HashMap<String, Value>,
+    pub refunds: HashMap<String, Value>,
     answers: HashMap<String, Value>,
     /// Status codes to answer the next calls with (before doing anything).
-    fail_next: Vec<u16>,
+    pub fail_next: Vec<u16>,
     /// The next POST is done, then answered only after this long (the client gives up).
     slow_next: Option<Duration>,
 }
 
 #[derive(Clone, Default)]
-struct FakeYooKassa(Arc<Mutex<Shop>>);
+pub(crate) struct FakeYooKassa(pub Arc<Mutex<Shop>>);
 
-fn error(code: &str, description: &str) -> Value {
+pub(crate) fn error(code: &str, description: &str) -> Value {
     json!({"type": "error", "id": Uuid::new_v4(), "code": code, "description": description})
 }
 
@@ -50,7 +50,7 @@ impl FakeYooKassa {
     }
 
     /// The customer paid on YooKassa's page (and asked to save the card).
-    fn paid(&self, id: &str) {
+    pub fn paid(&self, id: &str) {
         self.set(id, |p| {
             let save = p["_save"].as_bool().unwrap_or(false);
             p["status"] = json!("succeeded");
@@ -64,14 +64,14 @@ impl FakeYooKassa {
         });
     }
 
-    fn declined(&self, id: &str, reason: &str) {
+    pub fn declined(&self, id: &str, reason: &str) {
         self.set(id, |p| {
             p["status"] = json!("canceled");
             p["cancellation_details"] = json!({"party": "payment_network", "reason": reason});
         });
     }
 
-    fn payment_count(&self) -> usize {
+    pub fn payment_count(&self) -> usize {
         self.0.lock().unwrap().payments.len()
     }
 
@@ -202,13 +202,13 @@ impl Respond for FakeYooKassa {
     }
 }
 
-struct YooKassaApp {
-    app: TestApp,
-    fake: FakeYooKassa,
-    server: MockServer,
+pub(crate) struct YooKassaApp {
+    pub app: TestApp,
+    pub fake: FakeYooKassa,
+    pub server: MockServer,
 }
 
-async fn yookassa_app(extra: &[(&str, &str)]) -> YooKassaApp {
+pub(crate) async fn yookassa_app(extra: &[(&str, &str)]) -> YooKassaApp {
     let server = MockServer::start().await;
     let fake = FakeYooKassa::default();
     Mock::given(any())
@@ -231,7 +231,7 @@ async fn yookassa_app(extra: &[(&str, &str)]) -> YooKassaApp {
 }
 
 /// Posts a notification the way YooKassa does.
-async fn notify(
+pub(crate) async fn notify(
     app: &TestApp,
     event: &str,
     object: &Value,

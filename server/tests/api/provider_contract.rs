@@ -1,0 +1,335 @@
+//! The provider contract: the same scenarios, run against every adapter through the
+//! real app (the sandbox in-process; YooKassa and CloudPayments through their real HTTP
+//! clients against fakes of their APIs). A harness knows only what the provider's side
+//! does: the customer paying on its page, its notifications, its failures. What the
+//! scenarios check is ours: access is granted once, money moves once, retries never
+//! make a second charge or refund.
+
+use chrono::TimeDelta;
+use entity::{sandbox_payments, sandbox_refunds};
+use reqwest::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::checkout_api::{self, Customer, checkout, customer, tariff, wait_for_status};
+use crate::cloudpayments_api::{self as cp, CpApp, cloudpayments_app};
+use crate::helpers::{TestApp, spawn_clocked};
+use crate::lifecycle_api::{move_to, subscription};
+use crate::yookassa_api::{self as yk, YooKassaApp, yookassa_app};
+
+/// What happens on the provider's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Paid; the notification comes once.
+    Paid,
+    /// Paid; notifications come duplicated and out of order.
+    PaidNoisily,
+    /// The bank declines the card.
+    Declined,
+}
+
+/// One provider under test.
+pub trait Harness: Sized {
+    async fn spawn() -> Self;
+    fn app(&self) -> &TestApp;
+    /// The customer settles the checkout `answer` on the provider's page.
+    async fn pay(&self, answer: &Value, outcome: Outcome);
+    /// The provider's next `n` API calls fail with a server error.
+    fn fail_next(&self, n: u32);
+    /// Payments (orders) and refunds made at the provider.
+    async fn provider_payments(&self) -> usize;
+    async fn provider_refunds(&self) -> usize;
+}
+
+pub struct SandboxHarness(TestApp);
+
+impl Harness for SandboxHarness {
+    async fn spawn() -> Self {
+        SandboxHarness(spawn_clocked(&[]).await)
+    }
+    fn app(&self) -> &TestApp {
+        &self.0
+    }
+    async fn pay(&self, answer: &Value, outcome: Outcome) {
+        let card = match outcome {
+            Outcome::Paid => "4242424242424242",
+            Outcome::PaidNoisily => "4000000000000259",
+            Outcome::Declined => "4000000000000002",
+        };
+        let url = answer["payment"]["confirmation_url"].as_str().unwrap();
+        let res = checkout_api::pay(&self.0, url, card).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    fn fail_next(&self, n: u32) {
+        self.0
+            .state
+            .sandbox
+            .as_ref()
+            .unwrap()
+            .set_faults(app::ssr::providers::sandbox::Faults {
+                unavailable: n,
+                ..Default::default()
+            });
+    }
+    async fn provider_payments(&self) -> usize {
+        sandbox_payments::Entity::find()
+            .count(&self.0.db)
+            .await
+            .unwrap() as usize
+    }
+    async fn provider_refunds(&self) -> usize {
+        sandbox_refunds::Entity::find()
+            .count(&self.0.db)
+            .await
+            .unwrap() as usize
+    }
+}
+
+pub struct YooKassaHarness(YooKassaApp);
+
+impl Harness for YooKassaHarness {
+    async fn spawn() -> Self {
+        YooKassaHarness(yookassa_app(&[]).await)
+    }
+    fn app(&self) -> &TestApp {
+        &self.0.app
+    }
+    async fn pay(&self, answer: &Value, outcome: Outcome) {
+        let url = answer["payment"]["confirmation_url"].as_str().unwrap();
+        let theirs = url.rsplit_once("orderId=").unwrap().1;
+        let object = json!({"id": theirs});
+        let notify = |event: &'static str| yk::notify(&self.0.app, event, &object, None);
+        match outcome {
+            Outcome::Paid => {
+                self.0.fake.paid(theirs);
+                assert_eq!(notify("payment.succeeded").await.status(), StatusCode::OK);
+            }
+            Outcome::PaidNoisily => {
+                // A notification before YooKassa's API agrees, then the real one twice
+                // and a late stage's.
+                assert_eq!(notify("payment.succeeded").await.status(), StatusCode::OK);
+                self.0.fake.paid(theirs);
+                for event in [
+                    "payment.succeeded",
+                    "payment.succeeded",
+                    "payment.waiting_for_capture",
+                ] {
+                    assert_eq!(notify(event).await.status(), StatusCode::OK);
+                }
+            }
+            Outcome::Declined => {
+                self.0.fake.declined(theirs, "general_decline");
+                assert_eq!(notify("payment.canceled").await.status(), StatusCode::OK);
+            }
+        }
+    }
+    fn fail_next(&self, n: u32) {
+        self.0.fake.0.lock().unwrap().fail_next = vec![500; n as usize];
+    }
+    async fn provider_payments(&self) -> usize {
+        self.0.fake.payment_count()
+    }
+    async fn provider_refunds(&self) -> usize {
+        self.0.fake.0.lock().unwrap().refunds.len()
+    }
+}
+
+pub struct CloudPaymentsHarness(CpApp);
+
+impl Harness for CloudPaymentsHarness {
+    async fn spawn() -> Self {
+        CloudPaymentsHarness(cloudpayments_app().await)
+    }
+    fn app(&self) -> &TestApp {
+        &self.0.app
+    }
+    async fn pay(&self, answer: &Value, outcome: Outcome) {
+        let ours = answer["payment"]["id"].as_str().unwrap();
+        let send = |kind: &'static str, tx: Value| async move {
+            let res = cp::notify(&self.0.app, kind, &cp::form(&tx), cp::SECRET).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.json::<Value>().await.unwrap()["code"], 0);
+        };
+        match outcome {
+            Outcome::Paid => send("pay", self.0.fake.attempt(ours, None)).await,
+            Outcome::PaidNoisily => {
+                // A declined first attempt whose Fail arrives after the Pay of the
+                // second, and the Pay twice.
+                let declined = self.0.fake.attempt(ours, Some(5051));
+                let paid = self.0.fake.attempt(ours, None);
+                send("pay", paid.clone()).await;
+                send("fail", declined).await;
+                send("pay", paid).await;
+            }
+            Outcome::Declined => send("fail", self.0.fake.attempt(ours, Some(5005))).await,
+        }
+    }
+    fn fail_next(&self, n: u32) {
+        self.0.fake.0.lock().unwrap().fail_next = vec![500; n as usize];
+    }
+    async fn provider_payments(&self) -> usize {
+        self.0.fake.0.lock().unwrap().orders.len()
+    }
+    async fn provider_refunds(&self) -> usize {
+        self.0.fake.0.lock().unwrap().refunds.len()
+    }
+}
+
+async fn open_checkout<H: Harness>(h: &H, c: &Customer, save: bool) -> Value {
+    let t = tariff(h.app(), "classic").await;
+    let res = checkout(
+        h.app(),
+        c,
+        &Uuid::new_v4().to_string(),
+        &json!({"tariff_id": t.id, "months": 1, "save_payment_method": save}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+fn id(answer: &Value) -> &str {
+    answer["payment"]["id"].as_str().unwrap()
+}
+
+pub async fn a_purchase_is_settled_once_whatever_the_notifications_do<H: Harness>() {
+    let h = H::spawn().await;
+    let c = customer(h.app());
+    let answer = open_checkout(&h, &c, false).await;
+    h.pay(&answer, Outcome::PaidNoisily).await;
+    wait_for_status(h.app(), &c, id(&answer), "succeeded").await;
+    let sub = subscription(h.app(), c.id).await;
+    assert_eq!(sub.status, "active");
+    assert_eq!(
+        sub.current_period_end,
+        app::domain::subscription::add_months(sub.current_period_start, 1),
+        "one month, not one per notification"
+    );
+    assert_eq!(h.provider_payments().await, 1);
+}
+
+pub async fn a_decline_fails_the_payment_with_a_reason<H: Harness>() {
+    let h = H::spawn().await;
+    let c = customer(h.app());
+    let answer = open_checkout(&h, &c, false).await;
+    h.pay(&answer, Outcome::Declined).await;
+    let p = wait_for_status(h.app(), &c, id(&answer), "failed").await;
+    assert!(
+        !p["failure_code"].as_str().unwrap_or_default().is_empty(),
+        "{p}"
+    );
+    assert!(
+        !p["failure_message"].as_str().unwrap_or_default().is_empty(),
+        "{p}"
+    );
+}
+
+pub async fn a_provider_outage_is_retried_under_the_same_key<H: Harness>() {
+    let h = H::spawn().await;
+    let c = customer(h.app());
+    let t = tariff(h.app(), "classic").await;
+    let body = json!({"tariff_id": t.id, "months": 1});
+    h.fail_next(2);
+    // The customer retries with the same key until it goes through (an adapter that
+    // retries by itself gets there on the first try).
+    let mut created = None;
+    for _ in 0..3 {
+        let res = checkout(h.app(), &c, "outage", &body).await;
+        if res.status() == StatusCode::CREATED {
+            created = Some(res.json::<Value>().await.unwrap());
+            break;
+        }
+        assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    }
+    let answer = created.expect("the checkout went through");
+    assert_eq!(
+        h.provider_payments().await,
+        1,
+        "one payment at the provider"
+    );
+    h.pay(&answer, Outcome::Paid).await;
+    wait_for_status(h.app(), &c, id(&answer), "succeeded").await;
+}
+
+pub async fn a_refund_is_made_once<H: Harness>() {
+    let h = H::spawn().await;
+    let c = customer(h.app());
+    let answer = open_checkout(&h, &c, false).await;
+    h.pay(&answer, Outcome::Paid).await;
+    wait_for_status(h.app(), &c, id(&answer), "succeeded").await;
+    for _ in 0..3 {
+        let res = h
+            .app()
+            .client
+            .post(
+                h.app()
+                    .url(&format!("/api/v1/payments/{}/refund", id(&answer))),
+            )
+            .bearer_auth(&c.token)
+            .header("Idempotency-Key", "contract-refund")
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+    wait_for_status(h.app(), &c, id(&answer), "refunded").await;
+    assert_eq!(h.provider_refunds().await, 1);
+    assert_eq!(subscription(h.app(), c.id).await.status, "canceled");
+}
+
+pub async fn a_saved_card_pays_the_next_period<H: Harness>() {
+    let h = H::spawn().await;
+    let c = customer(h.app());
+    let answer = open_checkout(&h, &c, true).await;
+    h.pay(&answer, Outcome::Paid).await;
+    wait_for_status(h.app(), &c, id(&answer), "succeeded").await;
+    let sub = subscription(h.app(), c.id).await;
+    assert!(sub.auto_renew && sub.payment_method_id.is_some());
+    move_to(h.app(), sub.current_period_end - TimeDelta::hours(23));
+    let pass = app::ssr::jobs::renew_due(&h.app().state, 10).await.unwrap();
+    assert_eq!((pass.leased, pass.renewed), (1, 1), "{pass:?}");
+    let again = app::ssr::jobs::renew_due(&h.app().state, 10).await.unwrap();
+    assert_eq!(again.leased, 0, "renewed once");
+    assert_eq!(
+        subscription(h.app(), c.id).await.current_period_end,
+        app::domain::subscription::add_months(sub.current_period_end, 1)
+    );
+}
+
+macro_rules! contract {
+    ($provider:ident, $harness:ty) => {
+        mod $provider {
+            use super::*;
+
+            #[tokio::test]
+            async fn a_purchase_is_settled_once_whatever_the_notifications_do() {
+                super::a_purchase_is_settled_once_whatever_the_notifications_do::<$harness>().await
+            }
+
+            #[tokio::test]
+            async fn a_decline_fails_the_payment_with_a_reason() {
+                super::a_decline_fails_the_payment_with_a_reason::<$harness>().await
+            }
+
+            #[tokio::test]
+            async fn a_provider_outage_is_retried_under_the_same_key() {
+                super::a_provider_outage_is_retried_under_the_same_key::<$harness>().await
+            }
+
+            #[tokio::test]
+            async fn a_refund_is_made_once() {
+                super::a_refund_is_made_once::<$harness>().await
+            }
+
+            #[tokio::test]
+            async fn a_saved_card_pays_the_next_period() {
+                super::a_saved_card_pays_the_next_period::<$harness>().await
+            }
+        }
+    };
+}
+
+contract!(sandbox, SandboxHarness);
+contract!(yookassa, YooKassaHarness);
+contract!(cloudpayments, CloudPaymentsHarness);
