@@ -406,10 +406,14 @@ fn yookassa_settings(
         src.string("yookassa.secret_key")
             .ok_or_else(|| src.invalid("yookassa.secret_key", needed))?,
     );
+    // A path (`/sandbox/yookassa/v3`) is this server's own YooKassa personality.
     let api_url = src.parse(
         "yookassa.api_url",
         app::ssr::providers::yookassa::DEFAULT_API_URL.to_string(),
         |v| {
+            if v.starts_with("/sandbox/") {
+                return Ok(v.trim_end_matches('/').to_string());
+            }
             url_with_scheme(v, &["http://", "https://"])
                 .map(|u| u.trim_end_matches('/').to_string())
         },

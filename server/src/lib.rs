@@ -82,15 +82,18 @@ fn app_state(
     public_url: String,
     site_addr: std::net::SocketAddr,
 ) -> anyhow::Result<AppState> {
+    let new_sandbox = || {
+        Arc::new(Sandbox::new(
+            db.clone(),
+            clock.clone(),
+            settings.sandbox_webhook_secret.expose(),
+            &public_url,
+            &format!("{public_url}/api/v1/webhooks/sandbox"),
+        ))
+    };
     let (provider, sandbox): (SharedProvider, Option<Arc<Sandbox>>) = match settings.provider {
         ProviderKind::Sandbox => {
-            let sandbox = Arc::new(Sandbox::new(
-                db.clone(),
-                clock.clone(),
-                settings.sandbox_webhook_secret.expose(),
-                &public_url,
-                &format!("{public_url}/api/v1/webhooks/sandbox"),
-            ));
+            let sandbox = new_sandbox();
             (sandbox.clone(), Some(sandbox))
         }
         ProviderKind::YooKassa => {
@@ -98,9 +101,26 @@ fn app_state(
                 .yookassa
                 .as_ref()
                 .context("YooKassa is the provider but its settings are missing")?;
+            // An API URL that is a path is this server's own YooKassa personality: the
+            // sandbox runs behind it, and its notifications come from this machine.
+            let own = yk.api_url.starts_with('/');
+            let (api_url, mut allow) = if own {
+                (
+                    format!("{public_url}{}", yk.api_url),
+                    yk.webhook_allow.clone(),
+                )
+            } else {
+                (yk.api_url.clone(), yk.webhook_allow.clone())
+            };
+            if own {
+                allow.extend(["127.0.0.1/32", "::1"].map(|c| {
+                    c.parse::<app::ssr::providers::net::Cidr>()
+                        .expect("loopback")
+                }));
+            }
             let config = YooKassaConfig {
-                api_url: yk.api_url.clone(),
-                allow: yk.webhook_allow.clone(),
+                api_url,
+                allow,
                 trusted_proxies: yk.trusted_proxies.clone(),
                 timeout: yk
                     .timeout
@@ -109,7 +129,7 @@ fn app_state(
                 ..YooKassaConfig::new(&yk.shop_id, yk.secret_key.expose())
             };
             let provider = YooKassa::new(config).map_err(anyhow::Error::msg)?;
-            (Arc::new(provider), None)
+            (Arc::new(provider), own.then(new_sandbox))
         }
         ProviderKind::CloudPayments => {
             let cp = settings
@@ -226,7 +246,17 @@ impl Application {
         };
         let state = app_state(settings, db, (clock, test_clock.clone()), public_url, bound)?;
         services::test_clock::sync(&state).await?;
-        let router = http::router(state.clone(), settings.secure_cookies());
+        // The sandbox's YooKassa personality serves the configured shop when the sandbox
+        // runs (as the provider, or behind YooKassa's own-server API URL).
+        let personality = match (&state.sandbox, &settings.yookassa) {
+            (Some(sandbox), Some(yk)) => Some(http::sandbox_yookassa::Personality {
+                sandbox: sandbox.clone(),
+                shop_id: yk.shop_id.clone(),
+                secret_key: yk.secret_key.expose().to_string(),
+            }),
+            _ => None,
+        };
+        let router = http::router(state.clone(), settings.secure_cookies(), personality);
         Ok(Application {
             worker: settings.worker.enabled.then(|| settings.worker.clone()),
             listener,

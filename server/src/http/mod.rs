@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod pricing_cache_reset;
 pub mod rest;
 pub mod sandbox_pages;
+pub mod sandbox_yookassa;
 
 use app::ssr::AppState;
 use app::ssr::session_store::DbSessionStore;
@@ -26,7 +27,12 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 const SESSION_IDLE: tower_sessions::cookie::time::Duration =
     tower_sessions::cookie::time::Duration::hours(12);
 
-pub fn router(state: AppState, secure_cookies: bool) -> Router {
+/// `yookassa`: the sandbox's YooKassa personality, when it is served.
+pub fn router(
+    state: AppState,
+    secure_cookies: bool,
+    yookassa: Option<sandbox_yookassa::Personality>,
+) -> Router {
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
 
@@ -70,5 +76,10 @@ pub fn router(state: AppState, secure_cookies: bool) -> Router {
         ))
         .layer(sessions)
         .with_state(state);
+    // Outside the session and staff layers: API clients of a payment provider.
+    let router = match yookassa {
+        Some(p) => router.nest("/sandbox/yookassa/v3", sandbox_yookassa::router(p)),
+        None => router,
+    };
     layers::wrap(router)
 }

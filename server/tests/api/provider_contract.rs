@@ -1,6 +1,7 @@
 //! The provider contract: the same scenarios, run against every adapter through the
 //! real app (the sandbox in-process; YooKassa and CloudPayments through their real HTTP
-//! clients against fakes of their APIs). A harness knows only what the provider's side
+//! clients against fakes of their APIs, and YooKassa also against this server's own
+//! YooKassa personality). A harness knows only what the provider's side
 //! does: the customer paying on its page, its notifications, its failures. What the
 //! scenarios check is ours: access is granted once, money moves once, retries never
 //! make a second charge or refund.
@@ -44,6 +45,31 @@ pub trait Harness: Sized {
 
 pub struct SandboxHarness(TestApp);
 
+impl SandboxHarness {
+    /// The test card for `outcome` entered on the sandbox's hosted page.
+    async fn pay_on_page(app: &TestApp, answer: &Value, outcome: Outcome) {
+        let card = match outcome {
+            Outcome::Paid => "4242424242424242",
+            Outcome::PaidNoisily => "4000000000000259",
+            Outcome::Declined => "4000000000000002",
+        };
+        let url = answer["payment"]["confirmation_url"].as_str().unwrap();
+        let res = checkout_api::pay(app, url, card).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+
+    fn fail_on(app: &TestApp, n: u32) {
+        app.state
+            .sandbox
+            .as_ref()
+            .unwrap()
+            .set_faults(app::ssr::providers::sandbox::Faults {
+                unavailable: n,
+                ..Default::default()
+            });
+    }
+}
+
 impl Harness for SandboxHarness {
     async fn spawn() -> Self {
         SandboxHarness(spawn_clocked(&[]).await)
@@ -52,25 +78,55 @@ impl Harness for SandboxHarness {
         &self.0
     }
     async fn pay(&self, answer: &Value, outcome: Outcome) {
-        let card = match outcome {
-            Outcome::Paid => "4242424242424242",
-            Outcome::PaidNoisily => "4000000000000259",
-            Outcome::Declined => "4000000000000002",
-        };
-        let url = answer["payment"]["confirmation_url"].as_str().unwrap();
-        let res = checkout_api::pay(&self.0, url, card).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        SandboxHarness::pay_on_page(&self.0, answer, outcome).await
     }
     fn fail_next(&self, n: u32) {
-        self.0
-            .state
-            .sandbox
-            .as_ref()
-            .unwrap()
-            .set_faults(app::ssr::providers::sandbox::Faults {
-                unavailable: n,
-                ..Default::default()
-            });
+        SandboxHarness::fail_on(&self.0, n)
+    }
+    async fn provider_payments(&self) -> usize {
+        sandbox_payments::Entity::find()
+            .count(&self.0.db)
+            .await
+            .unwrap() as usize
+    }
+    async fn provider_refunds(&self) -> usize {
+        sandbox_refunds::Entity::find()
+            .count(&self.0.db)
+            .await
+            .unwrap() as usize
+    }
+}
+
+/// The real YooKassa adapter against this server's own YooKassa personality: the
+/// sandbox's page and cards, its notifications sent as YooKassa sends them.
+pub struct YooKassaPersonalityHarness(TestApp);
+
+pub const PERSONALITY_SHOP: &str = "100500";
+pub const PERSONALITY_SECRET: &str = "test_personality_secret_key";
+
+pub async fn personality_app() -> TestApp {
+    spawn_clocked(&[
+        ("KINOBILL__PAYMENTS__PROVIDER", "yookassa"),
+        ("KINOBILL__YOOKASSA__SHOP_ID", PERSONALITY_SHOP),
+        ("KINOBILL__YOOKASSA__SECRET_KEY", PERSONALITY_SECRET),
+        ("KINOBILL__YOOKASSA__API_URL", "/sandbox/yookassa/v3"),
+        ("KINOBILL__YOOKASSA__TIMEOUT", "PT2S"),
+    ])
+    .await
+}
+
+impl Harness for YooKassaPersonalityHarness {
+    async fn spawn() -> Self {
+        YooKassaPersonalityHarness(personality_app().await)
+    }
+    fn app(&self) -> &TestApp {
+        &self.0
+    }
+    async fn pay(&self, answer: &Value, outcome: Outcome) {
+        SandboxHarness::pay_on_page(&self.0, answer, outcome).await
+    }
+    fn fail_next(&self, n: u32) {
+        SandboxHarness::fail_on(&self.0, n)
     }
     async fn provider_payments(&self) -> usize {
         sandbox_payments::Entity::find()
@@ -332,4 +388,5 @@ macro_rules! contract {
 
 contract!(sandbox, SandboxHarness);
 contract!(yookassa, YooKassaHarness);
+contract!(yookassa_personality, YooKassaPersonalityHarness);
 contract!(cloudpayments, CloudPaymentsHarness);

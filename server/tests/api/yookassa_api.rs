@@ -661,3 +661,139 @@ async fn a_half_configured_yookassa_refuses_to_start_and_never_shows_its_secret(
     .unwrap();
     assert!(!format!("{settings:?}").contains(SECRET));
 }
+
+/// The sandbox's YooKassa personality as a YooKassa client sees it.
+mod personality {
+    use super::*;
+    use crate::provider_contract::{PERSONALITY_SECRET, PERSONALITY_SHOP, personality_app};
+
+    fn api(app: &TestApp, path: &str) -> String {
+        app.url(&format!("/sandbox/yookassa/v3{path}"))
+    }
+
+    #[tokio::test]
+    async fn it_answers_as_yookassa_documents_and_refuses_what_yookassa_refuses() {
+        let app = personality_app().await;
+        let body = json!({
+            "amount": {"value": "10.00", "currency": "RUB"},
+            "capture": true,
+            "confirmation": {"type": "redirect", "return_url": "https://shop.example/back"},
+            "description": "Order 72",
+            "metadata": {"order_id": "72"}
+        });
+        let post = |key: Option<&str>, auth: (&str, &str), body: Value| {
+            let mut req = app
+                .client
+                .post(api(&app, "/payments"))
+                .basic_auth(auth.0, Some(auth.1))
+                .json(&body);
+            if let Some(k) = key {
+                req = req.header("Idempotence-Key", k);
+            }
+            req.send()
+        };
+        let good = (PERSONALITY_SHOP, PERSONALITY_SECRET);
+
+        let res = post(Some("k1"), (PERSONALITY_SHOP, "wrong"), body.clone())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(
+            (err["type"].as_str(), err["code"].as_str()),
+            (Some("error"), Some("invalid_credentials"))
+        );
+
+        let res = post(None, good, body.clone()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["parameter"], "Idempotence-Key");
+
+        let mut bad = body.clone();
+        bad["amount"]["value"] = json!("ten");
+        let res = post(Some("k2"), good, bad).await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["parameter"],
+            "amount.value"
+        );
+
+        let first: Value = post(Some("k3"), good, body.clone())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(first["status"], "pending");
+        assert_eq!(first["paid"], false);
+        assert_eq!(
+            first["amount"],
+            json!({"value": "10.00", "currency": "RUB"})
+        );
+        assert_eq!(first["metadata"], json!({"order_id": "72"}));
+        assert_eq!(first["confirmation"]["type"], "redirect");
+        assert!(
+            first["confirmation"]["confirmation_url"]
+                .as_str()
+                .unwrap()
+                .contains("/sandbox/pay/")
+        );
+        let again: Value = post(Some("k3"), good, body.clone())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(again["id"], first["id"], "the same key is the same payment");
+
+        let read = app
+            .client
+            .get(api(
+                &app,
+                &format!("/payments/{}", first["id"].as_str().unwrap()),
+            ))
+            .basic_auth(good.0, Some(good.1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.json::<Value>().await.unwrap(), first);
+        let missing = app
+            .client
+            .get(api(&app, "/payments/sbx_nothing"))
+            .basic_auth(good.0, Some(good.1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(missing.json::<Value>().await.unwrap()["code"], "not_found");
+    }
+
+    #[tokio::test]
+    async fn a_purchase_settles_from_its_own_notification() {
+        let app = personality_app().await;
+        let c = customer(&app);
+        let t = tariff(&app, "classic").await;
+        let res = checkout(&app, &c, "p1", &json!({"tariff_id": t.id, "months": 1})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let answer: Value = res.json().await.unwrap();
+        let ours = answer["payment"]["id"].as_str().unwrap();
+        let url = answer["payment"]["confirmation_url"].as_str().unwrap();
+        assert!(url.contains("/sandbox/pay/"), "{url}");
+        let paid = crate::checkout_api::pay(&app, url, "4242424242424242").await;
+        assert_eq!(paid.status(), StatusCode::SEE_OTHER);
+        wait_for_status(&app, &c, ours, "succeeded").await;
+        // Settled by YooKassa's notification, as YooKassa words it.
+        let lines = payment_events::Entity::find()
+            .filter(payment_events::Column::Kind.eq("webhook.succeeded"))
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(lines.len(), 1);
+        let note: Value = serde_json::from_str(lines[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (note["type"].as_str(), note["event"].as_str()),
+            (Some("notification"), Some("payment.succeeded"))
+        );
+        assert_eq!(note["object"]["metadata"]["kinobill_payment_id"], ours);
+    }
+}

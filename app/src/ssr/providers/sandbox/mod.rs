@@ -5,6 +5,7 @@
 //! over HTTP with its own retries, and settable latency and faults for tests.
 
 pub mod signature;
+pub mod yookassa_copy;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -651,15 +652,34 @@ impl Sandbox {
         let mut delivered = 0;
         for w in due {
             let sent_at = self.clock.now();
-            let header = signature::sign(&self.secret, w.payload.as_bytes(), sent_at);
-            let result = self
-                .http
-                .post(&self.webhook_url)
-                .header("content-type", "application/json")
-                .header(signature::HEADER, header)
-                .body(w.payload.clone())
-                .send()
-                .await;
+            let result = match self.as_yookassa(&w).await? {
+                // A payment made through the YooKassa personality: notified as YooKassa
+                // notifies (unsigned JSON to the YooKassa webhook; it is read back).
+                Some(Some(note)) => {
+                    self.http
+                        .post(format!("{}/api/v1/webhooks/yookassa", self.base_url))
+                        .json(&note)
+                        .send()
+                        .await
+                }
+                // Nothing YooKassa would send: done.
+                Some(None) => {
+                    let mut row: sandbox_webhooks::ActiveModel = w.into();
+                    row.delivered_at = Set(Some(sent_at));
+                    row.update(&self.db).await.map_err(internal)?;
+                    continue;
+                }
+                None => {
+                    let header = signature::sign(&self.secret, w.payload.as_bytes(), sent_at);
+                    self.http
+                        .post(&self.webhook_url)
+                        .header("content-type", "application/json")
+                        .header(signature::HEADER, header)
+                        .body(w.payload.clone())
+                        .send()
+                        .await
+                }
+            };
             let error = match result {
                 Ok(res) if res.status().is_success() => None,
                 Ok(res) => Some(format!("HTTP {}", res.status())),
@@ -684,6 +704,58 @@ impl Sandbox {
             row.update(&self.db).await.map_err(internal)?;
         }
         Ok(delivered)
+    }
+
+    /// The YooKassa notification of a queued webhook whose payment was made through the
+    /// YooKassa personality (`Some(None)`: one YooKassa does not send), or `None` for
+    /// the sandbox's own payments.
+    async fn as_yookassa(
+        &self,
+        w: &sandbox_webhooks::Model,
+    ) -> Result<Option<Option<serde_json::Value>>, ProviderError> {
+        let Some(p) = self.find(&w.payment_id).await? else {
+            return Ok(None);
+        };
+        if !yookassa_copy::is_personality(&p) {
+            return Ok(None);
+        }
+        let event: SandboxEvent = serde_json::from_str(&w.payload).map_err(internal)?;
+        let refund = match &event.data.refund {
+            Some(r) => self.refund_row(&r.id).await?,
+            None => None,
+        };
+        Ok(Some(yookassa_copy::notification(
+            &event,
+            &p,
+            refund.as_ref(),
+            &self.base_url,
+        )))
+    }
+
+    /// A payment as it is now (a hosted page nobody finished in time is expired first).
+    pub async fn payment_row(
+        &self,
+        id: &str,
+    ) -> Result<Option<sandbox_payments::Model>, ProviderError> {
+        match self.find(id).await? {
+            Some(p) => Ok(Some(self.expire_if_stale(p).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn refund_row(
+        &self,
+        id: &str,
+    ) -> Result<Option<sandbox_refunds::Model>, ProviderError> {
+        sandbox_refunds::Entity::find_by_id(id.to_string())
+            .one(&self.db)
+            .await
+            .map_err(internal)
+    }
+
+    /// Where the hosted page lives (`http://127.0.0.1:3000`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// The trait's view of a stored payment: the same mapping webhooks are read with.
