@@ -12,6 +12,11 @@ const repoRoot = path.resolve(__dirname, '..');
 const clockPort = Number(process.env.E2E_CLOCK_PORT ?? port + 1);
 const clockDbFile = process.env.E2E_CLOCK_DB_FILE ?? path.join(os.tmpdir(), `kinobill-e2e-clock-${clockPort}.db`);
 
+// A third server whose provider is YooKassa, pointed at its own YooKassa personality:
+// the real adapter end to end, with the sandbox's page and test cards.
+const ykPort = Number(process.env.E2E_YK_PORT ?? port + 2);
+const ykDbFile = process.env.E2E_YK_DB_FILE ?? path.join(os.tmpdir(), `kinobill-e2e-yk-${ykPort}.db`);
+
 function server(p: number, db: string, env: Record<string, string>) {
   return {
     command: `rm -f "${db}" "${db}-wal" "${db}-shm" && exec "${repoRoot}/target/release/server" serve`,
@@ -64,7 +69,7 @@ export default defineConfig({
   projects: [
     {
       name: 'desktop',
-      testIgnore: /lifecycle\.spec\.ts/,
+      testIgnore: /(lifecycle|yookassa)\.spec\.ts/,
       use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 }, baseURL: `http://127.0.0.1:${port}` },
     },
     {
@@ -72,9 +77,20 @@ export default defineConfig({
       testMatch: /lifecycle\.spec\.ts/,
       use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 }, baseURL: `http://127.0.0.1:${clockPort}` },
     },
+    {
+      name: 'yookassa',
+      testMatch: /yookassa\.spec\.ts/,
+      use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 }, baseURL: `http://127.0.0.1:${ykPort}` },
+    },
   ],
   webServer: [
     server(port, dbFile, {}),
     server(clockPort, clockDbFile, { KINOBILL__CLOCK: 'test', KINOBILL__WORKER__INTERVAL: 'PT1S' }),
+    server(ykPort, ykDbFile, {
+      KINOBILL__PAYMENTS__PROVIDER: 'yookassa',
+      KINOBILL__YOOKASSA__SHOP_ID: '100500',
+      KINOBILL__YOOKASSA__SECRET_KEY: 'test_e2e_personality_secret',
+      KINOBILL__YOOKASSA__API_URL: '/sandbox/yookassa/v3',
+    }),
   ],
 });

@@ -40,6 +40,9 @@ count_playwright() {
 
 overall=0
 stage "install tools" scripts/install-tools.sh --e2e || overall=1
+stage "sdk venv" scripts/sdk-venv.sh || overall=1
+KINOBILL_SDK_PYTHON=$(scripts/sdk-venv.sh 2>/dev/null | tail -n1)
+export KINOBILL_SDK_PYTHON
 stage "cargo fmt" cargo fmt --all --check || overall=1
 stage "cargo clippy" cargo clippy --all-targets -- -D warnings || overall=1
 stage "cargo clippy wasm" cargo clippy -p frontend -p app --target wasm32-unknown-unknown --features app/hydrate -- -D warnings || overall=1

@@ -145,12 +145,7 @@ fn amount(v: &Value, parameter: &str) -> Result<Money, YkError> {
     let currency: Currency = v["currency"]
         .as_str()
         .and_then(|c| c.parse().ok())
-        .ok_or_else(|| {
-            invalid(
-                "Currency is not supported",
-                format!("{parameter}.currency"),
-            )
-        })?;
+        .ok_or_else(|| invalid("Currency is not supported", format!("{parameter}.currency")))?;
     let value = v["value"].as_str().ok_or_else(|| {
         invalid(
             "Amount value must be a string",

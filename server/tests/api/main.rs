@@ -19,6 +19,7 @@ mod pricing_api;
 mod promo_admin_api;
 mod provider_contract;
 mod relays_api;
+mod sdk_clients;
 mod settlement_batch;
 mod staff_login;
 mod support_api;

@@ -944,6 +944,16 @@ impl PaymentProvider for Sandbox {
             .exec(&self.db)
             .await
             .map_err(internal)?;
+        if yookassa_copy::is_personality(&payment) {
+            // YooKassa notifies `refund.succeeded` as well as answering the call.
+            let view = SandboxRefundView {
+                id: refund.id.clone(),
+                status: refund.status.clone(),
+                amount_minor: refund.amount_minor,
+            };
+            self.enqueue("refund.succeeded", &payment, Some(view), now, now, None)
+                .await?;
+        }
         if self.take_timeout_after_refund() {
             // Refunded, but the answer is lost on the way back.
             return Err(ProviderError::Timeout);
