@@ -38,6 +38,7 @@ bench:
 	bash scripts/bench-http.sh
 	bash scripts/bench-payments.sh
 	bash scripts/bench-checkout.sh
+	PROVIDER=yookassa bash scripts/bench-checkout.sh
 	bash scripts/bench-worker.sh
 
 ## The billing state machine's random sequences, many more of them, on PostgreSQL.

@@ -2,6 +2,8 @@
 # Checkout throughput on PostgreSQL at 64 connections (invoice + payment at the in-process
 # sandbox), next to a pgbench script doing the same number of commits per checkout, in the
 # same run. Needs the release build (make build) and wrk + pgbench (installed if missing).
+# PROVIDER=yookassa runs the same checkouts through the real YooKassa adapter against the
+# server's own YooKassa personality (HTTP to itself, as to YooKassa).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
@@ -20,6 +22,11 @@ cleanup() {
   scripts/stop-postgres.sh
 }
 trap cleanup EXIT
+PROVIDER="${PROVIDER:-sandbox}"
+if [ "$PROVIDER" = yookassa ]; then
+  export KINOBILL__PAYMENTS__PROVIDER=yookassa KINOBILL__YOOKASSA__SHOP_ID=100500 \
+    KINOBILL__YOOKASSA__SECRET_KEY=bench-personality-secret KINOBILL__YOOKASSA__API_URL=/sandbox/yookassa/v3
+fi
 DATABASE_URL="$BENCH_URL" KINOBILL__AUTH__JWT_SECRET="$SECRET" KINOBILL__DEMO__SEED=true \
   KINOBILL__SERVER__ADDR="127.0.0.1:$PORT" KINOBILL__DATABASE__MAX_CONNECTIONS=32 \
   RUST_LOG=error "${SERVER_BIN:-target/release/server}" serve &
@@ -54,7 +61,7 @@ request = function()
   }, '{"tariff_id": "$TARIFF", "months": 1}')
 end
 LUA
-echo "== POST /api/v1/checkout (64 connections, $DURATION)"
+echo "== POST /api/v1/checkout through $PROVIDER (64 connections, $DURATION)"
 wrk -t2 -c64 -d"$DURATION" --latency -s "$LUA" "http://127.0.0.1:$PORT" | grep -E "Requests/sec|50%|99%|Non-2xx"
 COMMITS=$(psql "$BENCH_URL" -XAtc "SELECT count(*) FROM payments")
 echo "   checkouts stored: $COMMITS"
