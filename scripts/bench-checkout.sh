@@ -64,7 +64,7 @@ LUA
 echo "== POST /api/v1/checkout through $PROVIDER (64 connections, $DURATION)"
 wrk -t2 -c64 -d"$DURATION" --latency -s "$LUA" "http://127.0.0.1:$PORT" | grep -E "Requests/sec|50%|99%|Non-2xx"
 COMMITS=$(psql "$BENCH_URL" -XAtc "SELECT count(*) FROM payments")
-echo "   checkouts stored: $COMMITS"
+echo "   checkouts stored: $COMMITS ($(psql "$BENCH_URL" -XAtc "SELECT string_agg(DISTINCT provider, ',') FROM payments"))"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
 
 # The same commits a checkout makes, as plain SQL: idempotency claim, the invoice
