@@ -536,6 +536,17 @@ pub struct AdminPaymentDto {
     pub timeline: Vec<PaymentEventDto>,
 }
 
+/// A payment as its provider's API shows it now, next to our record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProviderObjectDto {
+    pub provider: String,
+    /// The provider's object, pretty-printed JSON.
+    pub raw: Option<String>,
+    /// Why there is none: never sent, another provider, or the provider did not answer.
+    pub note: Option<String>,
+}
+
 /// Everything support sees about one customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

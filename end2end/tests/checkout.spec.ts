@@ -63,6 +63,10 @@ test('support finds the payment and reads its timeline', async ({ page }) => {
   for (const kind of ['created', 'webhook.succeeded', 'settled', 'refund_requested', 'refunded']) {
     await expect(page.locator(`ol.timeline li[data-kind="${kind}"]`)).toHaveCount(1);
   }
+  // The provider's own object, loaded after the page.
+  await expect(page.getByTestId('provider-object').locator('summary')).toHaveText('Raw object from sandbox');
+  await page.getByTestId('provider-object').locator('summary').click();
+  await expect(page.getByTestId('provider-object').locator('pre')).toContainText('"status": "succeeded"');
   await page.locator('ol.timeline li[data-kind="webhook.succeeded"] summary').click();
   await expect(page.locator('ol.timeline li[data-kind="webhook.succeeded"] pre')).toContainText('payment.succeeded');
   await page.screenshot({ path: 'screenshots/desktop-admin-payment.png', fullPage: true });

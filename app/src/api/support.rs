@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::dto::{
-    AdminCustomerDto, AdminPaymentDto, AdminPaymentPageDto, RefundDto, StatementLineDto,
-    SubscriptionDto,
+    AdminCustomerDto, AdminPaymentDto, AdminPaymentPageDto, ProviderObjectDto, RefundDto,
+    StatementLineDto, SubscriptionDto,
 };
 use crate::error::AppError;
 
@@ -71,6 +71,21 @@ pub async fn admin_payment(id: Uuid) -> Result<AdminPaymentDto, AppError> {
         .await
         .map_err(super::respond_err)?;
     support::payment(&state, id)
+        .await
+        .map_err(super::respond_err)
+}
+
+/// The payment as its provider's API shows it now.
+#[server(prefix = "/rpc", endpoint = "admin_provider_payment")]
+pub async fn admin_provider_payment(id: Uuid) -> Result<ProviderObjectDto, AppError> {
+    use crate::domain::StaffRole;
+    use crate::ssr::auth::require_staff;
+    use crate::ssr::services::support;
+
+    let (state, _) = require_staff(StaffRole::can_support)
+        .await
+        .map_err(super::respond_err)?;
+    support::provider_object(&state, id)
         .await
         .map_err(super::respond_err)
 }

@@ -318,6 +318,13 @@ async fn a_purchase_goes_through_an_order_link_and_a_signed_pay_notification() {
     assert_eq!(body["AccountId"], c.id.to_string());
     assert_eq!(body["RequireConfirmation"], false);
 
+    // Before anyone paid, support sees the order; after, the transaction.
+    let id = Uuid::parse_str(&ours).unwrap();
+    let before = app::ssr::services::support::provider_object(&cp.app.state, id)
+        .await
+        .unwrap();
+    assert!(before.raw.unwrap().contains("\"Created\""));
+
     // Check before the attempt: the right amount passes, a wrong one is refused (12),
     // an unknown invoice too (10).
     let tx = cp.fake.attempt(&ours, None);
@@ -348,6 +355,11 @@ async fn a_purchase_goes_through_an_order_link_and_a_signed_pay_notification() {
         sub.auto_renew && sub.payment_method_id.is_some(),
         "the saved card renews"
     );
+    let after = app::ssr::services::support::provider_object(&cp.app.state, id)
+        .await
+        .unwrap();
+    let raw: Value = serde_json::from_str(after.raw.as_deref().unwrap()).unwrap();
+    assert_eq!(raw["TransactionId"], tx["TransactionId"]);
 
     // Paid: a further attempt on the same link is refused at Check (13), and the repeat
     // of Pay is a duplicate.

@@ -329,6 +329,23 @@ async fn a_purchase_is_created_as_yookassa_documents_and_settled_from_its_api() 
         subscription(&yk.app, c.id).await.current_period_end,
         sub.current_period_end
     );
+
+    // Support sees YooKassa's own object next to ours.
+    let id = Uuid::parse_str(&ours).unwrap();
+    let shown = app::ssr::services::support::provider_object(&yk.app.state, id)
+        .await
+        .unwrap();
+    assert_eq!(shown.provider, "yookassa");
+    let raw: Value = serde_json::from_str(shown.raw.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (raw["id"].as_str(), raw["status"].as_str()),
+        (Some(theirs.as_str()), Some("succeeded"))
+    );
+    yk.fake.0.lock().unwrap().fail_next = vec![500, 500, 500];
+    let down = app::ssr::services::support::provider_object(&yk.app.state, id)
+        .await
+        .unwrap();
+    assert!(down.raw.is_none() && down.note.unwrap().contains("did not show it"));
 }
 
 #[tokio::test]

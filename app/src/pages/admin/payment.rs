@@ -4,7 +4,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::api::staff_session::current_staff;
-use crate::api::support::{AdminRefundPayment, admin_payment};
+use crate::api::support::{AdminRefundPayment, admin_payment, admin_provider_payment};
 use crate::components::{ErrorState, FormErrors, LoadingRows, TextField, input_value, when};
 use crate::domain::DomainError;
 use crate::dto::AdminPaymentDto;
@@ -90,6 +90,7 @@ fn PaymentView(data: AdminPaymentDto, refund: ServerAction<AdminRefundPayment>) 
                 {data.refund.clone().map(|r| view! { <div><dt>"Refund"</dt><dd>{format!("{} · {}", r.status, r.amount.display())}</dd></div> })}
             </dl>
         </div>
+        <ProviderObject payment_id />
         <h2 class="section-title">"Timeline"</h2>
         <ol class="timeline">
             {data.timeline.into_iter().map(|e| view! {
@@ -119,5 +120,30 @@ fn PaymentView(data: AdminPaymentDto, refund: ServerAction<AdminRefundPayment>) 
                 <button type="submit" class="button primary" disabled=move || refund.pending().get()>"Refund"</button>
             </form>
         })}
+    }
+}
+
+/// The payment as the provider's API shows it now, loaded after the page (the provider
+/// may be slow, and the rest of the page does not wait for it).
+#[component]
+fn ProviderObject(payment_id: Uuid) -> impl IntoView {
+    let object = Resource::new(move || payment_id, admin_provider_payment);
+    view! {
+        <h2 class="section-title">"At the provider"</h2>
+        <div class="card" data-testid="provider-object">
+            <Suspense fallback=|| view! { <p class="muted">"Asking the provider…"</p> }>
+                {move || Suspend::new(async move {
+                    match object.await {
+                        Ok(o) => match (o.raw, o.note) {
+                            (Some(raw), _) => view! {
+                                <details class="raw"><summary>{format!("Raw object from {}", o.provider)}</summary><pre>{raw}</pre></details>
+                            }.into_any(),
+                            (None, note) => view! { <p class="muted">{note.unwrap_or_default()}</p> }.into_any(),
+                        },
+                        Err(error) => view! { <ErrorState error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
     }
 }

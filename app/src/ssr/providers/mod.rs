@@ -235,6 +235,13 @@ pub trait PaymentProvider: Send + Sync + fmt::Debug {
         provider_payment_id: &str,
     ) -> Result<ProviderPayment, ProviderError>;
 
+    /// The payment as the provider's own API shows it, unparsed (the console shows it
+    /// to support next to our record).
+    async fn raw_payment(
+        &self,
+        provider_payment_id: &str,
+    ) -> Result<serde_json::Value, ProviderError>;
+
     /// Whether a report is about the payment whose provider id we stored. Usually the
     /// ids are equal; a provider whose payment gets a new id when it is paid (a
     /// CloudPayments order and its transaction) says how the two relate.

@@ -11,7 +11,7 @@ use crate::domain::billing::PaymentStatus;
 use crate::domain::{Currency, Money};
 use crate::dto::{
     AdminCustomerDto, AdminPaymentDto, AdminPaymentPageDto, AdminPaymentRowDto, MoneyDto,
-    PaymentEventDto,
+    PaymentEventDto, ProviderObjectDto,
 };
 use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
@@ -119,6 +119,41 @@ pub async fn list_payments(
         })
         .collect::<Result<_, ServiceError>>()?;
     Ok(AdminPaymentPageDto { data, next_cursor })
+}
+
+/// The payment as its provider's API shows it now. A provider that does not answer is a
+/// note on the page, not an error of the page.
+pub async fn provider_object(
+    state: &AppState,
+    id: Uuid,
+) -> Result<ProviderObjectDto, ServiceError> {
+    let p = payment_repo::find(&state.db, id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "payment" })?;
+    let note = |text: &str| ProviderObjectDto {
+        provider: p.provider.clone(),
+        raw: None,
+        note: Some(text.to_string()),
+    };
+    let Some(provider_id) = p.provider_payment_id.as_deref() else {
+        return Ok(note("The payment never reached the provider."));
+    };
+    if p.provider != state.provider.name() {
+        return Ok(note(
+            "The payment was made through another provider than the one configured now.",
+        ));
+    }
+    Ok(match state.provider.raw_payment(provider_id).await {
+        Ok(raw) => ProviderObjectDto {
+            provider: p.provider.clone(),
+            raw: Some(serde_json::to_string_pretty(&raw).unwrap_or_else(|_| raw.to_string())),
+            note: None,
+        },
+        Err(e) => {
+            tracing::warn!(payment = %id, error = %e, "provider object not available");
+            note(&format!("The provider did not show it: {e}"))
+        }
+    })
 }
 
 pub async fn payment(state: &AppState, id: Uuid) -> Result<AdminPaymentDto, ServiceError> {

@@ -320,6 +320,28 @@ impl PaymentProvider for CloudPayments {
         }
     }
 
+    /// The order's latest transaction (or the order, while nobody paid), or the
+    /// transaction itself.
+    async fn raw_payment(&self, id: &str) -> Result<Value, ProviderError> {
+        match parse_id(id)? {
+            ProviderId::Order { order, invoice } => Ok(self.find(invoice).await?.unwrap_or_else(
+                || json!({"OrderId": order, "InvoiceId": invoice, "Status": "Created"}),
+            )),
+            ProviderId::Transaction(tx) => {
+                match self
+                    .call("/payments/get", None, &json!({"TransactionId": tx}))
+                    .await?
+                {
+                    Called::Done(model)
+                    | Called::Refused {
+                        model: Some(model), ..
+                    } => Ok(model),
+                    Called::Refused { .. } => Err(ProviderError::NotFound),
+                }
+            }
+        }
+    }
+
     /// Looks first: CloudPayments remembers a request id for one hour only, and a retry
     /// after that (a worker down for a while) must find the charge, not make another.
     async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError> {

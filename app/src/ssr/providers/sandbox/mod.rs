@@ -961,6 +961,11 @@ impl PaymentProvider for Sandbox {
         Ok(view(&refund))
     }
 
+    async fn raw_payment(&self, id: &str) -> Result<serde_json::Value, ProviderError> {
+        let p = self.payment_row(id).await?.ok_or(ProviderError::NotFound)?;
+        serde_json::to_value(self.view(&p)).map_err(internal)
+    }
+
     async fn cancel_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
         self.before_call().await?;
         self.find(id).await?.ok_or(ProviderError::NotFound)?;

@@ -296,6 +296,12 @@ impl PaymentProvider for YooKassa {
         to_provider(&self.payment(id).await?)
     }
 
+    async fn raw_payment(&self, id: &str) -> Result<Value, ProviderError> {
+        check_id(id)?;
+        self.call(Method::GET, &format!("/payments/{id}"), None, None)
+            .await
+    }
+
     async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError> {
         let body = json!({
             "amount": Amount::of(req.amount),
