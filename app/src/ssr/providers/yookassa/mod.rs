@@ -20,6 +20,7 @@ use super::{
     ChargeSaved, CreatePayment, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund,
     RefundRequest, SavedMethod, WebhookEvent, WebhookRequest,
 };
+use crate::domain::Money;
 use wire::{Amount, ApiError, Notification};
 
 /// The production API.
@@ -228,6 +229,34 @@ fn check_id(id: &str) -> Result<(), ProviderError> {
     }
 }
 
+/// What every payment we create says, whichever way it is paid.
+struct NewPayment<'a> {
+    key: &'a str,
+    amount: Money,
+    description: &'a str,
+    reference: &'a str,
+}
+
+impl YooKassa {
+    /// `POST /payments`: one-stage, with our payment id in the metadata; `how` adds the
+    /// confirmation (a purchase) or the saved card (a renewal).
+    async fn pay(&self, p: NewPayment<'_>, how: Value) -> Result<ProviderPayment, ProviderError> {
+        let mut body = json!({
+            "amount": Amount::of(p.amount),
+            "capture": true,
+            "description": description(p.description),
+            "metadata": {METADATA_PAYMENT: p.reference},
+        });
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), how) {
+            body.extend(extra);
+        }
+        let created: wire::Payment = self
+            .call(Method::POST, "/payments", Some(p.key), Some(&body))
+            .await?;
+        to_provider(&created)
+    }
+}
+
 fn description(text: &str) -> String {
     text.chars().take(DESCRIPTION_MAX).collect()
 }
@@ -273,23 +302,17 @@ impl PaymentProvider for YooKassa {
     }
 
     async fn create_payment(&self, req: &CreatePayment) -> Result<ProviderPayment, ProviderError> {
-        let body = json!({
-            "amount": Amount::of(req.amount),
-            "capture": true,
+        let how = json!({
             "confirmation": {"type": "redirect", "return_url": req.return_url},
             "save_payment_method": req.save_payment_method,
-            "description": description(&req.description),
-            "metadata": {METADATA_PAYMENT: req.reference},
         });
-        let p: wire::Payment = self
-            .call(
-                Method::POST,
-                "/payments",
-                Some(&req.idempotency_key),
-                Some(&body),
-            )
-            .await?;
-        to_provider(&p)
+        let payment = NewPayment {
+            key: &req.idempotency_key,
+            amount: req.amount,
+            description: &req.description,
+            reference: &req.reference,
+        };
+        self.pay(payment, how).await
     }
 
     async fn get_payment(&self, id: &str) -> Result<ProviderPayment, ProviderError> {
@@ -303,22 +326,18 @@ impl PaymentProvider for YooKassa {
     }
 
     async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError> {
-        let body = json!({
-            "amount": Amount::of(req.amount),
-            "capture": true,
-            "payment_method_id": req.payment_method_token,
-            "description": description(&req.description),
-            "metadata": {METADATA_PAYMENT: req.reference},
-        });
-        let p: wire::Payment = self
-            .call(
-                Method::POST,
-                "/payments",
-                Some(&req.idempotency_key),
-                Some(&body),
-            )
-            .await?;
-        to_provider(&p)
+        let payment = NewPayment {
+            key: &req.idempotency_key,
+            amount: req.amount,
+            description: &req.description,
+            reference: &req.reference,
+        };
+        // No confirmation: the saved card is charged without the customer.
+        self.pay(
+            payment,
+            json!({"payment_method_id": req.payment_method_token}),
+        )
+        .await
     }
 
     async fn refund(&self, req: &RefundRequest) -> Result<ProviderRefund, ProviderError> {
