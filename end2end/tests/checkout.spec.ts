@@ -67,6 +67,7 @@ test('support finds the payment and reads its timeline', async ({ page }) => {
   await expect(page.getByTestId('provider-object').locator('summary')).toHaveText('Raw object from sandbox');
   await page.getByTestId('provider-object').locator('summary').click();
   await expect(page.getByTestId('provider-object').locator('pre')).toContainText('"status": "succeeded"');
+  await page.getByTestId('provider-object').screenshot({ path: 'screenshots/desktop-admin-provider-object.png' });
   await page.locator('ol.timeline li[data-kind="webhook.succeeded"] summary').click();
   await expect(page.locator('ol.timeline li[data-kind="webhook.succeeded"] pre')).toContainText('payment.succeeded');
   await page.screenshot({ path: 'screenshots/desktop-admin-payment.png', fullPage: true });

@@ -130,7 +130,7 @@ fn ProviderObject(payment_id: Uuid) -> impl IntoView {
     let object = Resource::new(move || payment_id, admin_provider_payment);
     view! {
         <h2 class="section-title">"At the provider"</h2>
-        <div class="card" data-testid="provider-object">
+        <div class="card provider-object" data-testid="provider-object">
             <Suspense fallback=|| view! { <p class="muted">"Asking the provider…"</p> }>
                 {move || Suspend::new(async move {
                     match object.await {
