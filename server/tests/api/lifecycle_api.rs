@@ -674,3 +674,50 @@ async fn the_renewal_lease_reads_the_partial_index_of_renewable_subscriptions() 
         "the lease does not use the partial index: {plan:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_charge_the_provider_refuses_outright_fails_without_an_invented_provider_id() {
+    let app = lifecycle_app().await;
+    let (c, sub) = subscribed(&app, CARD_OK).await;
+    // The provider no longer knows the saved card: it refuses the charge itself.
+    let method = payment_methods::Entity::find_by_id(sub.payment_method_id.unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    entity::sandbox_cards::Entity::delete_by_id(method.provider_token.clone())
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    move_to(&app, sub.current_period_end - TimeDelta::hours(23));
+    let pass = jobs::renew_due(&app.state, 100).await.unwrap();
+    assert_eq!(
+        (pass.leased, pass.failed, pass.errors),
+        (1, 1, 0),
+        "{pass:?}"
+    );
+    let renewal = payments::Entity::find()
+        .filter(payments::Column::CustomerId.eq(c.id))
+        .filter(payments::Column::PaymentMethodId.eq(method.id))
+        .filter(payments::Column::Status.eq("failed"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the renewal payment failed");
+    assert_eq!(
+        renewal.failure_code.as_deref(),
+        Some("unknown_payment_method")
+    );
+    assert_eq!(
+        renewal.provider_payment_id, None,
+        "no provider payment exists"
+    );
+    let after = subscription(&app, c.id).await;
+    assert_eq!(after.renewal_attempts, 1, "the retry schedule takes over");
+    assert!(after.next_renewal_at.is_some());
+    assert_eq!(
+        after.status, "active",
+        "access runs to the end of the paid period"
+    );
+}

@@ -14,14 +14,14 @@ use crate::domain::billing::PaymentStatus as BillingStatus;
 use crate::domain::pricing::Months;
 use crate::domain::subscription::GRACE;
 use crate::ssr::billing_event::{self, BillingEvent};
-use crate::ssr::providers::{ChargeSaved, PaymentStatus, ProviderError, ProviderPayment};
+use crate::ssr::providers::{ChargeSaved, ProviderError, ProviderPayment};
 use crate::ssr::repo::stored::Amount;
 use crate::ssr::repo::subscriptions as subscriptions_repo;
 use crate::ssr::repo::{begin_write, is_unique_violation};
 use crate::ssr::services::invoicing::price;
 use crate::ssr::services::invoicing::{self, Draft, InvoiceKind, PaymentPlan};
 use crate::ssr::services::pricing as pricing_svc;
-use crate::ssr::services::settlement::{self, Settled};
+use crate::ssr::services::settlement::{self, Refused, Settled};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
 
@@ -223,7 +223,14 @@ async fn payments_for(
 /// The provider's answer for one renewal, ready to settle.
 struct Answer {
     subscription: Uuid,
-    payment: ProviderPayment,
+    report: Report,
+}
+
+enum Report {
+    /// The provider's payment, whatever became of it.
+    Payment(ProviderPayment),
+    /// The provider refused the charge itself (say, the card token is gone).
+    Refused(Refused),
 }
 
 /// Charges every card, several calls in flight (a real provider is a network call), and
@@ -261,9 +268,9 @@ async fn charge_and_settle(
         }
         tokio::select! {
             Some(done) = charging.join_next(), if !charging.is_empty() => match done {
-                Ok((subscription, Ok(Some(payment)))) => answers.push(Answer {
+                Ok((subscription, Ok(Some(report)))) => answers.push(Answer {
                     subscription,
-                    payment,
+                    report,
                 }),
                 Ok((subscription, Ok(None))) => {
                     outcomes.push((subscription, Ok(RenewalOutcome::Pending)));
@@ -286,7 +293,7 @@ async fn charge(
     state: &AppState,
     due: &Due,
     payment: &payments::Model,
-) -> Result<Option<ProviderPayment>, ServiceError> {
+) -> Result<Option<Report>, ServiceError> {
     let amount = payment.amount()?;
     let charged = state
         .provider
@@ -303,17 +310,14 @@ async fn charge(
         })
         .await;
     match charged {
-        Ok(pp) => Ok(Some(pp)),
+        Ok(pp) => Ok(Some(Report::Payment(pp))),
         // The provider refused the request itself (say, the card token is gone): this
         // attempt failed; the retry schedule decides what comes next.
-        Err(ProviderError::Rejected { code, message }) => Ok(Some(ProviderPayment {
-            id: format!("rejected_{}", payment.id.simple()),
-            status: PaymentStatus::Failed { code, message },
-            amount,
-            confirmation_url: None,
-            saved_method: None,
-            reference: payment.id.to_string(),
-        })),
+        Err(ProviderError::Rejected { code, message }) => Ok(Some(Report::Refused(Refused {
+            payment_id: payment.id,
+            code,
+            message,
+        }))),
         Err(e) => {
             tracing::warn!(subscription = %due.sub.id, error = %e, "renewal charge did not answer");
             let event = BillingEvent::ProviderCallFailed {
@@ -338,31 +342,67 @@ fn outcome_of(settled: &Settled) -> RenewalOutcome {
 /// Settles a chunk in one transaction. A chunk that fails is rolled back and settled one
 /// payment at a time, so one bad payment never holds back the others.
 async fn settle_chunk(state: &AppState, chunk: Vec<Answer>) -> Outcomes {
-    let reports: Vec<ProviderPayment> = chunk.iter().map(|a| a.payment.clone()).collect();
+    let mut reports = Vec::with_capacity(chunk.len());
+    let mut refused = Vec::new();
+    for a in &chunk {
+        match &a.report {
+            Report::Payment(pp) => reports.push(pp.clone()),
+            Report::Refused(r) => refused.push(r.clone()),
+        }
+    }
     let together = async {
         let txn = begin_write(&state.db).await?;
-        let settled = settlement::settle_many_in(&txn, state, &reports, "renewal").await?;
+        let paid = settlement::settle_many_in(&txn, state, &reports, "renewal").await?;
+        let failed = settlement::fail_refused_in(&txn, state, &refused, "renewal").await?;
         txn.commit().await?;
-        Ok::<_, ServiceError>(settled)
+        Ok::<_, ServiceError>((paid, failed))
     };
     match together.await {
-        Ok(settled) => chunk
-            .iter()
-            .zip(settled)
-            .map(|(a, s)| (a.subscription, Ok(outcome_of(&s))))
-            .collect(),
+        Ok((paid, failed)) => {
+            let (mut paid, mut failed) = (paid.into_iter(), failed.into_iter());
+            chunk
+                .iter()
+                .map(|a| {
+                    let s = match a.report {
+                        Report::Payment(_) => paid.next(),
+                        Report::Refused(_) => failed.next(),
+                    };
+                    let outcome = s
+                        .map(|s| outcome_of(&s))
+                        .ok_or(ServiceError::NotFound { entity: "payment" });
+                    (a.subscription, outcome)
+                })
+                .collect()
+        }
         Err(e) => {
             if chunk.len() > 1 {
                 tracing::warn!(error = %e, "settling renewals together failed; one at a time");
             }
             let mut settled = Vec::with_capacity(chunk.len());
             for a in &chunk {
-                let s = settlement::settle_payment(state, &a.payment, "renewal", None).await;
+                let s = match &a.report {
+                    Report::Payment(pp) => {
+                        settlement::settle_payment(state, pp, "renewal", None).await
+                    }
+                    Report::Refused(r) => fail_refused(state, r).await,
+                };
                 settled.push((a.subscription, s.map(|s| outcome_of(&s))));
             }
             settled
         }
     }
+}
+
+/// One refused charge in its own transaction.
+async fn fail_refused(state: &AppState, r: &Refused) -> Result<Settled, ServiceError> {
+    let txn = begin_write(&state.db).await?;
+    let settled =
+        settlement::fail_refused_in(&txn, state, std::slice::from_ref(r), "renewal").await?;
+    txn.commit().await?;
+    settled
+        .into_iter()
+        .next()
+        .ok_or(ServiceError::NotFound { entity: "payment" })
 }
 
 /// The invoices (one month at today's price for each customer) and pending payments of

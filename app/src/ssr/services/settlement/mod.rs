@@ -241,6 +241,51 @@ async fn lock_payments(
         .collect()
 }
 
+/// A charge the provider refused outright: no payment exists there, so there is no
+/// report to settle, only our payment to fail (a renewal whose saved card is gone).
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub payment_id: Uuid,
+    pub code: String,
+    pub message: String,
+}
+
+/// Fails refused charges of distinct customers in the caller's transaction, as a
+/// decline would (retry plan, notices, timeline). Already final payments are left.
+pub async fn fail_refused_in(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    refused: &[Refused],
+    source: &str,
+) -> Result<Vec<Settled>, ServiceError> {
+    let locked: HashMap<Uuid, payments::Model> =
+        payment_repo::lock_by_ids(txn, refused.iter().map(|r| r.payment_id))
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+    let mut losses = Vec::with_capacity(refused.len());
+    let mut settled = Vec::with_capacity(refused.len());
+    for r in refused {
+        let payment = locked
+            .get(&r.payment_id)
+            .ok_or(ServiceError::NotFound { entity: "payment" })?;
+        if is_final(payment.status) {
+            settled.push(Settled::Unchanged);
+            continue;
+        }
+        losses.push(Loss {
+            payment: payment.clone(),
+            status: PaymentStatus::Failed,
+            code: &r.code,
+            message: &r.message,
+        });
+        settled.push(Settled::Moved(PaymentStatus::Failed));
+    }
+    fail::fail_all(txn, state, &losses, source, state.clock.now()).await?;
+    Ok(settled)
+}
+
 /// A payment that failed now, with the provider's reason.
 pub(super) struct Loss<'a> {
     payment: payments::Model,
