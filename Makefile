@@ -39,6 +39,7 @@ bench:
 	bash scripts/bench-payments.sh
 	bash scripts/bench-checkout.sh
 	PROVIDER=yookassa bash scripts/bench-checkout.sh
+	PROVIDER=cloudpayments bash scripts/bench-checkout.sh
 	bash scripts/bench-worker.sh
 
 ## The billing state machine's random sequences, many more of them, on PostgreSQL.

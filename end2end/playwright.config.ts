@@ -17,6 +17,10 @@ const clockDbFile = process.env.E2E_CLOCK_DB_FILE ?? path.join(os.tmpdir(), `kin
 const ykPort = Number(process.env.E2E_YK_PORT ?? port + 2);
 const ykDbFile = process.env.E2E_YK_DB_FILE ?? path.join(os.tmpdir(), `kinobill-e2e-yk-${ykPort}.db`);
 
+// A fourth, the same with CloudPayments and its personality.
+const cpPort = Number(process.env.E2E_CP_PORT ?? port + 3);
+const cpDbFile = process.env.E2E_CP_DB_FILE ?? path.join(os.tmpdir(), `kinobill-e2e-cp-${cpPort}.db`);
+
 function server(p: number, db: string, env: Record<string, string>) {
   return {
     command: `rm -f "${db}" "${db}-wal" "${db}-shm" && exec "${repoRoot}/target/release/server" serve`,
@@ -69,7 +73,7 @@ export default defineConfig({
   projects: [
     {
       name: 'desktop',
-      testIgnore: /(lifecycle|yookassa)\.spec\.ts/,
+      testIgnore: /(lifecycle|yookassa|cloudpayments)\.spec\.ts/,
       use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 }, baseURL: `http://127.0.0.1:${port}` },
     },
     {
@@ -82,6 +86,11 @@ export default defineConfig({
       testMatch: /yookassa\.spec\.ts/,
       use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 }, baseURL: `http://127.0.0.1:${ykPort}` },
     },
+    {
+      name: 'cloudpayments',
+      testMatch: /cloudpayments\.spec\.ts/,
+      use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 }, baseURL: `http://127.0.0.1:${cpPort}` },
+    },
   ],
   webServer: [
     server(port, dbFile, {}),
@@ -91,6 +100,12 @@ export default defineConfig({
       KINOBILL__YOOKASSA__SHOP_ID: '100500',
       KINOBILL__YOOKASSA__SECRET_KEY: 'test_e2e_personality_secret',
       KINOBILL__YOOKASSA__API_URL: '/sandbox/yookassa/v3',
+    }),
+    server(cpPort, cpDbFile, {
+      KINOBILL__PAYMENTS__PROVIDER: 'cloudpayments',
+      KINOBILL__CLOUDPAYMENTS__PUBLIC_ID: 'pk_e2e_personality',
+      KINOBILL__CLOUDPAYMENTS__API_SECRET: 'test_e2e_cloudpayments_secret',
+      KINOBILL__CLOUDPAYMENTS__API_URL: '/sandbox/cloudpayments',
     }),
   ],
 });

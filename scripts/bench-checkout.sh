@@ -3,7 +3,8 @@
 # sandbox), next to a pgbench script doing the same number of commits per checkout, in the
 # same run. Needs the release build (make build) and wrk + pgbench (installed if missing).
 # PROVIDER=yookassa runs the same checkouts through the real YooKassa adapter against the
-# server's own YooKassa personality (HTTP to itself, as to YooKassa).
+# server's own YooKassa personality (HTTP to itself, as to YooKassa); PROVIDER=cloudpayments
+# the same through the CloudPayments adapter and its personality.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
@@ -26,6 +27,10 @@ PROVIDER="${PROVIDER:-sandbox}"
 if [ "$PROVIDER" = yookassa ]; then
   export KINOBILL__PAYMENTS__PROVIDER=yookassa KINOBILL__YOOKASSA__SHOP_ID=100500 \
     KINOBILL__YOOKASSA__SECRET_KEY=bench-personality-secret KINOBILL__YOOKASSA__API_URL=/sandbox/yookassa/v3
+elif [ "$PROVIDER" = cloudpayments ]; then
+  export KINOBILL__PAYMENTS__PROVIDER=cloudpayments KINOBILL__CLOUDPAYMENTS__PUBLIC_ID=pk_bench \
+    KINOBILL__CLOUDPAYMENTS__API_SECRET=bench-personality-secret \
+    KINOBILL__CLOUDPAYMENTS__API_URL=/sandbox/cloudpayments
 fi
 DATABASE_URL="$BENCH_URL" KINOBILL__AUTH__JWT_SECRET="$SECRET" KINOBILL__DEMO__SEED=true \
   KINOBILL__SERVER__ADDR="127.0.0.1:$PORT" KINOBILL__DATABASE__MAX_CONNECTIONS=32 \

@@ -66,3 +66,32 @@ export async function buy(page: Page, tariffCode: string, card: string) {
   await page.getByRole('button', { name: /^Pay / }).click();
   await expect(page).toHaveURL(/\/checkout\/return\?payment=/);
 }
+
+// One purchase and its refund through the server's provider (a personality of the
+// sandbox behind a real adapter), with screenshots named after `provider`.
+export async function purchaseAndRefund(page: Page, provider: string) {
+  await customerSignIn(page, 'customer02@example.com');
+  await page.locator('article[data-code="classic"]').getByRole('link', { name: 'Buy' }).click();
+  await expect(page).toHaveURL(/\/checkout\?/);
+  await hydrated(page);
+  await page.getByRole('button', { name: /^Pay / }).click();
+
+  await expect(page).toHaveURL(/\/sandbox\/pay\//);
+  await expect(page.getByTestId('amount')).toContainText('299,00');
+  await page.screenshot({ path: `screenshots/${provider}-payment-page.png`, fullPage: true });
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: /^Pay / }).click();
+
+  await expect(page).toHaveURL(/\/checkout\/return\?payment=/);
+  await expect(page.getByRole('heading', { name: 'Payment received' })).toBeVisible();
+  await page.screenshot({ path: `screenshots/${provider}-payment-received.png`, fullPage: true });
+  await page.goto('/account');
+  await hydrated(page);
+  await expect(page.getByTestId('subscription-status')).toHaveText('Active');
+  const paid = page.locator('tr[data-status="succeeded"]');
+  await expect(paid).toHaveCount(1);
+  await paid.getByRole('button', { name: 'Refund' }).click();
+  await expect(page.locator('tr[data-status="refunded"]')).toHaveCount(1);
+  await expect(page.getByTestId('subscription-status')).toHaveText('Canceled');
+  await page.screenshot({ path: `screenshots/${provider}-refunded.png`, fullPage: true });
+}

@@ -7,6 +7,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub token: String,
     pub card_number: String,
+    /// The merchant's account the card was saved for (CloudPayments' `AccountId`).
+    pub account_id: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

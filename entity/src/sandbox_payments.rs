@@ -22,6 +22,9 @@ pub struct Model {
     pub save_card: bool,
     pub card_token: Option<String>,
     pub refunded_minor: i64,
+    /// The merchant's own reference, for personalities that look payments up by it
+    /// (CloudPayments' `InvoiceId`).
+    pub merchant_ref: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -16,6 +16,7 @@ mod m20261203_000011_renewal_window;
 mod m20261204_000012_renewal_lease_index;
 mod m20261205_000013_billing_rules;
 mod m20261205_000014_status_checks;
+mod m20261205_000015_sandbox_personalities;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_renewal_lease_index::Migration),
             Box::new(m20261205_000013_billing_rules::Migration),
             Box::new(m20261205_000014_status_checks::Migration),
+            Box::new(m20261205_000015_sandbox_personalities::Migration),
         ]
     }
 }

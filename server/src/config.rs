@@ -372,10 +372,14 @@ fn cloudpayments_settings(
         src.string("cloudpayments.api_secret")
             .ok_or_else(|| src.invalid("cloudpayments.api_secret", needed))?,
     );
+    // A path (`/sandbox/cloudpayments`) is this server's own CloudPayments personality.
     let api_url = src.parse(
         "cloudpayments.api_url",
         app::ssr::providers::cloudpayments::DEFAULT_API_URL.to_string(),
         |v| {
+            if v.starts_with("/sandbox/") {
+                return Ok(v.trim_end_matches('/').to_string());
+            }
             url_with_scheme(v, &["http://", "https://"])
                 .map(|u| u.trim_end_matches('/').to_string())
         },

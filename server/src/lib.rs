@@ -17,7 +17,7 @@ use app::ssr::customer_token::CustomerTokens;
 use app::ssr::pricing_cache::PricingCache;
 use app::ssr::providers::SharedProvider;
 use app::ssr::providers::cloudpayments::{CloudPayments, CloudPaymentsConfig};
-use app::ssr::providers::sandbox::Sandbox;
+use app::ssr::providers::sandbox::{CloudPaymentsSite, Sandbox};
 use app::ssr::providers::yookassa::{YooKassa, YooKassaConfig};
 use app::ssr::relays::Relays;
 use app::ssr::relays::amqp::AmqpRelay;
@@ -83,13 +83,23 @@ fn app_state(
     site_addr: std::net::SocketAddr,
 ) -> anyhow::Result<AppState> {
     let new_sandbox = || {
-        Arc::new(Sandbox::new(
+        let sandbox = Sandbox::new(
             db.clone(),
             clock.clone(),
             settings.sandbox_webhook_secret.expose(),
             &public_url,
             &format!("{public_url}/api/v1/webhooks/sandbox"),
-        ))
+        );
+        Arc::new(match &settings.cloudpayments {
+            Some(cp) => sandbox.with_cloudpayments(CloudPaymentsSite {
+                public_id: cp.public_id.clone(),
+                api_secret: cp.api_secret.expose().to_string(),
+                // The site notifies this server when this server takes its payments.
+                notify_url: (settings.provider == ProviderKind::CloudPayments)
+                    .then(|| format!("{public_url}/api/v1/webhooks/cloudpayments")),
+            }),
+            None => sandbox,
+        })
     };
     let (provider, sandbox): (SharedProvider, Option<Arc<Sandbox>>) = match settings.provider {
         ProviderKind::Sandbox => {
@@ -136,8 +146,15 @@ fn app_state(
                 .cloudpayments
                 .as_ref()
                 .context("CloudPayments is the provider but its settings are missing")?;
+            // A path (`/sandbox/cloudpayments`) is this server's own CloudPayments
+            // personality: the sandbox runs behind it.
+            let own = cp.api_url.starts_with('/');
             let config = CloudPaymentsConfig {
-                api_url: cp.api_url.clone(),
+                api_url: if own {
+                    format!("{public_url}{}", cp.api_url)
+                } else {
+                    cp.api_url.clone()
+                },
                 timeout: cp
                     .timeout
                     .to_std()
@@ -145,7 +162,7 @@ fn app_state(
                 ..CloudPaymentsConfig::new(&cp.public_id, cp.api_secret.expose())
             };
             let provider = CloudPayments::new(config).map_err(anyhow::Error::msg)?;
-            (Arc::new(provider), None)
+            (Arc::new(provider), own.then(new_sandbox))
         }
     };
     let leptos_options = LeptosOptions::builder()
@@ -246,17 +263,27 @@ impl Application {
         };
         let state = app_state(settings, db, (clock, test_clock.clone()), public_url, bound)?;
         services::test_clock::sync(&state).await?;
-        // The sandbox's YooKassa personality serves the configured shop when the sandbox
-        // runs (as the provider, or behind YooKassa's own-server API URL).
-        let personality = match (&state.sandbox, &settings.yookassa) {
-            (Some(sandbox), Some(yk)) => Some(http::sandbox_yookassa::Personality {
-                sandbox: sandbox.clone(),
-                shop_id: yk.shop_id.clone(),
-                secret_key: yk.secret_key.expose().to_string(),
-            }),
-            _ => None,
+        // The sandbox's personalities serve the configured YooKassa shop and CloudPayments
+        // site when the sandbox runs (as the provider, or behind an own-server API URL).
+        let personalities = http::Personalities {
+            yookassa: match (&state.sandbox, &settings.yookassa) {
+                (Some(sandbox), Some(yk)) => Some(http::sandbox_yookassa::Personality {
+                    sandbox: sandbox.clone(),
+                    shop_id: yk.shop_id.clone(),
+                    secret_key: yk.secret_key.expose().to_string(),
+                }),
+                _ => None,
+            },
+            cloudpayments: match (&state.sandbox, &settings.cloudpayments) {
+                (Some(sandbox), Some(cp)) => Some(http::sandbox_cloudpayments::Personality {
+                    sandbox: sandbox.clone(),
+                    public_id: cp.public_id.clone(),
+                    api_secret: cp.api_secret.expose().to_string(),
+                }),
+                _ => None,
+            },
         };
-        let router = http::router(state.clone(), settings.secure_cookies(), personality);
+        let router = http::router(state.clone(), settings.secure_cookies(), personalities);
         Ok(Application {
             worker: settings.worker.enabled.then(|| settings.worker.clone()),
             listener,

@@ -11,6 +11,7 @@ pub mod layers;
 pub mod openapi;
 pub mod pricing_cache_reset;
 pub mod rest;
+pub mod sandbox_cloudpayments;
 pub mod sandbox_pages;
 pub mod sandbox_yookassa;
 
@@ -27,12 +28,15 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 const SESSION_IDLE: tower_sessions::cookie::time::Duration =
     tower_sessions::cookie::time::Duration::hours(12);
 
-/// `yookassa`: the sandbox's YooKassa personality, when it is served.
-pub fn router(
-    state: AppState,
-    secure_cookies: bool,
-    yookassa: Option<sandbox_yookassa::Personality>,
-) -> Router {
+/// The sandbox's provider personalities that are served (each when the sandbox runs and
+/// that provider is configured).
+#[derive(Clone, Default)]
+pub struct Personalities {
+    pub yookassa: Option<sandbox_yookassa::Personality>,
+    pub cloudpayments: Option<sandbox_cloudpayments::Personality>,
+}
+
+pub fn router(state: AppState, secure_cookies: bool, personalities: Personalities) -> Router {
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
 
@@ -77,8 +81,12 @@ pub fn router(
         .layer(sessions)
         .with_state(state);
     // Outside the session and staff layers: API clients of a payment provider.
-    let router = match yookassa {
+    let router = match personalities.yookassa {
         Some(p) => router.nest("/sandbox/yookassa/v3", sandbox_yookassa::router(p)),
+        None => router,
+    };
+    let router = match personalities.cloudpayments {
+        Some(p) => router.nest("/sandbox/cloudpayments", sandbox_cloudpayments::router(p)),
         None => router,
     };
     layers::wrap(router)

@@ -7,17 +7,19 @@
 use std::sync::Arc;
 
 use app::domain::{Currency, Money};
-use app::ssr::providers::sandbox::{Sandbox, yookassa_copy};
-use app::ssr::providers::{
-    ChargeSaved, CreatePayment, PaymentProvider, ProviderError, RefundRequest,
-};
+use app::ssr::providers::sandbox::{NewPayment, Sandbox, yookassa_copy};
+use app::ssr::providers::{PaymentProvider, ProviderError, RefundRequest};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use app::ssr::providers::sandbox::CreatedRange;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -31,11 +33,11 @@ pub struct Personality {
 
 pub fn router(personality: Personality) -> Router {
     Router::new()
-        .route("/payments", post(create_payment))
+        .route("/payments", post(create_payment).get(list_payments))
         .route("/payments/{id}", get(get_payment))
         .route("/payments/{id}/capture", post(capture))
         .route("/payments/{id}/cancel", post(cancel))
-        .route("/refunds", post(create_refund))
+        .route("/refunds", post(create_refund).get(list_refunds))
         .route("/refunds/{id}", get(get_refund))
         .with_state(Arc::new(personality))
 }
@@ -193,17 +195,19 @@ async fn create_payment(State(p): Shared, headers: HeaderMap, body: axum::body::
         return Err(invalid("Metadata must be an object", "metadata"));
     }
     let sandbox_key = yookassa_copy::key(&p.shop_id, &key);
+    let metadata = metadata.to_string();
+    p.sandbox.before_call().await?;
     let created = if let Some(method) = body["payment_method_id"].as_str() {
-        p.sandbox
-            .charge_saved(&ChargeSaved {
-                idempotency_key: sandbox_key,
-                customer_id: Uuid::nil(),
-                amount,
-                description,
-                payment_method_token: method.to_string(),
-                reference: metadata.to_string(),
-            })
-            .await
+        let new = NewPayment {
+            key: &sandbox_key,
+            amount,
+            description: &description,
+            return_url: "",
+            save_card: false,
+            metadata: &metadata,
+            merchant_ref: None,
+        };
+        p.sandbox.charge_token(&new, method, None).await
     } else {
         let confirmation = &body["confirmation"];
         if confirmation["type"] != "redirect" {
@@ -219,19 +223,19 @@ async fn create_payment(State(p): Shared, headers: HeaderMap, body: axum::body::
             ));
         };
         p.sandbox
-            .create_payment(&CreatePayment {
-                idempotency_key: sandbox_key,
-                customer_id: Uuid::nil(),
+            .open(&NewPayment {
+                key: &sandbox_key,
                 amount,
-                description,
-                return_url: return_url.to_string(),
-                save_payment_method: body["save_payment_method"].as_bool().unwrap_or(false),
-                reference: metadata.to_string(),
+                description: &description,
+                return_url,
+                save_card: body["save_payment_method"].as_bool().unwrap_or(false),
+                metadata: &metadata,
+                merchant_ref: None,
             })
             .await
     };
     match created {
-        Ok(pp) => render(&p, &pp.id).await,
+        Ok(row) => Ok(Json(yookassa_copy::payment(&row, p.sandbox.base_url())).into_response()),
         // A saved card the sandbox does not know: YooKassa's answer for a bad method id.
         Err(ProviderError::Rejected { message, .. }) => Err(invalid(message, "payment_method_id")),
         Err(e) => Err(e.into()),
@@ -243,26 +247,177 @@ async fn get_payment(State(p): Shared, headers: HeaderMap, Path(id): Path<String
     render(&p, &id).await
 }
 
-/// Payments are one-stage here: capturing returns the payment as it is.
+/// As at YooKassa: only a payment waiting for capture can be captured or canceled, and
+/// the payments made here are one-stage (`capture: true`), so none ever waits.
+async fn not_waiting(p: &Personality, id: &str, action: &str) -> Answer {
+    match p.sandbox.payment_row(id).await? {
+        Some(row) if yookassa_copy::is_personality(&row) => {
+            let status = yookassa_copy::payment(&row, p.sandbox.base_url())["status"].clone();
+            Err(YkError {
+                status: StatusCode::BAD_REQUEST,
+                code: "invalid_request",
+                description: format!(
+                    "Payment in status {} can't be {action}",
+                    status.as_str().unwrap_or_default()
+                ),
+                parameter: None,
+            })
+        }
+        _ => Err(not_found()),
+    }
+}
+
 async fn capture(State(p): Shared, headers: HeaderMap, Path(id): Path<String>) -> Answer {
     authorized(&p, &headers)?;
     idempotence_key(&headers)?;
-    render(&p, &id).await
+    not_waiting(&p, &id, "captured").await
 }
 
 async fn cancel(State(p): Shared, headers: HeaderMap, Path(id): Path<String>) -> Answer {
     authorized(&p, &headers)?;
     idempotence_key(&headers)?;
-    match p.sandbox.payment_row(&id).await? {
-        // As at YooKassa: only a payment waiting for capture can be canceled, and
-        // one-stage payments never wait.
-        Some(row) if yookassa_copy::is_personality(&row) => Err(YkError {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_request",
-            description: format!("Payment in status {} can't be canceled", row.status),
-            parameter: None,
-        }),
-        _ => Err(not_found()),
+    not_waiting(&p, &id, "canceled").await
+}
+
+/// `limit` (1 to 100, default 10) and the opaque `cursor` of a list request.
+fn page_of(q: &HashMap<String, String>) -> Result<(u64, Option<Cursor>), YkError> {
+    let limit = match q.get("limit") {
+        None => 10,
+        Some(l) => match l.parse::<u64>() {
+            Ok(n @ 1..=100) => n,
+            _ => return Err(invalid("Limit must be between 1 and 100", "limit")),
+        },
+    };
+    let cursor = match q.get("cursor") {
+        None => None,
+        Some(c) => Some(Cursor::decode(c).ok_or_else(|| invalid("Invalid cursor", "cursor"))?),
+    };
+    Ok((limit, cursor))
+}
+
+fn list(items: Vec<Value>, next: Option<Cursor>) -> Response {
+    let mut body = json!({"type": "list", "items": items});
+    if let Some(c) = next {
+        body["next_cursor"] = json!(c.encode());
+    }
+    Json(body).into_response()
+}
+
+/// `GET /payments`: this shop's payments, newest first, by `status` and `created_at`.
+async fn list_payments(
+    State(p): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    authorized(&p, &headers)?;
+    let (limit, cursor) = page_of(&q)?;
+    let statuses: &[&str] = match q.get("status").map(String::as_str) {
+        None => &[],
+        Some("pending") => &["pending"],
+        Some("succeeded") => &["succeeded"],
+        Some("canceled") => &["failed", "canceled"],
+        Some("waiting_for_capture") => &["waiting_for_capture"],
+        Some(_) => return Err(invalid("Unknown payment status", "status")),
+    };
+    let mut range = CreatedRange::default();
+    for (name, bound) in [
+        ("created_at.gte", &mut range.gte),
+        ("created_at.gt", &mut range.gt),
+        ("created_at.lte", &mut range.lte),
+        ("created_at.lt", &mut range.lt),
+    ] {
+        if let Some(v) = q.get(name) {
+            *bound = Some(
+                DateTime::parse_from_rfc3339(v)
+                    .map_err(|_| invalid("Date must be in ISO 8601 format", name))?
+                    .with_timezone(&Utc),
+            );
+        }
+    }
+    let rows = p
+        .sandbox
+        .list_payments(
+            &yookassa_copy::key(&p.shop_id, ""),
+            statuses,
+            &range,
+            cursor.as_ref().map(|c| (c.at, c.id.as_str())),
+            limit + 1,
+        )
+        .await?;
+    let next = (rows.len() as u64 > limit).then(|| Cursor::after(&rows[limit as usize - 1]));
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(|r| yookassa_copy::payment(r, p.sandbox.base_url()))
+        .collect();
+    Ok(list(items, next))
+}
+
+/// `GET /refunds`: this shop's refunds, newest first, by `payment_id`.
+async fn list_refunds(
+    State(p): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    authorized(&p, &headers)?;
+    let (limit, cursor) = page_of(&q)?;
+    let rows = p
+        .sandbox
+        .list_refunds(
+            &yookassa_copy::key(&p.shop_id, ""),
+            q.get("payment_id").map(String::as_str),
+            cursor.as_ref().map(|c| (c.at, c.id.as_str())),
+            limit + 1,
+        )
+        .await?;
+    let next = (rows.len() as u64 > limit).then(|| {
+        let last = &rows[limit as usize - 1].0;
+        Cursor {
+            at: last.created_at,
+            id: last.id.clone(),
+        }
+    });
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(|(r, currency)| yookassa_copy::refund(r, currency))
+        .collect();
+    Ok(list(items, next))
+}
+
+/// Where a list page ends: the last row's creation time and id (keyset, newest first),
+/// handed out as an opaque string.
+struct Cursor {
+    at: DateTime<Utc>,
+    id: String,
+}
+
+impl Cursor {
+    fn after(row: &entity::sandbox_payments::Model) -> Cursor {
+        Cursor {
+            at: row.created_at,
+            id: row.id.clone(),
+        }
+    }
+
+    fn encode(&self) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            "{}|{}",
+            self.at.timestamp_micros(),
+            self.id
+        ))
+    }
+
+    fn decode(text: &str) -> Option<Cursor> {
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()?;
+        let raw = String::from_utf8(raw).ok()?;
+        let (micros, id) = raw.split_once('|')?;
+        Some(Cursor {
+            at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: id.to_string(),
+        })
     }
 }
 

@@ -7,6 +7,7 @@ mod billing_rules;
 mod checkout_api;
 mod cli;
 mod cloudpayments_api;
+mod cloudpayments_personality;
 mod customer_auth;
 mod discounts_api;
 mod helpers;

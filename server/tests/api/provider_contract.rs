@@ -6,6 +6,8 @@
 //! scenarios check is ours: access is granted once, money moves once, retries never
 //! make a second charge or refund.
 
+use std::marker::PhantomData;
+
 use chrono::TimeDelta;
 use entity::{sandbox_payments, sandbox_refunds};
 use reqwest::StatusCode;
@@ -43,63 +45,36 @@ pub trait Harness: Sized {
     async fn provider_refunds(&self) -> usize;
 }
 
-pub struct SandboxHarness(TestApp);
-
-impl SandboxHarness {
-    /// The test card for `outcome` entered on the sandbox's hosted page.
-    async fn pay_on_page(app: &TestApp, answer: &Value, outcome: Outcome) {
-        let card = match outcome {
-            Outcome::Paid => "4242424242424242",
-            Outcome::PaidNoisily => "4000000000000259",
-            Outcome::Declined => "4000000000000002",
-        };
-        let url = answer["payment"]["confirmation_url"].as_str().unwrap();
-        let res = checkout_api::pay(app, url, card).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    }
-
-    fn fail_on(app: &TestApp, n: u32) {
-        app.state
-            .sandbox
-            .as_ref()
-            .unwrap()
-            .set_faults(app::ssr::providers::sandbox::Faults {
-                unavailable: n,
-                ..Default::default()
-            });
-    }
+/// The customer enters the test card for `outcome` on the sandbox's hosted page.
+async fn pay_on_page(app: &TestApp, answer: &Value, outcome: Outcome) {
+    let card = match outcome {
+        Outcome::Paid => "4242424242424242",
+        Outcome::PaidNoisily => "4000000000000259",
+        Outcome::Declined => "4000000000000002",
+    };
+    let url = answer["payment"]["confirmation_url"].as_str().unwrap();
+    let res = checkout_api::pay(app, url, card).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
-impl Harness for SandboxHarness {
-    async fn spawn() -> Self {
-        SandboxHarness(spawn_clocked(&[]).await)
-    }
-    fn app(&self) -> &TestApp {
-        &self.0
-    }
-    async fn pay(&self, answer: &Value, outcome: Outcome) {
-        SandboxHarness::pay_on_page(&self.0, answer, outcome).await
-    }
-    fn fail_next(&self, n: u32) {
-        SandboxHarness::fail_on(&self.0, n)
-    }
-    async fn provider_payments(&self) -> usize {
-        sandbox_payments::Entity::find()
-            .count(&self.0.db)
-            .await
-            .unwrap() as usize
-    }
-    async fn provider_refunds(&self) -> usize {
-        sandbox_refunds::Entity::find()
-            .count(&self.0.db)
-            .await
-            .unwrap() as usize
+/// An app whose provider side is this server's own sandbox: directly, or through
+/// one of its personalities with the real adapter in front.
+pub trait SandboxSide {
+    async fn start() -> TestApp;
+}
+
+/// The sandbox as the provider.
+pub struct Direct;
+
+impl SandboxSide for Direct {
+    async fn start() -> TestApp {
+        spawn_clocked(&[]).await
     }
 }
 
 /// The real YooKassa adapter against this server's own YooKassa personality: the
 /// sandbox's page and cards, its notifications sent as YooKassa sends them.
-pub struct YooKassaPersonalityHarness(TestApp);
+pub struct YooKassaPersonality;
 
 pub const PERSONALITY_SHOP: &str = "100500";
 pub const PERSONALITY_SECRET: &str = "test_personality_secret_key";
@@ -115,18 +90,62 @@ pub async fn personality_app() -> TestApp {
     .await
 }
 
-impl Harness for YooKassaPersonalityHarness {
+impl SandboxSide for YooKassaPersonality {
+    async fn start() -> TestApp {
+        personality_app().await
+    }
+}
+
+/// The real CloudPayments adapter against this server's own CloudPayments personality:
+/// the hosted page asks our Check URL before taking a card, and Pay, Fail and Refund
+/// come signed with `Content-HMAC` from the sandbox.
+pub struct CloudPaymentsPersonality;
+
+pub const CP_PERSONALITY_PUBLIC_ID: &str = "pk_personality";
+pub const CP_PERSONALITY_SECRET: &str = "cp_personality_api_secret";
+
+pub async fn cloudpayments_personality_app() -> TestApp {
+    spawn_clocked(&[
+        ("KINOBILL__PAYMENTS__PROVIDER", "cloudpayments"),
+        (
+            "KINOBILL__CLOUDPAYMENTS__PUBLIC_ID",
+            CP_PERSONALITY_PUBLIC_ID,
+        ),
+        ("KINOBILL__CLOUDPAYMENTS__API_SECRET", CP_PERSONALITY_SECRET),
+        ("KINOBILL__CLOUDPAYMENTS__API_URL", "/sandbox/cloudpayments"),
+        ("KINOBILL__CLOUDPAYMENTS__TIMEOUT", "PT2S"),
+    ])
+    .await
+}
+
+impl SandboxSide for CloudPaymentsPersonality {
+    async fn start() -> TestApp {
+        cloudpayments_personality_app().await
+    }
+}
+
+pub struct SandboxHarness<S>(TestApp, PhantomData<S>);
+
+impl<S: SandboxSide> Harness for SandboxHarness<S> {
     async fn spawn() -> Self {
-        YooKassaPersonalityHarness(personality_app().await)
+        SandboxHarness(S::start().await, PhantomData)
     }
     fn app(&self) -> &TestApp {
         &self.0
     }
     async fn pay(&self, answer: &Value, outcome: Outcome) {
-        SandboxHarness::pay_on_page(&self.0, answer, outcome).await
+        pay_on_page(&self.0, answer, outcome).await
     }
     fn fail_next(&self, n: u32) {
-        SandboxHarness::fail_on(&self.0, n)
+        self.0
+            .state
+            .sandbox
+            .as_ref()
+            .unwrap()
+            .set_faults(app::ssr::providers::sandbox::Faults {
+                unavailable: n,
+                ..Default::default()
+            });
     }
     async fn provider_payments(&self) -> usize {
         sandbox_payments::Entity::find()
@@ -386,7 +405,11 @@ macro_rules! contract {
     };
 }
 
-contract!(sandbox, SandboxHarness);
+contract!(sandbox, SandboxHarness<Direct>);
 contract!(yookassa, YooKassaHarness);
-contract!(yookassa_personality, YooKassaPersonalityHarness);
+contract!(yookassa_personality, SandboxHarness<YooKassaPersonality>);
 contract!(cloudpayments, CloudPaymentsHarness);
+contract!(
+    cloudpayments_personality,
+    SandboxHarness<CloudPaymentsPersonality>
+);

@@ -1,12 +1,13 @@
 //! Published client libraries against the sandbox's provider personalities: YooKassa's
-//! own Python SDK (PyPI `yookassa`, in the venv `make test` builds) creates a payment,
-//! reads it, pays it on the hosted page, refunds it, and parses the notifications the
-//! personality sent. A field the SDK expects and the copy lacks fails here.
+//! own Python SDK (PyPI `yookassa`) and CloudPayments' Python client (PyPI
+//! `cloudpayments`), from the venv `make test` builds, create a payment, read it, pay it
+//! on the hosted page, refund it, and parse the notifications the personality sent. A
+//! field the library expects and the copy lacks fails here.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use app::ssr::providers::sandbox::{SandboxEvent, yookassa_copy};
+use app::ssr::providers::sandbox::{SandboxEvent, cloudpayments_copy, yookassa_copy};
 use entity::{sandbox_payments, sandbox_refunds, sandbox_webhooks};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
@@ -20,16 +21,17 @@ fn python() -> String {
     })
 }
 
-fn script() -> String {
-    format!(
-        "{}/../scripts/sdk/yookassa_check.py",
-        env!("CARGO_MANIFEST_DIR")
-    )
+fn script(name: &str) -> String {
+    format!("{}/../scripts/sdk/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn run(args: &[&str], stdin: Option<&str>) -> Value {
+    run_script("yookassa_check.py", args, stdin)
+}
+
+fn run_script(name: &str, args: &[&str], stdin: Option<&str>) -> Value {
     let mut child = Command::new(python())
-        .arg(script())
+        .arg(script(name))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -118,4 +120,83 @@ async fn yookassas_python_sdk_works_against_the_yookassa_personality() {
         events.contains(&("refund.succeeded", refund_id)),
         "{parsed:?}"
     );
+}
+
+const CP_PUBLIC_ID: &str = "pk_sdk_check";
+const CP_SECRET: &str = "sdk_check_api_secret";
+
+#[tokio::test]
+async fn cloudpayments_python_client_works_against_the_cloudpayments_personality() {
+    // The sandbox takes Kinobill's payments; the site is served beside it for any
+    // CloudPayments client (no notification URLs: this server is not its merchant).
+    let app = crate::helpers::spawn_clocked(&[
+        ("KINOBILL__CLOUDPAYMENTS__PUBLIC_ID", CP_PUBLIC_ID),
+        ("KINOBILL__CLOUDPAYMENTS__API_SECRET", CP_SECRET),
+    ])
+    .await;
+    let address = app.address.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        run_script(
+            "cloudpayments_check.py",
+            &["pay", &address, CP_PUBLIC_ID, CP_SECRET],
+            None,
+        )
+    })
+    .await
+    .unwrap();
+    let tx = done["transaction_id"].as_i64().unwrap();
+    let refund_id = done["refund_id"].as_i64().unwrap();
+    let payment_id = cloudpayments_copy::sandbox_id(tx);
+
+    // The notifications the personality would send for that payment, signed as sent.
+    let payment = sandbox_payments::Entity::find_by_id(payment_id.clone())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let refund = sandbox_refunds::Entity::find_by_id(cloudpayments_copy::sandbox_id(refund_id))
+        .one(&app.db)
+        .await
+        .unwrap();
+    assert!(refund.is_some(), "the refund is the sandbox's");
+    let queued = sandbox_webhooks::Entity::find()
+        .filter(sandbox_webhooks::Column::PaymentId.eq(payment_id.as_str()))
+        .order_by_asc(sandbox_webhooks::Column::CreatedAt)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut notes: Vec<(&str, Vec<(&str, String)>)> = queued
+        .iter()
+        .filter_map(|w| {
+            let event: SandboxEvent = serde_json::from_str(&w.payload).unwrap();
+            cloudpayments_copy::notification(
+                &event,
+                &payment,
+                refund.as_ref(),
+                Some("4242424242424242"),
+            )
+        })
+        .collect();
+    notes.push((
+        "check",
+        cloudpayments_copy::check(&payment, "4242424242424242", chrono::Utc::now()),
+    ));
+    let mut kinds = Vec::new();
+    for (kind, fields) in notes {
+        let (body, signature) = cloudpayments_copy::signed_form(&fields, CP_SECRET);
+        let parsed = tokio::task::spawn_blocking(move || {
+            run_script(
+                "cloudpayments_check.py",
+                &["parse", kind, CP_SECRET, &signature],
+                Some(&body),
+            )
+        })
+        .await
+        .unwrap();
+        let expected_tx = if kind == "refund" { refund_id } else { tx };
+        assert_eq!(parsed["TransactionId"], expected_tx.to_string(), "{kind}");
+        assert_eq!(parsed["InvoiceId"], done["invoice_id"], "{kind}");
+        kinds.push(kind);
+    }
+    assert_eq!(kinds, ["pay", "refund", "check"]);
 }

@@ -813,4 +813,140 @@ mod personality {
         );
         assert_eq!(note["object"]["metadata"]["kinobill_payment_id"], ours);
     }
+
+    #[tokio::test]
+    async fn lists_page_newest_first_and_nothing_waits_for_capture() {
+        let app = personality_app().await;
+        let good = (PERSONALITY_SHOP, PERSONALITY_SECRET);
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let created: Value = app
+                .client
+                .post(api(&app, "/payments"))
+                .basic_auth(good.0, Some(good.1))
+                .header("Idempotence-Key", format!("list-{n}"))
+                .json(&json!({
+                    "amount": {"value": "10.00", "currency": "RUB"},
+                    "capture": true,
+                    "confirmation": {"type": "redirect", "return_url": "https://shop.example/"},
+                }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            ids.push(created["id"].as_str().unwrap().to_string());
+            // Distinct creation times: the list's order is theirs.
+            crate::lifecycle_api::move_to(&app, app.state.clock.now() + TimeDelta::seconds(1));
+        }
+        let get = |path: String| {
+            app.client
+                .get(api(&app, &path))
+                .basic_auth(good.0, Some(good.1))
+                .send()
+        };
+        let first: Value = get("/payments?limit=2".into())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(first["type"], "list");
+        let page: Vec<&str> = first["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(page, [ids[2].as_str(), ids[1].as_str()]);
+        let cursor = first["next_cursor"].as_str().unwrap();
+        let second: Value = get(format!("/payments?limit=2&cursor={cursor}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(second["items"].as_array().unwrap().len(), 1);
+        assert_eq!(second["items"][0]["id"], ids[0].as_str());
+        assert!(
+            second.get("next_cursor").is_none(),
+            "the last page has no cursor"
+        );
+        let none: Value = get("/payments?status=succeeded".into())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(none["items"], json!([]));
+        for bad in [
+            "/payments?limit=0",
+            "/payments?cursor=%%%",
+            "/payments?status=paid",
+            "/payments?created_at.gte=yesterday",
+        ] {
+            let res = get(bad.into()).await.unwrap();
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(
+                res.json::<Value>().await.unwrap()["code"],
+                "invalid_request",
+                "{bad}"
+            );
+        }
+
+        // Paid, refunded: the refund is listed under its payment.
+        let url = format!("{}/sandbox/pay/{}", app.address, ids[0]);
+        let paid = crate::checkout_api::pay(&app, &url, "4242424242424242").await;
+        assert_eq!(paid.status(), StatusCode::SEE_OTHER);
+        let refund: Value = app
+            .client
+            .post(api(&app, "/refunds"))
+            .basic_auth(good.0, Some(good.1))
+            .header("Idempotence-Key", "list-refund")
+            .json(&json!({"payment_id": ids[0], "amount": {"value": "10.00", "currency": "RUB"}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let refunds: Value = get(format!("/refunds?payment_id={}", ids[0]))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(refunds["items"][0]["id"], refund["id"]);
+        assert_eq!(
+            refunds["items"][0]["amount"],
+            json!({"value": "10.00", "currency": "RUB"})
+        );
+        let other: Value = get(format!("/refunds?payment_id={}", ids[1]))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(other["items"], json!([]));
+
+        // One-stage payments never wait for capture: capture and cancel are refused.
+        for (id, action) in [(&ids[0], "capture"), (&ids[1], "cancel")] {
+            let res = app
+                .client
+                .post(api(&app, &format!("/payments/{id}/{action}")))
+                .basic_auth(good.0, Some(good.1))
+                .header("Idempotence-Key", format!("{action}-1"))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{action}");
+            let err: Value = res.json().await.unwrap();
+            assert!(
+                err["description"].as_str().unwrap().contains("can't be"),
+                "{err}"
+            );
+        }
+    }
 }

@@ -306,7 +306,7 @@ async fn charge(
                 rfc3339(due.sub.current_period_end)
             ),
             payment_method_token: due.method.provider_token.clone(),
-            reference: payment.id.to_string(),
+            reference: payment.id,
         })
         .await;
     match charged {

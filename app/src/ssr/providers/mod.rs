@@ -28,7 +28,7 @@ pub struct CreatePayment {
     pub return_url: String,
     pub save_payment_method: bool,
     /// Our payment id, echoed back in webhooks.
-    pub reference: String,
+    pub reference: Uuid,
 }
 
 /// A charge of a saved payment method (renewals), confirmed without the customer.
@@ -40,7 +40,8 @@ pub struct ChargeSaved {
     pub amount: Money,
     pub description: String,
     pub payment_method_token: String,
-    pub reference: String,
+    /// Our payment id.
+    pub reference: Uuid,
 }
 
 #[derive(Debug, Clone)]

@@ -254,7 +254,7 @@ async fn finish_with_provider(
                 ),
                 return_url,
                 save_payment_method: payment.save_payment_method,
-                reference: payment.id.to_string(),
+                reference: payment.id,
             })
             .await;
         let now = state.clock.now();

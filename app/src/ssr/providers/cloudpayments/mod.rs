@@ -287,7 +287,7 @@ impl PaymentProvider for CloudPayments {
                     format!("order:{id}:{}", req.reference),
                     Some(req.amount),
                     text(&order, "Url"),
-                    &req.reference,
+                    &req.reference.to_string(),
                 ))
             }
             Called::Refused { message, .. } => Err(ProviderError::Rejected {
@@ -345,8 +345,9 @@ impl PaymentProvider for CloudPayments {
     /// Looks first: CloudPayments remembers a request id for one hour only, and a retry
     /// after that (a worker down for a while) must find the charge, not make another.
     async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError> {
-        if let Some(tx) = self.find(&req.reference).await? {
-            return to_provider(&tx, Some(&req.reference));
+        let reference = req.reference.to_string();
+        if let Some(tx) = self.find(&reference).await? {
+            return to_provider(&tx, Some(&reference));
         }
         let body = json!({
             "Amount": amount_value(req.amount),
@@ -378,10 +379,10 @@ impl PaymentProvider for CloudPayments {
                         amount: req.amount,
                         confirmation_url: None,
                         saved_method: None,
-                        reference: req.reference.clone(),
+                        reference: reference.clone(),
                     });
                 }
-                to_provider(&tx, Some(&req.reference))
+                to_provider(&tx, Some(&reference))
             }
             Called::Refused {
                 message,

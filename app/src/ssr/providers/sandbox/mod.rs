@@ -4,6 +4,7 @@
 //! test cards (API.md), idempotency keys, saved card tokens, HMAC-signed webhooks sent
 //! over HTTP with its own retries, and settable latency and faults for tests.
 
+pub mod cloudpayments_copy;
 pub mod signature;
 pub mod yookassa_copy;
 
@@ -109,6 +110,48 @@ pub struct Faults {
     pub suppress_webhooks: bool,
 }
 
+/// Whose API a sandbox payment was made through: its notifications are sent the way
+/// that provider sends them. Told by the payment's idempotency key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Personality {
+    /// The sandbox's own API (and its signed webhooks).
+    #[default]
+    Sandbox,
+    YooKassa,
+    CloudPayments,
+}
+
+impl Personality {
+    pub fn of_key(key: &str) -> Personality {
+        if key.starts_with(yookassa_copy::KEY_PREFIX) {
+            Personality::YooKassa
+        } else if key.starts_with(cloudpayments_copy::KEY_PREFIX) {
+            Personality::CloudPayments
+        } else {
+            Personality::Sandbox
+        }
+    }
+
+    pub fn of(p: &sandbox_payments::Model) -> Personality {
+        Personality::of_key(&p.idempotency_key)
+    }
+
+    fn is_sandbox(&self) -> bool {
+        *self == Personality::Sandbox
+    }
+
+    /// A new payment or refund id in this personality's form.
+    fn new_id(self, prefix: &str) -> String {
+        match self {
+            Personality::CloudPayments => cloudpayments_copy::new_id(),
+            // Time-ordered: new rows go to the end of every index on this id (ours and
+            // the sandbox's) instead of a random page of it.
+            _ => format!("{prefix}_{}", Uuid::now_v7().simple()),
+        }
+    }
+}
+
 /// The webhook payload the sandbox sends.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SandboxEvent {
@@ -117,6 +160,70 @@ pub struct SandboxEvent {
     pub kind: String,
     pub created: DateTime<Utc>,
     pub data: SandboxEventData,
+    /// Recorded when the event is queued, so that delivery knows how to send it
+    /// without reading the payment again (absent: the sandbox's own).
+    #[serde(default, skip_serializing_if = "Personality::is_sandbox")]
+    pub personality: Personality,
+}
+
+/// What a personality asks the sandbox to create: a payment for its hosted page, or
+/// (with a card token) a charge decided at once.
+#[derive(Debug, Clone)]
+pub struct NewPayment<'a> {
+    /// The sandbox's idempotency key (a personality's keys carry its prefix).
+    pub key: &'a str,
+    pub amount: Money,
+    pub description: &'a str,
+    pub return_url: &'a str,
+    pub save_card: bool,
+    /// Stored as given and echoed back (our reference, or a personality's metadata).
+    pub metadata: &'a str,
+    /// The merchant's reference to find the payment by (CloudPayments' `InvoiceId`).
+    pub merchant_ref: Option<&'a str>,
+}
+
+/// A `created_at` window of a personality's list request (each bound optional).
+#[derive(Debug, Clone, Default)]
+pub struct CreatedRange {
+    pub gte: Option<DateTime<Utc>>,
+    pub gt: Option<DateTime<Utc>>,
+    pub lte: Option<DateTime<Utc>>,
+    pub lt: Option<DateTime<Utc>>,
+}
+
+/// Rows created strictly before `(at, id)` in the order (created_at, id) descending: a
+/// keyset page's continuation.
+fn before<C: ColumnTrait>(
+    created_at: C,
+    id: C,
+    (at, last): (DateTime<Utc>, &str),
+) -> sea_orm::Condition {
+    sea_orm::Condition::any().add(created_at.lt(at)).add(
+        sea_orm::Condition::all()
+            .add(created_at.eq(at))
+            .add(id.lt(last)),
+    )
+}
+
+/// A CloudPayments site served by the sandbox's personality: its notifications are
+/// signed with the API secret, which `Debug` never prints.
+#[derive(Clone)]
+pub struct CloudPaymentsSite {
+    pub public_id: String,
+    pub api_secret: String,
+    /// Where the site's notifications go (`…/api/v1/webhooks/cloudpayments`, the kind
+    /// appended), as set in CloudPayments' site settings; `None`: none are set, so no
+    /// Check is asked and nothing is notified (a site whose merchant is not this server).
+    pub notify_url: Option<String>,
+}
+
+impl std::fmt::Debug for CloudPaymentsSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudPaymentsSite")
+            .field("public_id", &self.public_id)
+            .field("api_secret", &"***")
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -185,6 +292,8 @@ pub struct Sandbox {
     webhook_url: String,
     http: reqwest::Client,
     faults: Mutex<Faults>,
+    /// The CloudPayments site its personality answers for, when configured.
+    cloudpayments: Option<CloudPaymentsSite>,
 }
 
 fn failure_message(code: &str) -> &'static str {
@@ -217,7 +326,19 @@ impl Sandbox {
                 .build()
                 .unwrap_or_default(),
             faults: Mutex::new(Faults::default()),
+            cloudpayments: None,
         }
+    }
+
+    /// Serves `site` through the CloudPayments personality (its notifications are
+    /// signed with the site's API secret).
+    pub fn with_cloudpayments(mut self, site: CloudPaymentsSite) -> Sandbox {
+        self.cloudpayments = Some(site);
+        self
+    }
+
+    pub fn cloudpayments_site(&self) -> Option<&CloudPaymentsSite> {
+        self.cloudpayments.as_ref()
     }
 
     /// Replaces the injected faults (tests).
@@ -229,7 +350,9 @@ impl Sandbox {
         &self.secret
     }
 
-    async fn before_call(&self) -> Result<(), ProviderError> {
+    /// Applies the injected latency and outage to one API call (the personalities'
+    /// routes call it too, so their clients see the same faults).
+    pub async fn before_call(&self) -> Result<(), ProviderError> {
         let (latency, unavailable) = {
             let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
             let unavailable = f.unavailable > 0;
@@ -301,15 +424,9 @@ impl Sandbox {
     /// Creates (or, for a known idempotency key, returns) a payment.
     /// `charged`: a saved-card charge is decided at once — (status, failure code, last 4
     /// digits) — and stored in the same insert.
-    #[allow(clippy::too_many_arguments)]
     async fn create(
         &self,
-        key: &str,
-        amount: Money,
-        description: &str,
-        return_url: &str,
-        save_card: bool,
-        reference: &str,
+        new: &NewPayment<'_>,
         charged: Option<(&'static str, Option<&'static str>, String)>,
     ) -> Result<sandbox_payments::Model, ProviderError> {
         // Insert first and look up the key only when it is taken: a retry is the rare
@@ -319,22 +436,22 @@ impl Sandbox {
             Some((status, failure, last4)) => (status, failure, Some(last4)),
             None => ("pending", None, None),
         };
+        let key = new.key;
         let row = sandbox_payments::ActiveModel {
-            // Time-ordered: new rows go to the end of every index on this id (ours and the
-            // sandbox's) instead of a random page of it.
-            id: Set(format!("sbx_{}", Uuid::now_v7().simple())),
+            id: Set(Personality::of_key(key).new_id("sbx")),
             idempotency_key: Set(key.to_string()),
-            amount_minor: Set(amount.minor()),
-            currency: Set(amount.currency().code().to_string()),
-            description: Set(description.to_string()),
-            return_url: Set(return_url.to_string()),
-            metadata: Set(reference.to_string()),
+            amount_minor: Set(new.amount.minor()),
+            currency: Set(new.amount.currency().code().to_string()),
+            description: Set(new.description.to_string()),
+            return_url: Set(new.return_url.to_string()),
+            metadata: Set(new.metadata.to_string()),
             status: Set(status.into()),
             failure_code: Set(failure.map(str::to_string)),
             card_last4: Set(last4),
-            save_card: Set(save_card),
+            save_card: Set(new.save_card),
             card_token: Set(None),
             refunded_minor: Set(0),
+            merchant_ref: Set(new.merchant_ref.map(str::to_string)),
             created_at: Set(now),
             updated_at: Set(now),
         };
@@ -347,6 +464,175 @@ impl Sandbox {
                 .ok_or_else(|| ProviderError::Unavailable("idempotency race".into())),
             Err(e) => Err(internal(e)),
         }
+    }
+
+    /// Creates (or, for a known key, returns) a payment for the hosted page.
+    pub async fn open(
+        &self,
+        new: &NewPayment<'_>,
+    ) -> Result<sandbox_payments::Model, ProviderError> {
+        self.create(new, None).await
+    }
+
+    /// Charges the saved card `token` (or returns the charge made with this key before),
+    /// decided at once by the card's test number. With `account`, the card must have
+    /// been saved for that account (as CloudPayments ties a token to its `AccountId`).
+    pub async fn charge_token(
+        &self,
+        new: &NewPayment<'_>,
+        token: &str,
+        account: Option<&str>,
+    ) -> Result<sandbox_payments::Model, ProviderError> {
+        let card = sandbox_cards::Entity::find_by_id(token.to_string())
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .filter(|c| match (account, c.account_id.as_deref()) {
+                (Some(wanted), Some(owner)) => wanted == owner,
+                _ => true,
+            })
+            .ok_or_else(|| ProviderError::Rejected {
+                code: "unknown_payment_method".into(),
+                message: "No saved card with this token.".into(),
+            })?;
+        let behaviour = TestCard::for_number(&card.card_number).unwrap_or(TestCard::Succeeds);
+        let (status, failure) = behaviour.outcome();
+        let last4 = card.card_number[card.card_number.len().saturating_sub(4)..].to_string();
+        let p = self
+            .create(new, Some((status, failure, last4.clone())))
+            .await?;
+        // Only a payment first made through the hosted page with this key can still be
+        // pending here.
+        if p.status != "pending" {
+            return Ok(p);
+        }
+        let now = self.clock.now();
+        sandbox_payments::Entity::update_many()
+            .col_expr(sandbox_payments::Column::Status, status.into())
+            .col_expr(
+                sandbox_payments::Column::FailureCode,
+                failure.map(str::to_string).into(),
+            )
+            .col_expr(sandbox_payments::Column::CardLast4, Some(last4).into())
+            .col_expr(sandbox_payments::Column::UpdatedAt, now.into())
+            .filter(sandbox_payments::Column::Id.eq(p.id.as_str()))
+            .filter(sandbox_payments::Column::Status.eq("pending"))
+            .exec(&self.db)
+            .await
+            .map_err(internal)?;
+        self.find(&p.id).await?.ok_or(ProviderError::NotFound)
+    }
+
+    /// Payments whose key starts with `key_prefix` (one personality's one shop), newest
+    /// first, in `statuses` (any when empty), within `range`, after a page's last row.
+    pub async fn list_payments(
+        &self,
+        key_prefix: &str,
+        statuses: &[&str],
+        range: &CreatedRange,
+        after: Option<(DateTime<Utc>, &str)>,
+        limit: u64,
+    ) -> Result<Vec<sandbox_payments::Model>, ProviderError> {
+        use sandbox_payments::Column as C;
+        let mut q =
+            sandbox_payments::Entity::find().filter(C::IdempotencyKey.starts_with(key_prefix));
+        if !statuses.is_empty() {
+            q = q.filter(C::Status.is_in(statuses.iter().copied()));
+        }
+        for (bound, cond) in [
+            (range.gte, C::CreatedAt.gte(range.gte)),
+            (range.gt, C::CreatedAt.gt(range.gt)),
+            (range.lte, C::CreatedAt.lte(range.lte)),
+            (range.lt, C::CreatedAt.lt(range.lt)),
+        ] {
+            if bound.is_some() {
+                q = q.filter(cond);
+            }
+        }
+        if let Some(after) = after {
+            q = q.filter(before(C::CreatedAt, C::Id, after));
+        }
+        q.order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(internal)
+    }
+
+    /// Refunds whose key starts with `key_prefix`, newest first, of one payment if
+    /// given, after a page's last row; each with its payment's currency.
+    pub async fn list_refunds(
+        &self,
+        key_prefix: &str,
+        payment_id: Option<&str>,
+        after: Option<(DateTime<Utc>, &str)>,
+        limit: u64,
+    ) -> Result<Vec<(sandbox_refunds::Model, String)>, ProviderError> {
+        use sandbox_refunds::Column as C;
+        let mut q =
+            sandbox_refunds::Entity::find().filter(C::IdempotencyKey.starts_with(key_prefix));
+        if let Some(id) = payment_id {
+            q = q.filter(C::PaymentId.eq(id));
+        }
+        if let Some(after) = after {
+            q = q.filter(before(C::CreatedAt, C::Id, after));
+        }
+        let refunds = q
+            .order_by_desc(C::CreatedAt)
+            .order_by_desc(C::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        let payments = sandbox_payments::Entity::find()
+            .filter(
+                sandbox_payments::Column::Id.is_in(refunds.iter().map(|r| r.payment_id.clone())),
+            )
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        Ok(refunds
+            .into_iter()
+            .map(|r| {
+                let currency = payments
+                    .iter()
+                    .find(|p| p.id == r.payment_id)
+                    .map(|p| p.currency.clone())
+                    .unwrap_or_else(|| Currency::Rub.code().to_string());
+                (r, currency)
+            })
+            .collect())
+    }
+
+    /// The number of a saved card (its first six digits appear in CloudPayments'
+    /// transactions).
+    pub async fn card_number(&self, token: Option<&str>) -> Result<Option<String>, ProviderError> {
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        Ok(sandbox_cards::Entity::find_by_id(token.to_string())
+            .one(&self.db)
+            .await
+            .map_err(internal)?
+            .map(|c| c.card_number))
+    }
+
+    /// The latest payment with this merchant reference that has a transaction
+    /// (CloudPayments' `/payments/find` by `InvoiceId`).
+    pub async fn find_by_merchant_ref(
+        &self,
+        merchant_ref: &str,
+    ) -> Result<Option<sandbox_payments::Model>, ProviderError> {
+        let rows = sandbox_payments::Entity::find()
+            .filter(sandbox_payments::Column::MerchantRef.eq(merchant_ref))
+            .order_by_desc(sandbox_payments::Column::UpdatedAt)
+            .limit(20)
+            .all(&self.db)
+            .await
+            .map_err(internal)?;
+        // As CloudPayments: the latest attempt, whatever its outcome.
+        Ok(rows.into_iter().find(cloudpayments_copy::has_transaction))
     }
 
     /// Stores a new payment without waiting for its own disk flush (PostgreSQL). The
@@ -385,6 +671,8 @@ impl Sandbox {
             return Ok(None);
         };
         let p = self.expire_if_stale(p).await?;
+        // CloudPayments keeps every paid card's token without asking on its page.
+        let save_card = p.save_card && Personality::of(&p) != Personality::CloudPayments;
         Ok(Some(HostedPayment {
             amount: Money::from_minor(
                 p.amount_minor,
@@ -397,7 +685,7 @@ impl Sandbox {
             status: p.status,
             failure_code: p.failure_code,
             return_url: p.return_url,
-            save_card: p.save_card,
+            save_card,
         }))
     }
 
@@ -424,12 +712,23 @@ impl Sandbox {
             ));
         };
         let now = self.clock.now();
-        let (status, failure) = card.outcome();
+        let personality = Personality::of(&payment);
+        // CloudPayments asks the merchant (Check) before every attempt; a refusal
+        // declines the card whatever it is.
+        let (card, status, failure) = if personality == Personality::CloudPayments
+            && !self.merchant_accepts(&payment, &number, now).await
+        {
+            (TestCard::Declined, "failed", Some("refused_by_merchant"))
+        } else {
+            let (status, failure) = card.outcome();
+            (card, status, failure)
+        };
         let token = if status == "succeeded" && payment.save_card {
             let token = format!("card_{}", Uuid::new_v4().simple());
             sandbox_cards::ActiveModel {
                 token: Set(token.clone()),
                 card_number: Set(number.clone()),
+                account_id: Set(cloudpayments_copy::Merchant::of(&payment).account_id),
                 created_at: Set(now),
             }
             .insert(&self.db)
@@ -461,9 +760,47 @@ impl Sandbox {
             let paid = self.find(id).await?.ok_or(ProviderError::NotFound)?;
             self.schedule_webhooks(&paid, card, now).await?;
         }
+        let fail_url = (personality == Personality::CloudPayments && status == "failed")
+            .then(|| cloudpayments_copy::Merchant::of(&payment).fail_redirect_url)
+            .flatten();
         Ok(PayOutcome::Finished {
-            return_url: payment.return_url,
+            return_url: fail_url.unwrap_or(payment.return_url),
         })
+    }
+
+    /// CloudPayments' Check: the merchant's `/check` URL answers `{"code": 0}` to let the
+    /// attempt go on. No answer, or any other code, refuses it.
+    async fn merchant_accepts(
+        &self,
+        p: &sandbox_payments::Model,
+        card_number: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let Some(site) = &self.cloudpayments else {
+            return false;
+        };
+        let Some(url) = &site.notify_url else {
+            // No Check URL in the site's settings: nobody is asked.
+            return true;
+        };
+        let fields = cloudpayments_copy::check(p, card_number, now);
+        let (body, signature) = cloudpayments_copy::signed_form(&fields, &site.api_secret);
+        let answer = self
+            .http
+            .post(format!("{url}/check"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("content-hmac", &signature)
+            .header("x-content-hmac", &signature)
+            .body(body)
+            .send()
+            .await;
+        match answer {
+            Ok(res) if res.status().is_success() => res
+                .json::<serde_json::Value>()
+                .await
+                .is_ok_and(|v| v["code"] == 0),
+            _ => false,
+        }
     }
 
     /// Saved cards, newest first (the sandbox's card page).
@@ -614,6 +951,7 @@ impl Sandbox {
                 payment: self.view(p),
                 refund,
             },
+            personality: Personality::of(p),
         };
         let payload = serde_json::to_string(&event).map_err(|e| internal(e.to_string()))?;
         sandbox_webhooks::ActiveModel {
@@ -651,40 +989,14 @@ impl Sandbox {
             .map_err(internal)?;
         let mut delivered = 0;
         for w in due {
-            let sent_at = self.clock.now();
-            let result = match self.as_yookassa(&w).await? {
-                // A payment made through the YooKassa personality: notified as YooKassa
-                // notifies (unsigned JSON to the YooKassa webhook; it is read back).
-                Some(Some(note)) => {
-                    self.http
-                        .post(format!("{}/api/v1/webhooks/yookassa", self.base_url))
-                        .json(&note)
-                        .send()
-                        .await
-                }
-                // Nothing YooKassa would send: done.
-                Some(None) => {
-                    let mut row: sandbox_webhooks::ActiveModel = w.into();
-                    row.delivered_at = Set(Some(sent_at));
-                    row.update(&self.db).await.map_err(internal)?;
-                    continue;
-                }
-                None => {
-                    let header = signature::sign(&self.secret, w.payload.as_bytes(), sent_at);
-                    self.http
-                        .post(&self.webhook_url)
-                        .header("content-type", "application/json")
-                        .header(signature::HEADER, header)
-                        .body(w.payload.clone())
-                        .send()
-                        .await
-                }
+            let Some(result) = self.send(&w).await? else {
+                // Nothing that provider would send: done.
+                let mut row: sandbox_webhooks::ActiveModel = w.into();
+                row.delivered_at = Set(Some(self.clock.now()));
+                row.update(&self.db).await.map_err(internal)?;
+                continue;
             };
-            let error = match result {
-                Ok(res) if res.status().is_success() => None,
-                Ok(res) => Some(format!("HTTP {}", res.status())),
-                Err(e) => Some(format!("{e}")),
-            };
+            let error = result.err();
             let attempts = w.attempts + 1;
             let mut row: sandbox_webhooks::ActiveModel = w.into();
             row.attempts = Set(attempts);
@@ -706,30 +1018,104 @@ impl Sandbox {
         Ok(delivered)
     }
 
-    /// The YooKassa notification of a queued webhook whose payment was made through the
-    /// YooKassa personality (`Some(None)`: one YooKassa does not send), or `None` for
-    /// the sandbox's own payments.
-    async fn as_yookassa(
+    /// Sends one queued webhook the way its payment's provider sends notifications:
+    /// the sandbox's own signed event, YooKassa's unsigned JSON (which the adapter reads
+    /// back), or CloudPayments' signed form (answered `{"code": 0}`). `None`: that
+    /// provider sends nothing for this event.
+    async fn send(
         &self,
         w: &sandbox_webhooks::Model,
-    ) -> Result<Option<Option<serde_json::Value>>, ProviderError> {
-        let Some(p) = self.find(&w.payment_id).await? else {
+    ) -> Result<Option<Result<(), String>>, ProviderError> {
+        let event: SandboxEvent = serde_json::from_str(&w.payload).map_err(internal)?;
+        let sent = match event.personality {
+            Personality::Sandbox => {
+                let header = signature::sign(&self.secret, w.payload.as_bytes(), self.clock.now());
+                self.http
+                    .post(&self.webhook_url)
+                    .header("content-type", "application/json")
+                    .header(signature::HEADER, header)
+                    .body(w.payload.clone())
+                    .send()
+                    .await
+            }
+            Personality::YooKassa => {
+                let Some((p, refund)) = self.rows_of(&event).await? else {
+                    return Ok(None);
+                };
+                let Some(note) =
+                    yookassa_copy::notification(&event, &p, refund.as_ref(), &self.base_url)
+                else {
+                    return Ok(None);
+                };
+                self.http
+                    .post(format!("{}/api/v1/webhooks/yookassa", self.base_url))
+                    .json(&note)
+                    .send()
+                    .await
+            }
+            Personality::CloudPayments => {
+                let Some((site, url)) = self
+                    .cloudpayments
+                    .as_ref()
+                    .and_then(|s| Some((s, s.notify_url.as_ref()?)))
+                else {
+                    // No notification URLs in the site's settings: nothing is sent.
+                    return Ok(None);
+                };
+                let Some((p, refund)) = self.rows_of(&event).await? else {
+                    return Ok(None);
+                };
+                let card = self.card_number(p.card_token.as_deref()).await?;
+                let Some((kind, fields)) =
+                    cloudpayments_copy::notification(&event, &p, refund.as_ref(), card.as_deref())
+                else {
+                    return Ok(None);
+                };
+                let (body, signature) = cloudpayments_copy::signed_form(&fields, &site.api_secret);
+                let sent = self
+                    .http
+                    .post(format!("{url}/{kind}"))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("content-hmac", &signature)
+                    .header("x-content-hmac", &signature)
+                    .body(body)
+                    .send()
+                    .await;
+                // CloudPayments repeats a notification until it is answered code 0.
+                return Ok(Some(match sent {
+                    Ok(res) if res.status().is_success() => {
+                        match res.json::<serde_json::Value>().await {
+                            Ok(v) if v["code"] == 0 => Ok(()),
+                            Ok(v) => Err(format!("answered {v}")),
+                            Err(e) => Err(format!("unreadable answer: {e}")),
+                        }
+                    }
+                    Ok(res) => Err(format!("HTTP {}", res.status())),
+                    Err(e) => Err(format!("{e}")),
+                }));
+            }
+        };
+        Ok(Some(match sent {
+            Ok(res) if res.status().is_success() => Ok(()),
+            Ok(res) => Err(format!("HTTP {}", res.status())),
+            Err(e) => Err(format!("{e}")),
+        }))
+    }
+
+    /// The payment (and refund) a personality's notification renders, as they are now.
+    async fn rows_of(
+        &self,
+        event: &SandboxEvent,
+    ) -> Result<Option<(sandbox_payments::Model, Option<sandbox_refunds::Model>)>, ProviderError>
+    {
+        let Some(p) = self.find(&event.data.payment.id).await? else {
             return Ok(None);
         };
-        if !yookassa_copy::is_personality(&p) {
-            return Ok(None);
-        }
-        let event: SandboxEvent = serde_json::from_str(&w.payload).map_err(internal)?;
         let refund = match &event.data.refund {
             Some(r) => self.refund_row(&r.id).await?,
             None => None,
         };
-        Ok(Some(yookassa_copy::notification(
-            &event,
-            &p,
-            refund.as_ref(),
-            &self.base_url,
-        )))
+        Ok(Some((p, refund)))
     }
 
     /// A payment as it is now (a hosted page nobody finished in time is expired first).
@@ -815,16 +1201,17 @@ impl PaymentProvider for Sandbox {
 
     async fn create_payment(&self, req: &CreatePayment) -> Result<ProviderPayment, ProviderError> {
         self.before_call().await?;
+        let reference = req.reference.to_string();
         let p = self
-            .create(
-                &req.idempotency_key,
-                req.amount,
-                &req.description,
-                &req.return_url,
-                req.save_payment_method,
-                &req.reference,
-                None,
-            )
+            .open(&NewPayment {
+                key: &req.idempotency_key,
+                amount: req.amount,
+                description: &req.description,
+                return_url: &req.return_url,
+                save_card: req.save_payment_method,
+                metadata: &reference,
+                merchant_ref: None,
+            })
             .await?;
         if self.take_timeout_after_create() {
             return Err(ProviderError::Timeout);
@@ -841,49 +1228,19 @@ impl PaymentProvider for Sandbox {
 
     async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError> {
         self.before_call().await?;
-        let card = sandbox_cards::Entity::find_by_id(req.payment_method_token.clone())
-            .one(&self.db)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| ProviderError::Rejected {
-                code: "unknown_payment_method".into(),
-                message: "No saved card with this token.".into(),
-            })?;
-        let behaviour = TestCard::for_number(&card.card_number).unwrap_or(TestCard::Succeeds);
-        let (status, failure) = behaviour.outcome();
-        let last4 = card.card_number[card.card_number.len().saturating_sub(4)..].to_string();
-        let p = self
-            .create(
-                &req.idempotency_key,
-                req.amount,
-                &req.description,
-                "",
-                false,
-                &req.reference,
-                Some((status, failure, last4.clone())),
-            )
-            .await?;
-        // Only a payment first made through the hosted page with this key can still be
-        // pending here.
-        let p = if p.status == "pending" {
-            let now = self.clock.now();
-            sandbox_payments::Entity::update_many()
-                .col_expr(sandbox_payments::Column::Status, status.into())
-                .col_expr(
-                    sandbox_payments::Column::FailureCode,
-                    failure.map(str::to_string).into(),
-                )
-                .col_expr(sandbox_payments::Column::CardLast4, Some(last4).into())
-                .col_expr(sandbox_payments::Column::UpdatedAt, now.into())
-                .filter(sandbox_payments::Column::Id.eq(p.id.as_str()))
-                .filter(sandbox_payments::Column::Status.eq("pending"))
-                .exec(&self.db)
-                .await
-                .map_err(internal)?;
-            self.find(&p.id).await?.ok_or(ProviderError::NotFound)?
-        } else {
-            p
+        let reference = req.reference.to_string();
+        let new = NewPayment {
+            key: &req.idempotency_key,
+            amount: req.amount,
+            description: &req.description,
+            return_url: "",
+            save_card: false,
+            metadata: &reference,
+            merchant_ref: None,
         };
+        let p = self
+            .charge_token(&new, &req.payment_method_token, None)
+            .await?;
         if self.take_timeout_after_create() {
             // Charged, but the answer is lost: what a crash after charging looks like.
             return Err(ProviderError::Timeout);
@@ -918,7 +1275,7 @@ impl PaymentProvider for Sandbox {
         }
         let now = self.clock.now();
         let refund = sandbox_refunds::ActiveModel {
-            id: Set(format!("rfd_{}", Uuid::new_v4().simple())),
+            id: Set(Personality::of(&payment).new_id("rfd")),
             payment_id: Set(payment.id.clone()),
             idempotency_key: Set(req.idempotency_key.clone()),
             amount_minor: Set(amount),
@@ -944,8 +1301,8 @@ impl PaymentProvider for Sandbox {
             .exec(&self.db)
             .await
             .map_err(internal)?;
-        if yookassa_copy::is_personality(&payment) {
-            // YooKassa notifies `refund.succeeded` as well as answering the call.
+        if !Personality::of(&payment).is_sandbox() {
+            // YooKassa and CloudPayments notify a refund as well as answering the call.
             let view = SandboxRefundView {
                 id: refund.id.clone(),
                 status: refund.status.clone(),

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::net::{self, Cidr};
 use super::{
@@ -234,7 +235,7 @@ struct NewPayment<'a> {
     key: &'a str,
     amount: Money,
     description: &'a str,
-    reference: &'a str,
+    reference: Uuid,
 }
 
 impl YooKassa {
@@ -310,7 +311,7 @@ impl PaymentProvider for YooKassa {
             key: &req.idempotency_key,
             amount: req.amount,
             description: &req.description,
-            reference: &req.reference,
+            reference: req.reference,
         };
         self.pay(payment, how).await
     }
@@ -330,7 +331,7 @@ impl PaymentProvider for YooKassa {
             key: &req.idempotency_key,
             amount: req.amount,
             description: &req.description,
-            reference: &req.reference,
+            reference: req.reference,
         };
         // No confirmation: the saved card is charged without the customer.
         self.pay(
