@@ -155,6 +155,13 @@ fn amount(v: &Value) -> Result<Money, &'static str> {
     Ok(money)
 }
 
+/// The fields of a request that moves money, with its amount.
+fn fields_with_amount(body: &[u8]) -> Result<(Value, Money), &'static str> {
+    let v = fields(body)?;
+    let amount = amount(&v)?;
+    Ok((v, amount))
+}
+
 fn merchant(v: &Value) -> Merchant {
     Merchant {
         invoice_id: text(v, "InvoiceId"),
@@ -205,12 +212,8 @@ async fn test(State(p): Shared, headers: HeaderMap) -> Answer {
 
 async fn create_order(State(p): Shared, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
     admitted(&p, &headers).await?;
-    let v = match fields(&body) {
-        Ok(v) => v,
-        Err(m) => return refused(m),
-    };
-    let amount = match amount(&v) {
-        Ok(a) => a,
+    let (v, amount) = match fields_with_amount(&body) {
+        Ok(parsed) => parsed,
         Err(m) => return refused(m),
     };
     let Some(description) = text(&v, "Description") else {
@@ -278,12 +281,8 @@ async fn get(State(p): Shared, headers: HeaderMap, body: axum::body::Bytes) -> A
 
 async fn charge_token(State(p): Shared, headers: HeaderMap, body: axum::body::Bytes) -> Answer {
     admitted(&p, &headers).await?;
-    let v = match fields(&body) {
-        Ok(v) => v,
-        Err(m) => return refused(m),
-    };
-    let amount = match amount(&v) {
-        Ok(a) => a,
+    let (v, amount) = match fields_with_amount(&body) {
+        Ok(parsed) => parsed,
         Err(m) => return refused(m),
     };
     let (Some(token), Some(account)) = (text(&v, "Token"), text(&v, "AccountId")) else {

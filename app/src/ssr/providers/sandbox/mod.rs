@@ -784,22 +784,37 @@ impl Sandbox {
             return true;
         };
         let fields = cloudpayments_copy::check(p, card_number, now);
-        let (body, signature) = cloudpayments_copy::signed_form(&fields, &site.api_secret);
-        let answer = self
+        self.notify_site(&format!("{url}/check"), &fields, &site.api_secret)
+            .await
+            .is_ok()
+    }
+
+    /// Posts a CloudPayments notification (form-encoded, `Content-HMAC` signed) and
+    /// reads the answer: only `{"code": 0}` accepts it.
+    async fn notify_site(
+        &self,
+        url: &str,
+        fields: &[(&str, String)],
+        api_secret: &str,
+    ) -> Result<(), String> {
+        let (body, signature) = cloudpayments_copy::signed_form(fields, api_secret);
+        let res = self
             .http
-            .post(format!("{url}/check"))
+            .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
             .header("content-hmac", &signature)
             .header("x-content-hmac", &signature)
             .body(body)
             .send()
-            .await;
-        match answer {
-            Ok(res) if res.status().is_success() => res
-                .json::<serde_json::Value>()
-                .await
-                .is_ok_and(|v| v["code"] == 0),
-            _ => false,
+            .await
+            .map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("HTTP {}", res.status()));
+        }
+        match res.json::<serde_json::Value>().await {
+            Ok(v) if v["code"] == 0 => Ok(()),
+            Ok(v) => Err(format!("answered {v}")),
+            Err(e) => Err(format!("unreadable answer: {e}")),
         }
     }
 
@@ -1071,28 +1086,11 @@ impl Sandbox {
                 else {
                     return Ok(None);
                 };
-                let (body, signature) = cloudpayments_copy::signed_form(&fields, &site.api_secret);
-                let sent = self
-                    .http
-                    .post(format!("{url}/{kind}"))
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("content-hmac", &signature)
-                    .header("x-content-hmac", &signature)
-                    .body(body)
-                    .send()
-                    .await;
                 // CloudPayments repeats a notification until it is answered code 0.
-                return Ok(Some(match sent {
-                    Ok(res) if res.status().is_success() => {
-                        match res.json::<serde_json::Value>().await {
-                            Ok(v) if v["code"] == 0 => Ok(()),
-                            Ok(v) => Err(format!("answered {v}")),
-                            Err(e) => Err(format!("unreadable answer: {e}")),
-                        }
-                    }
-                    Ok(res) => Err(format!("HTTP {}", res.status())),
-                    Err(e) => Err(format!("{e}")),
-                }));
+                return Ok(Some(
+                    self.notify_site(&format!("{url}/{kind}"), &fields, &site.api_secret)
+                        .await,
+                ));
             }
         };
         Ok(Some(match sent {
