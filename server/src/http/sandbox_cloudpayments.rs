@@ -237,6 +237,7 @@ async fn create_order(State(p): Shared, headers: HeaderMap, body: axum::body::By
             merchant_ref: m.invoice_id.as_deref(),
         })
         .await?;
+    p.sandbox.stall_after_create().await;
     done(copy::order(&row, p.sandbox.base_url()))
 }
 

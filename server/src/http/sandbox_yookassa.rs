@@ -234,6 +234,9 @@ async fn create_payment(State(p): Shared, headers: HeaderMap, body: axum::body::
             })
             .await
     };
+    if created.is_ok() {
+        p.sandbox.stall_after_create().await;
+    }
     match created {
         Ok(row) => Ok(Json(yookassa_copy::payment(&row, p.sandbox.base_url())).into_response()),
         // A saved card the sandbox does not know: YooKassa's answer for a bad method id.

@@ -34,6 +34,8 @@ pub(crate) struct Site {
     answers: HashMap<String, Value>,
     pub refunds: Vec<Value>,
     pub fail_next: Vec<u16>,
+    /// The next POST is answered only after this long (it has acted by then).
+    pub slow_next: Option<std::time::Duration>,
 }
 
 #[derive(Clone, Default)]
@@ -175,7 +177,11 @@ impl FakeCloudPayments {
 impl Respond for FakeCloudPayments {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let (status, body) = self.answer(req);
-        ResponseTemplate::new(status).set_body_json(body)
+        let t = ResponseTemplate::new(status).set_body_json(body);
+        match self.0.lock().unwrap().slow_next.take() {
+            Some(d) => t.set_delay(d),
+            None => t,
+        }
     }
 }
 

@@ -40,6 +40,8 @@ pub trait Harness: Sized {
     async fn pay(&self, answer: &Value, outcome: Outcome);
     /// The provider's next `n` API calls fail with a server error.
     fn fail_next(&self, n: u32);
+    /// The provider's next payment is created, but its answer comes after our timeout.
+    fn answer_next_too_late(&self);
     /// Payments (orders) and refunds made at the provider.
     async fn provider_payments(&self) -> usize;
     async fn provider_refunds(&self) -> usize;
@@ -147,6 +149,17 @@ impl<S: SandboxSide> Harness for SandboxHarness<S> {
                 ..Default::default()
             });
     }
+    fn answer_next_too_late(&self) {
+        self.0
+            .state
+            .sandbox
+            .as_ref()
+            .unwrap()
+            .set_faults(app::ssr::providers::sandbox::Faults {
+                timeout_after_create: 1,
+                ..Default::default()
+            });
+    }
     async fn provider_payments(&self) -> usize {
         sandbox_payments::Entity::find()
             .count(&self.0.db)
@@ -202,6 +215,9 @@ impl Harness for YooKassaHarness {
     fn fail_next(&self, n: u32) {
         self.0.fake.0.lock().unwrap().fail_next = vec![500; n as usize];
     }
+    fn answer_next_too_late(&self) {
+        self.0.fake.0.lock().unwrap().slow_next = Some(std::time::Duration::from_secs(3));
+    }
     async fn provider_payments(&self) -> usize {
         self.0.fake.payment_count()
     }
@@ -242,6 +258,9 @@ impl Harness for CloudPaymentsHarness {
     }
     fn fail_next(&self, n: u32) {
         self.0.fake.0.lock().unwrap().fail_next = vec![500; n as usize];
+    }
+    fn answer_next_too_late(&self) {
+        self.0.fake.0.lock().unwrap().slow_next = Some(std::time::Duration::from_secs(3));
     }
     async fn provider_payments(&self) -> usize {
         self.0.fake.0.lock().unwrap().orders.len()
@@ -327,6 +346,25 @@ pub async fn a_provider_outage_is_retried_under_the_same_key<H: Harness>() {
     wait_for_status(h.app(), &c, id(&answer), "succeeded").await;
 }
 
+pub async fn a_timeout_after_the_provider_acted_finds_the_same_payment<H: Harness>() {
+    let h = H::spawn().await;
+    let c = customer(h.app());
+    let t = tariff(h.app(), "classic").await;
+    let body = json!({"tariff_id": t.id, "months": 1});
+    h.answer_next_too_late();
+    let res = checkout(h.app(), &c, "late", &body).await;
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY, "no answer in time");
+    assert_eq!(h.provider_payments().await, 1, "the provider acted");
+    // The customer's retry with the same key finds that payment, and pays it.
+    let retry = checkout(h.app(), &c, "late", &body).await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(h.provider_payments().await, 1, "found, not created again");
+    let answer: Value = retry.json().await.unwrap();
+    h.pay(&answer, Outcome::Paid).await;
+    wait_for_status(h.app(), &c, id(&answer), "succeeded").await;
+    assert_eq!(subscription(h.app(), c.id).await.status, "active");
+}
+
 pub async fn a_refund_is_made_once<H: Harness>() {
     let h = H::spawn().await;
     let c = customer(h.app());
@@ -390,6 +428,11 @@ macro_rules! contract {
             #[tokio::test]
             async fn a_provider_outage_is_retried_under_the_same_key() {
                 super::a_provider_outage_is_retried_under_the_same_key::<$harness>().await
+            }
+
+            #[tokio::test]
+            async fn a_timeout_after_the_provider_acted_finds_the_same_payment() {
+                super::a_timeout_after_the_provider_acted_finds_the_same_payment::<$harness>().await
             }
 
             #[tokio::test]

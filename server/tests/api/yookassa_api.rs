@@ -33,7 +33,7 @@ pub(crate) struct Shop {
     /// Status codes to answer the next calls with (before doing anything).
     pub fail_next: Vec<u16>,
     /// The next POST is done, then answered only after this long (the client gives up).
-    slow_next: Option<Duration>,
+    pub slow_next: Option<Duration>,
 }
 
 #[derive(Clone, Default)]

@@ -372,6 +372,15 @@ impl Sandbox {
         Ok(())
     }
 
+    /// For a personality's route: when `timeout_after_create` is armed, the answer to
+    /// a call that has already created its payment is held back past any client's
+    /// timeout, as a provider whose answer is lost on the way.
+    pub async fn stall_after_create(&self) {
+        if self.take_timeout_after_create() {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    }
+
     fn take_timeout_after_create(&self) -> bool {
         Self::take(
             &mut self
