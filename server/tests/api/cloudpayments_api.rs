@@ -435,6 +435,32 @@ async fn reconciliation_finds_a_paid_order_by_its_invoice_id() {
 }
 
 #[tokio::test]
+async fn an_order_nobody_pays_for_a_day_is_canceled_at_cloudpayments() {
+    let cp = cloudpayments_app().await;
+    let c = customer(&cp.app);
+    let ours = start(&cp, &c, false).await;
+    let now = cp.app.state.clock.now();
+    move_to(&cp.app, now + TimeDelta::hours(2));
+    let early = jobs::reconcile_pending(&cp.app.state, TimeDelta::minutes(10), 10)
+        .await
+        .unwrap();
+    assert_eq!(early.still_pending, 1, "{early:?}");
+    assert!(
+        calls(&cp.server, "/orders/cancel").await.is_empty(),
+        "not yet"
+    );
+    // A CloudPayments order link never expires by itself: after a day it is canceled,
+    // so it stops taking money, and the payment stops being polled.
+    move_to(&cp.app, now + TimeDelta::hours(25));
+    let late = jobs::reconcile_pending(&cp.app.state, TimeDelta::minutes(10), 10)
+        .await
+        .unwrap();
+    assert_eq!(late.settled, 1, "{late:?}");
+    assert_eq!(calls(&cp.server, "/orders/cancel").await.len(), 1);
+    wait_for_status(&cp.app, &c, &ours, "canceled").await;
+}
+
+#[tokio::test]
 async fn server_errors_are_retried_under_the_same_request_id() {
     let cp = cloudpayments_app().await;
     cp.fake.0.lock().unwrap().fail_next = vec![500, 503];

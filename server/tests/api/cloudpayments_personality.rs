@@ -175,3 +175,41 @@ async fn the_hosted_page_asks_our_check_before_taking_a_card() {
     assert_eq!(found["Model"]["Status"], "Completed");
     assert_eq!(found["Model"]["AccountId"], c.id.to_string());
 }
+
+#[tokio::test]
+async fn an_order_nobody_pays_is_canceled_and_its_link_stops_taking_money() {
+    let app = cloudpayments_personality_app().await;
+    let c = customer(&app);
+    let t = checkout_api::tariff(&app, "classic").await;
+    let res = checkout_api::checkout(
+        &app,
+        &c,
+        "abandoned",
+        &json!({"tariff_id": t.id, "months": 1}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let id = created["payment"]["id"].as_str().unwrap();
+    crate::lifecycle_api::move_to(&app, app.state.clock.now() + chrono::TimeDelta::hours(25));
+    let pass = app::ssr::jobs::reconcile_pending(&app.state, chrono::TimeDelta::minutes(10), 10)
+        .await
+        .unwrap();
+    assert_eq!(pass.settled, 1, "{pass:?}");
+    wait_for_status(&app, &c, id, "canceled").await;
+    // The link no longer takes a card.
+    let url = created["payment"]["confirmation_url"].as_str().unwrap();
+    let order = url.rsplit('/').next().unwrap();
+    app.client
+        .post(app.url(&format!("/sandbox/pay/{order}")))
+        .form(&[("card_number", "4242424242424242")])
+        .send()
+        .await
+        .unwrap();
+    let row = sandbox_payments::Entity::find_by_id(order.to_string())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "canceled");
+}

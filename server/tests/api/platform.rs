@@ -74,6 +74,48 @@ async fn unknown_api_paths_get_a_json_404() {
 }
 
 #[tokio::test]
+async fn a_malformed_path_or_query_gets_the_contracts_json_error() {
+    let app = spawn_app().await;
+    let c = crate::checkout_api::customer(&app);
+    let admin = app.staff_token(crate::helpers::ADMIN.0).await;
+    // An id that is not a UUID, a page size that is not a number: 400 with the error
+    // body every other refusal has, never axum's plain text.
+    let cases = [
+        (
+            app.client
+                .delete(app.url("/api/v1/admin/promo-codes/not-a-uuid"))
+                .bearer_auth(&admin),
+            "invalid_path",
+        ),
+        (
+            app.client
+                .get(app.url("/api/v1/admin/promo-codes?page=many"))
+                .bearer_auth(&admin),
+            "invalid_query",
+        ),
+        (
+            app.client
+                .get(app.url("/api/v1/me/payments?limit=many"))
+                .bearer_auth(&c.token),
+            "invalid_query",
+        ),
+    ];
+    for (req, code) in cases {
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{code}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{code}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{body}");
+    }
+}
+
+#[tokio::test]
 async fn a_wrong_method_on_an_api_path_gets_a_json_405() {
     let app = spawn_app().await;
     let res = app

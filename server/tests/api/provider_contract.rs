@@ -47,7 +47,8 @@ pub trait Harness: Sized {
     async fn provider_refunds(&self) -> usize;
 }
 
-/// The customer enters the test card for `outcome` on the sandbox's hosted page.
+/// The customer enters the test card for `outcome` on the sandbox's hosted page (a page
+/// that no longer offers the form takes nothing).
 async fn pay_on_page(app: &TestApp, answer: &Value, outcome: Outcome) {
     let card = match outcome {
         Outcome::Paid => "4242424242424242",
@@ -55,7 +56,19 @@ async fn pay_on_page(app: &TestApp, answer: &Value, outcome: Outcome) {
         Outcome::Declined => "4000000000000002",
     };
     let url = answer["payment"]["confirmation_url"].as_str().unwrap();
-    let res = checkout_api::pay(app, url, card).await;
+    let path = format!("/sandbox/{}", url.split_once("/sandbox/").unwrap().1);
+    let page = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    if !page.text().await.unwrap().contains("Card number") {
+        return;
+    }
+    let res = app
+        .client
+        .post(app.url(&path))
+        .form(&[("card_number", card)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
@@ -365,6 +378,38 @@ pub async fn a_timeout_after_the_provider_acted_finds_the_same_payment<H: Harnes
     assert_eq!(subscription(h.app(), c.id).await.status, "active");
 }
 
+pub async fn a_replaced_checkout_never_buys_anything<H: Harness>() {
+    let h = H::spawn().await;
+    let c = customer(h.app());
+    let first = open_checkout(&h, &c, false).await;
+    let second = open_checkout(&h, &c, false).await;
+    // The customer pays the replaced checkout's page anyway (kept open in another tab):
+    // the provider refuses it, or takes the money and it is given back.
+    h.pay(&first, Outcome::Paid).await;
+    let mut old = Value::Null;
+    for _ in 0..100 {
+        old = checkout_api::payment(h.app(), &c, id(&first)).await;
+        if ["canceled", "failed", "refunded"].contains(&old["status"].as_str().unwrap()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let refunded = match old["status"].as_str().unwrap() {
+        "refunded" => 1,
+        "canceled" | "failed" => 0,
+        other => panic!("the replaced payment is {other}: {old}"),
+    };
+    assert_eq!(h.provider_refunds().await, refunded, "{old}");
+    h.pay(&second, Outcome::Paid).await;
+    wait_for_status(h.app(), &c, id(&second), "succeeded").await;
+    let sub = subscription(h.app(), c.id).await;
+    assert_eq!(
+        sub.current_period_end,
+        app::domain::subscription::add_months(sub.current_period_start, 1),
+        "one month bought, once"
+    );
+}
+
 pub async fn a_refund_is_made_once<H: Harness>() {
     let h = H::spawn().await;
     let c = customer(h.app());
@@ -433,6 +478,11 @@ macro_rules! contract {
             #[tokio::test]
             async fn a_timeout_after_the_provider_acted_finds_the_same_payment() {
                 super::a_timeout_after_the_provider_acted_finds_the_same_payment::<$harness>().await
+            }
+
+            #[tokio::test]
+            async fn a_replaced_checkout_never_buys_anything() {
+                super::a_replaced_checkout_never_buys_anything::<$harness>().await
             }
 
             #[tokio::test]

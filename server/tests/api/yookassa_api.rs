@@ -75,6 +75,11 @@ impl FakeYooKassa {
         self.0.lock().unwrap().payments.len()
     }
 
+    /// A day has passed: YooKassa no longer knows the idempotence keys it was sent.
+    pub fn forget_keys(&self) {
+        self.0.lock().unwrap().answers.clear();
+    }
+
     fn answer(&self, req: &Request) -> (u16, Value) {
         let auth = req
             .headers
@@ -150,6 +155,11 @@ impl FakeYooKassa {
                 shop.payments.insert(id, p.clone());
                 (200, p)
             }
+            // The shop's payments (filters and paging are YooKassa's; one page here).
+            ("GET", "/payments") => (
+                200,
+                json!({"type": "list", "items": shop.payments.values().cloned().collect::<Vec<_>>()}),
+            ),
             ("GET", p) if p.starts_with("/payments/") => {
                 match shop.payments.get(p.trim_start_matches("/payments/")) {
                     Some(found) => (200, found.clone()),
@@ -626,6 +636,50 @@ async fn a_renewal_charges_the_saved_card_by_its_id_without_a_page() {
     assert_eq!(
         subscription(&yk.app, c.id).await.current_period_end,
         app::domain::subscription::add_months(sub.current_period_end, 1)
+    );
+}
+
+#[tokio::test]
+async fn a_renewal_retried_after_yookassas_key_window_finds_its_first_charge() {
+    let yk = yookassa_app(&[]).await;
+    let c = customer(&yk.app);
+    let (ours, theirs) = start(&yk, &c, true).await;
+    yk.fake.paid(&theirs);
+    notify(&yk.app, "payment.succeeded", &json!({"id": theirs}), None).await;
+    wait_for_status(&yk.app, &c, &ours, "succeeded").await;
+    let sub = subscription(&yk.app, c.id).await;
+
+    // YooKassa charges the card but its answer never arrives.
+    move_to(&yk.app, sub.current_period_end - TimeDelta::hours(23));
+    yk.fake.0.lock().unwrap().slow_next = Some(Duration::from_secs(3));
+    let pass = jobs::renew_due(&yk.app.state, 10).await.unwrap();
+    assert_eq!(pass.renewed, 0, "{pass:?}");
+    assert_eq!(yk.fake.payment_count(), 2, "charged at YooKassa");
+
+    // The workers come back more than a day later: the key is forgotten at YooKassa,
+    // so the same key would charge again. The charge is looked up instead.
+    yk.fake.forget_keys();
+    let posts_before = provider_requests(&yk.server, "POST", "/payments")
+        .await
+        .len();
+    move_to(&yk.app, yk.app.state.clock.now() + TimeDelta::hours(25));
+    let pass = jobs::renew_due(&yk.app.state, 10).await.unwrap();
+    assert_eq!((pass.leased, pass.renewed), (1, 1), "{pass:?}");
+    assert_eq!(yk.fake.payment_count(), 2, "not charged twice");
+    assert_eq!(
+        provider_requests(&yk.server, "POST", "/payments")
+            .await
+            .len(),
+        posts_before,
+        "found by the list, not posted again"
+    );
+    // One month bought, counted from when it was settled (the old period had ended).
+    let renewed = subscription(&yk.app, c.id).await;
+    let month_from_now = app::domain::subscription::add_months(yk.app.state.clock.now(), 1);
+    assert!(
+        (month_from_now - renewed.current_period_end).abs() < TimeDelta::seconds(5),
+        "{:?}",
+        renewed.current_period_end
     );
 }
 

@@ -8,6 +8,12 @@ use crate::ssr::repo::payments as payment_repo;
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::{AppState, ServiceError};
 
+/// A checkout nobody paid within a day is abandoned: its payment is canceled at the
+/// provider, so its page stops taking money and the payment stops being polled. Most
+/// providers expire their pages sooner on their own (YooKassa after an hour); a
+/// CloudPayments order link never expires unless it is canceled.
+pub const ABANDONED_AFTER: TimeDelta = TimeDelta::days(1);
+
 /// What one reconciliation pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReconcileReport {
@@ -44,7 +50,14 @@ pub async fn reconcile_pending(
         let Some(provider_id) = p.provider_payment_id.clone() else {
             continue;
         };
-        match state.provider.get_payment(&provider_id).await {
+        let mut found = state.provider.get_payment(&provider_id).await;
+        if matches!(&found, Ok(pp) if pp.status == PaymentStatus::Pending)
+            && now - p.created_at >= ABANDONED_AFTER
+        {
+            // Canceled, or paid after all if the customer was quicker: settled either way.
+            found = state.provider.cancel_payment(&provider_id).await;
+        }
+        match found {
             Ok(pp) if pp.status == PaymentStatus::Pending => report.still_pending += 1,
             Ok(pp) => {
                 let event = BillingEvent::Polled {

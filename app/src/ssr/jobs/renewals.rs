@@ -307,6 +307,8 @@ async fn charge(
             ),
             payment_method_token: due.method.provider_token.clone(),
             reference: payment.id,
+            first_tried_at: payment.created_at,
+            now: state.clock.now(),
         })
         .await;
     match charged {

@@ -42,6 +42,11 @@ pub struct ChargeSaved {
     pub payment_method_token: String,
     /// Our payment id.
     pub reference: Uuid,
+    /// When this charge was first tried with this key, and now (our clock): a provider
+    /// that forgets idempotency keys after a while (YooKassa: 24 hours) must look for
+    /// the first try's payment before charging again once the key may be forgotten.
+    pub first_tried_at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@ use app::ssr::AppState;
 use app::ssr::repo::audit::Actor;
 use app::ssr::services::discounts;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::json::text_or_number;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, StaffCaller};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, StaffCaller};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +48,7 @@ pub struct DiscountList {
 pub async fn set(
     State(state): State<AppState>,
     caller: StaffCaller,
-    Path(user_id): Path<Uuid>,
+    ApiPath(user_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<SetDiscount>,
 ) -> Result<Json<PersonalDiscountDto>, ApiError> {
     let staff = caller.require(StaffRole::can_edit_catalog)?;
@@ -72,7 +72,7 @@ pub async fn set(
 pub async fn remove(
     State(state): State<AppState>,
     caller: StaffCaller,
-    Path(user_id): Path<Uuid>,
+    ApiPath(user_id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let staff = caller.require(StaffRole::can_edit_catalog)?;
     discounts::remove(
@@ -91,7 +91,7 @@ pub async fn remove(
 pub async fn list(
     State(state): State<AppState>,
     caller: StaffCaller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<DiscountList>, ApiError> {
     caller.require(StaffRole::can_view_catalog)?;
     let page = discounts::list_active(

@@ -5,7 +5,7 @@ use app::ssr::AppState;
 use app::ssr::repo::audit::Actor;
 use app::ssr::services::promos::{self, PromoStatusFilter};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::json::opt_text_or_number;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, StaffCaller};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, StaffCaller};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
@@ -105,7 +105,7 @@ fn actor(caller: &StaffCaller) -> Result<Actor, ApiError> {
 pub async fn list(
     State(state): State<AppState>,
     caller: StaffCaller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<PromoList>, ApiError> {
     caller.require(StaffRole::can_view_catalog)?;
     let status =
@@ -204,7 +204,7 @@ pub async fn batch(
 pub async fn patch(
     State(state): State<AppState>,
     caller: StaffCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<PatchPromo>,
 ) -> Result<Json<PromoDto>, ApiError> {
     let actor = actor(&caller)?;
@@ -219,7 +219,7 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<AppState>,
     caller: StaffCaller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let actor = actor(&caller)?;
     promos::delete(&state.db, &state.clock, &actor, id).await?;

@@ -12,7 +12,7 @@ use app::ssr::services::refunds::{self, Requester};
 use app::ssr::services::support::{self, PaymentFilter};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::json::text_or_number;
 use super::me::{limit, time_param};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{StaffCaller, parse_json};
+use crate::http::extract::{ApiPath, ApiQuery, StaffCaller, parse_json};
 use crate::http::idempotent;
 
 fn uuid(raw: &str, what: &'static str) -> Result<Uuid, ApiError> {
@@ -55,7 +55,7 @@ pub struct PaymentsQuery {
 pub async fn list(
     State(state): State<AppState>,
     staff: StaffCaller,
-    Query(q): Query<PaymentsQuery>,
+    ApiQuery(q): ApiQuery<PaymentsQuery>,
 ) -> Result<Json<AdminPaymentPageDto>, ApiError> {
     staff.require(StaffRole::can_support)?;
     let filter = PaymentFilter {
@@ -76,7 +76,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     staff: StaffCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AdminPaymentDto>, ApiError> {
     staff.require(StaffRole::can_support)?;
     Ok(Json(support::payment(&state, uuid(&id, "payment")?).await?))
@@ -99,7 +99,7 @@ pub struct StaffRefundBody {
 pub async fn refund(
     State(state): State<AppState>,
     staff: StaffCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -150,7 +150,7 @@ pub async fn refund(
 pub async fn customer(
     State(state): State<AppState>,
     staff: StaffCaller,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<String>,
 ) -> Result<Json<AdminCustomerDto>, ApiError> {
     staff.require(StaffRole::can_support)?;
     Ok(Json(
@@ -172,7 +172,7 @@ pub struct ChangeTariff {
 pub async fn change_tariff(
     State(state): State<AppState>,
     staff: StaffCaller,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -217,7 +217,7 @@ pub struct Adjustment {
 pub async fn adjust(
     State(state): State<AppState>,
     staff: StaffCaller,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {

@@ -10,7 +10,7 @@ use app::ssr::services::integrity;
 use app::ssr::services::outbox_admin::{self, OutboxQuery, OutboxStatus};
 use app::ssr::services::test_clock;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::me::limit;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, StaffCaller};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, StaffCaller};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OutboxParams {
@@ -39,7 +39,7 @@ pub struct OutboxParams {
 pub async fn outbox(
     State(state): State<AppState>,
     staff: StaffCaller,
-    Query(p): Query<OutboxParams>,
+    ApiQuery(p): ApiQuery<OutboxParams>,
 ) -> Result<Json<OutboxPageDto>, ApiError> {
     staff.require(StaffRole::can_operate)?;
     let status = OutboxStatus::parse(p.status.as_deref().unwrap_or("pending"))?;
@@ -66,7 +66,7 @@ pub async fn outbox(
 pub async fn retry(
     State(state): State<AppState>,
     staff: StaffCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OutboxMessageDto>, ApiError> {
     staff.require(StaffRole::can_operate)?;
     let id = Uuid::parse_str(&id).map_err(|_| {

@@ -5,13 +5,13 @@ use app::ssr::repo::audit::Actor;
 use app::ssr::repo::catalog::TariffStatusFilter;
 use app::ssr::{AppState, services};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, StaffCaller};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, StaffCaller};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
@@ -79,7 +79,7 @@ fn parse_status(s: Option<&str>) -> Result<TariffStatusFilter, ApiError> {
 pub async fn list(
     State(state): State<AppState>,
     caller: StaffCaller,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<AdminTariffList>, ApiError> {
     caller.require(StaffRole::can_view_catalog)?;
     let status = parse_status(query.status.as_deref())?;
@@ -169,7 +169,7 @@ fn opt_price<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D
 pub async fn patch(
     State(state): State<AppState>,
     caller: StaffCaller,
-    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+    ApiPath(id): ApiPath<uuid::Uuid>,
     ApiJson(body): ApiJson<PatchTariff>,
 ) -> Result<Json<TariffDto>, ApiError> {
     let staff = caller.require(StaffRole::can_edit_catalog)?;

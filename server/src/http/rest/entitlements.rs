@@ -2,13 +2,13 @@ use app::dto::EntitlementDto;
 use app::ssr::AppState;
 use app::ssr::services::account;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::bearer_token;
+use crate::http::extract::{ApiPath, bearer_token};
 
 /// Who may watch what, for other services (`Authorization: Bearer <service token>`).
 /// An unknown user simply has no roles.
@@ -18,7 +18,7 @@ use crate::http::extract::bearer_token;
 pub async fn get(
     State(state): State<AppState>,
     parts: Parts,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<String>,
 ) -> Result<Json<EntitlementDto>, ApiError> {
     let Some(expected) = state.service_token.as_deref() else {
         return Err(ApiError::new(

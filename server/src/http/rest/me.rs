@@ -2,7 +2,7 @@ use app::dto::{PaymentDto, StatementLineDto, SubscriptionDto};
 use app::ssr::services::{account, payments};
 use app::ssr::{AppState, ServiceError};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, CustomerCaller};
+use crate::http::extract::{ApiJson, ApiQuery, CustomerCaller};
 
 #[utoipa::path(get, path = "/api/v1/me/subscription", tag = "customer",
     responses((status = 200, body = SubscriptionDto), (status = 401, body = ErrorBody)))]
@@ -107,7 +107,7 @@ fn cursor(c: Option<&str>) -> Result<Option<Uuid>, ApiError> {
 pub async fn payments(
     State(state): State<AppState>,
     CustomerCaller(customer): CustomerCaller,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<PaymentPage>, ApiError> {
     let (data, next) = payments::customer_payments(
         &state,
@@ -163,7 +163,7 @@ pub fn time_param(name: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, 
 pub async fn statement(
     State(state): State<AppState>,
     CustomerCaller(customer): CustomerCaller,
-    Query(q): Query<StatementQuery>,
+    ApiQuery(q): ApiQuery<StatementQuery>,
 ) -> Result<Response, ApiError> {
     let from = time_param("from", q.from.as_deref())?;
     let to = time_param("to", q.to.as_deref())?;
@@ -185,7 +185,7 @@ pub async fn statement(
 pub async fn notifications(
     State(state): State<AppState>,
     CustomerCaller(customer): CustomerCaller,
-    Query(q): Query<PageQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<app::dto::NotificationPageDto>, ApiError> {
     Ok(Json(
         app::ssr::services::notifications::list(

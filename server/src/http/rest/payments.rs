@@ -4,7 +4,7 @@ use app::ssr::services::payments;
 use app::ssr::services::refunds::{self, Requester};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{CustomerCaller, parse_json};
+use crate::http::extract::{ApiPath, CustomerCaller, parse_json};
 use crate::http::idempotent;
 
 fn payment_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -32,7 +32,7 @@ fn payment_id(raw: &str) -> Result<Uuid, ApiError> {
 pub async fn get(
     State(state): State<AppState>,
     CustomerCaller(customer): CustomerCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<PaymentDto>, ApiError> {
     let id = payment_id(&id)?;
     Ok(Json(
@@ -60,7 +60,7 @@ pub struct RefundBody {
 pub async fn refund(
     State(state): State<AppState>,
     CustomerCaller(customer): CustomerCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {

@@ -22,14 +22,26 @@ pub fn sign(secret: &[u8], body: &[u8], at: DateTime<Utc>) -> String {
     format!("t={t},v1={}", hex::encode(m.finalize().into_bytes()))
 }
 
-/// True when `header` signs `body` with `secret` and is recent enough.
+/// The longest header read: a timestamp and a few signatures (several while a secret
+/// is being rolled). Anything longer is refused unread.
+pub const MAX_HEADER_LEN: usize = 512;
+
+/// How many `v1` signatures are compared at most.
+const MAX_SIGNATURES: usize = 4;
+
+/// True when `header` signs `body` with `secret` and is recent enough. The header is
+/// parsed once and the MAC computed once, whatever the header holds: one request costs
+/// one HMAC of its body, never one per candidate.
 pub fn verify(secret: &[u8], header: &str, body: &[u8], now: DateTime<Utc>) -> bool {
+    if header.len() > MAX_HEADER_LEN {
+        return false;
+    }
     let mut t = None;
     let mut v1 = Vec::new();
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", value)) => t = value.parse::<i64>().ok(),
-            Some(("v1", value)) => {
+            Some(("v1", value)) if v1.len() < MAX_SIGNATURES => {
                 if let Ok(bytes) = hex::decode(value) {
                     v1.push(bytes);
                 }
@@ -44,14 +56,19 @@ pub fn verify(secret: &[u8], header: &str, body: &[u8], now: DateTime<Utc>) -> b
     if (now - signed_at).abs() > TOLERANCE {
         return false;
     }
-    v1.iter().any(|candidate| {
-        let mut m = mac(secret);
-        m.update(t.to_string().as_bytes());
-        m.update(b".");
-        m.update(body);
-        // Constant-time comparison.
-        m.verify_slice(candidate).is_ok()
-    })
+    let mut m = mac(secret);
+    m.update(t.to_string().as_bytes());
+    m.update(b".");
+    m.update(body);
+    let expected = m.finalize().into_bytes();
+    v1.iter()
+        .any(|candidate| constant_time_eq(&expected, candidate))
+}
+
+/// Compares without stopping at the first difference, so the time taken tells nothing
+/// about how much of a forged signature was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -73,5 +90,21 @@ mod tests {
         ));
         assert!(!verify(b"secret", "t=abc,v1=00", b"{}", now));
         assert!(!verify(b"secret", "", b"{}", now));
+    }
+
+    #[test]
+    fn a_header_stuffed_with_candidates_is_refused_unread() {
+        let now = Utc::now();
+        let good = sign(b"secret", b"{}", now);
+        // The right signature after 100,000 wrong ones: refused for its length.
+        let stuffed = format!("{},{}", "v1=00".repeat(100_000), good);
+        assert!(!verify(b"secret", &stuffed, b"{}", now));
+        // Within the limits, the right one among a few wrong ones still counts.
+        let (t, v1) = good.split_once(',').unwrap();
+        let rolled = format!("{t},v1={},{v1}", "ab".repeat(32));
+        assert!(verify(b"secret", &rolled, b"{}", now));
+        // Only the first four signatures are compared.
+        let late = format!("{t},{},{v1}", ["v1=00"; 4].join(","));
+        assert!(!verify(b"secret", &late, b"{}", now));
     }
 }

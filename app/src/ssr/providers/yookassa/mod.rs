@@ -37,6 +37,14 @@ const METADATA_PAYMENT: &str = "kinobill_payment_id";
 /// YooKassa limits a description to 128 characters.
 const DESCRIPTION_MAX: usize = 128;
 
+/// YooKassa keeps an `Idempotence-Key`'s answer for 24 hours. A charge retried later
+/// than this after its first try looks for the first try's payment before it charges
+/// (an hour's margin for the two clocks).
+const KEY_TRUSTED_FOR: chrono::TimeDelta = chrono::TimeDelta::hours(23);
+
+/// How many pages of `GET /payments` that look-up reads at most (100 payments each).
+const LOOKUP_PAGES: usize = 20;
+
 #[derive(Clone)]
 pub struct YooKassaConfig {
     pub shop_id: String,
@@ -183,6 +191,35 @@ impl YooKassa {
         Err(last)
     }
 
+    /// The payment we created for `reference` since `since`, found by its metadata in
+    /// `GET /payments` (YooKassa has no look-up by metadata).
+    async fn find_by_reference(
+        &self,
+        reference: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<Option<wire::Payment>, ProviderError> {
+        let reference = reference.to_string();
+        let since = since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut cursor: Option<String> = None;
+        for _ in 0..LOOKUP_PAGES {
+            let mut path = format!("/payments?limit=100&created_at.gte={since}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page: wire::PaymentList = self.call(Method::GET, &path, None, None).await?;
+            if let Some(found) = page.items.into_iter().find(|p| p.reference() == reference) {
+                return Ok(Some(found));
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(None),
+            }
+        }
+        Err(ProviderError::Unavailable(
+            "YooKassa's payment list is too long to look through".into(),
+        ))
+    }
+
     async fn payment(&self, id: &str) -> Result<wire::Payment, ProviderError> {
         check_id(id)?;
         self.call(Method::GET, &format!("/payments/{id}"), None, None)
@@ -327,6 +364,13 @@ impl PaymentProvider for YooKassa {
     }
 
     async fn charge_saved(&self, req: &ChargeSaved) -> Result<ProviderPayment, ProviderError> {
+        if req.now - req.first_tried_at >= KEY_TRUSTED_FOR {
+            // The key may be forgotten: a charge it made must be found, not repeated.
+            let since = req.first_tried_at - chrono::TimeDelta::minutes(5);
+            if let Some(found) = self.find_by_reference(req.reference, since).await? {
+                return to_provider(&self.captured(found).await?);
+            }
+        }
         let payment = NewPayment {
             key: &req.idempotency_key,
             amount: req.amount,

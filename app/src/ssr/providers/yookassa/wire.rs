@@ -75,6 +75,14 @@ pub struct Payment {
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// A page of `GET /payments`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentList {
+    pub items: Vec<Payment>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
 /// A refund object (`POST /refunds`, `GET /refunds/{id}`, notifications).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Refund {
