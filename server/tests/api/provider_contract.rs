@@ -38,7 +38,7 @@ pub trait Harness: Sized {
     fn app(&self) -> &TestApp;
     /// The customer settles the checkout `answer` on the provider's page.
     async fn pay(&self, answer: &Value, outcome: Outcome);
-    /// The provider's next `n` API calls fail with a server error.
+    /// The provider's next `n` API calls fail (429 or 5xx; the sandbox's are 5xx).
     fn fail_next(&self, n: u32);
     /// The provider's next payment is created, but its answer comes after our timeout.
     fn answer_next_too_late(&self);
@@ -187,6 +187,12 @@ impl<S: SandboxSide> Harness for SandboxHarness<S> {
     }
 }
 
+/// `n` refusals of a provider under strain: "too many requests" and server errors in
+/// turn, each of which the adapter must retry under the same key.
+fn outage(n: u32) -> Vec<u16> {
+    (0..n).map(|i| if i % 2 == 0 { 429 } else { 503 }).collect()
+}
+
 pub struct YooKassaHarness(YooKassaApp);
 
 impl Harness for YooKassaHarness {
@@ -226,7 +232,7 @@ impl Harness for YooKassaHarness {
         }
     }
     fn fail_next(&self, n: u32) {
-        self.0.fake.0.lock().unwrap().fail_next = vec![500; n as usize];
+        self.0.fake.0.lock().unwrap().fail_next = outage(n);
     }
     fn answer_next_too_late(&self) {
         self.0.fake.0.lock().unwrap().slow_next = Some(std::time::Duration::from_secs(3));
@@ -270,7 +276,7 @@ impl Harness for CloudPaymentsHarness {
         }
     }
     fn fail_next(&self, n: u32) {
-        self.0.fake.0.lock().unwrap().fail_next = vec![500; n as usize];
+        self.0.fake.0.lock().unwrap().fail_next = outage(n);
     }
     fn answer_next_too_late(&self) {
         self.0.fake.0.lock().unwrap().slow_next = Some(std::time::Duration::from_secs(3));
