@@ -127,8 +127,19 @@ pub struct OutboxSettings {
     pub archive_after: TimeDelta,
 }
 
+/// `KINOBILL__ENV`: what the server may be started with (ARCHITECTURE "Deployment
+/// modes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// Public defaults allowed: the dev secrets, demo data and sign-in, the sandbox.
+    Development,
+    /// Refuses every public default, naming the key to set.
+    Production,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub deployment: Deployment,
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub log_format: LogFormat,
@@ -186,6 +197,7 @@ pub enum ConfigError {
 /// (dotted key, secret?) — every key we understand. Env name: `KINOBILL__` + key with
 /// `.` -> `__`, upper case.
 const KEYS: &[(&str, bool)] = &[
+    ("env", false),
     ("server.addr", false),
     ("server.public_url", false),
     ("server.site_root", false),
@@ -542,6 +554,13 @@ impl Settings {
     }
 
     fn parse(src: &Sources) -> Result<Settings, ConfigError> {
+        let deployment = src.parse("env", Deployment::Development, |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "development" | "dev" => Ok(Deployment::Development),
+                "production" | "prod" => Ok(Deployment::Production),
+                _ => Err("expected `development` or `production`".to_string()),
+            }
+        })?;
         let addr: SocketAddr = src.parse(
             "server.addr",
             SocketAddr::from(([127, 0, 0, 1], 3000)),
@@ -597,7 +616,7 @@ impl Settings {
         if !database.is_sqlite() && jwt_secret.expose() == DEV_JWT_SECRET {
             return Err(src.invalid(
                 "auth.jwt_secret",
-                "the development secret is refused with PostgreSQL; set a real secret",
+                "the development secret is refused with PostgreSQL and in production; set a real secret",
             ));
         }
         let service_token = src
@@ -736,7 +755,8 @@ impl Settings {
             }
         })?;
 
-        Ok(Settings {
+        let settings = Settings {
+            deployment,
             server: ServerSettings {
                 addr,
                 public_url,
@@ -762,7 +782,67 @@ impl Settings {
             lifecycle,
             outbox,
             demo_seed,
-        })
+        };
+        if deployment == Deployment::Production {
+            settings.refuse_public_defaults(src)?;
+        }
+        Ok(settings)
+    }
+
+    /// Production refuses every default that is public (anyone can read it in this
+    /// repository) or exists only to try the product, naming the key to set.
+    fn refuse_public_defaults(&self, src: &Sources) -> Result<(), ConfigError> {
+        if self.jwt_secret.expose() == DEV_JWT_SECRET {
+            return Err(src.invalid(
+                "auth.jwt_secret",
+                "production refuses the development secret (and with it demo sign-in); set the auth service's secret",
+            ));
+        }
+        if self.provider == ProviderKind::Sandbox {
+            return Err(src.invalid(
+                "payments.provider",
+                "production takes real money: set yookassa or cloudpayments (the sandbox, its pages and its card dashboard are for development)",
+            ));
+        }
+        let own_personality = |url: &str| url.starts_with('/');
+        if self
+            .yookassa
+            .as_ref()
+            .is_some_and(|y| own_personality(&y.api_url))
+        {
+            return Err(src.invalid(
+                "yookassa.api_url",
+                "production refuses the sandbox's YooKassa personality; leave the key unset for YooKassa's own API",
+            ));
+        }
+        if self
+            .cloudpayments
+            .as_ref()
+            .is_some_and(|c| own_personality(&c.api_url))
+        {
+            return Err(src.invalid(
+                "cloudpayments.api_url",
+                "production refuses the sandbox's CloudPayments personality; leave the key unset for CloudPayments' own API",
+            ));
+        }
+        // With neither the sandbox nor a personality, nothing checks a webhook with the
+        // sandbox's public default secret.
+        if self.demo_seed {
+            return Err(src.invalid("demo.seed", "production refuses demo data; set it to false"));
+        }
+        if self.clock == ClockMode::Test {
+            return Err(src.invalid(
+                "clock",
+                "production refuses the test clock (staff could move time); set it to system",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the console's demo sign-in (any seeded customer, no auth service) may be
+    /// offered: only in development, with the development secret.
+    pub fn demo_sign_in(&self) -> bool {
+        self.deployment == Deployment::Development && self.jwt_secret.expose() == DEV_JWT_SECRET
     }
 
     /// Cookies get `Secure` when people reach us over https.
@@ -918,6 +998,93 @@ mod tests {
             Settings::from_sources(Some("[sever]\naddr = \"x\"\n"), "kinobill.toml", env(&[]))
                 .unwrap_err();
         assert!(err.to_string().contains("sever.addr"));
+    }
+
+    /// A production configuration that starts; each case below breaks one key of it.
+    fn production() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("KINOBILL__ENV", "production"),
+            ("DATABASE_URL", "postgres://db/kinobill"),
+            (
+                "KINOBILL__AUTH__JWT_SECRET",
+                "a-production-secret-of-32-characters!",
+            ),
+            ("KINOBILL__PAYMENTS__PROVIDER", "yookassa"),
+            ("KINOBILL__YOOKASSA__SHOP_ID", "100500"),
+            ("KINOBILL__YOOKASSA__SECRET_KEY", "live_secret"),
+        ]
+    }
+
+    #[test]
+    fn production_refuses_every_public_default_and_names_the_key() {
+        let ok = Settings::from_sources(None, "", env(&production())).unwrap();
+        assert_eq!(ok.deployment, Deployment::Production);
+        assert!(!ok.demo_sign_in() && !ok.demo_seed);
+        let cases: &[(&[(&str, &str)], &str, &[&str])] = &[
+            (
+                &[("KINOBILL__AUTH__JWT_SECRET", DEV_JWT_SECRET)],
+                "KINOBILL__AUTH__JWT_SECRET",
+                &[],
+            ),
+            (
+                &[("KINOBILL__PAYMENTS__PROVIDER", "sandbox")],
+                "KINOBILL__PAYMENTS__PROVIDER",
+                &[
+                    "KINOBILL__YOOKASSA__SHOP_ID",
+                    "KINOBILL__YOOKASSA__SECRET_KEY",
+                ],
+            ),
+            (
+                &[("KINOBILL__YOOKASSA__API_URL", "/sandbox/yookassa/v3")],
+                "KINOBILL__YOOKASSA__API_URL",
+                &[],
+            ),
+            (
+                &[
+                    ("KINOBILL__PAYMENTS__PROVIDER", "cloudpayments"),
+                    ("KINOBILL__CLOUDPAYMENTS__PUBLIC_ID", "pk"),
+                    ("KINOBILL__CLOUDPAYMENTS__API_SECRET", "s"),
+                    ("KINOBILL__CLOUDPAYMENTS__API_URL", "/sandbox/cloudpayments"),
+                ],
+                "KINOBILL__CLOUDPAYMENTS__API_URL",
+                &[
+                    "KINOBILL__YOOKASSA__SHOP_ID",
+                    "KINOBILL__YOOKASSA__SECRET_KEY",
+                ],
+            ),
+            (
+                &[("KINOBILL__DEMO__SEED", "true")],
+                "KINOBILL__DEMO__SEED",
+                &[],
+            ),
+            (
+                &[
+                    ("KINOBILL__CLOCK", "test"),
+                    ("KINOBILL__CLOCK_ALLOW_POSTGRES", "true"),
+                ],
+                "KINOBILL__CLOCK",
+                &[],
+            ),
+        ];
+        for (change, key, drop) in cases {
+            let mut vars: Vec<(&str, &str)> = production()
+                .into_iter()
+                .filter(|(k, _)| !drop.contains(k) && !change.iter().any(|(c, _)| c == k))
+                .collect();
+            vars.extend(change.iter().copied());
+            let err = Settings::from_sources(None, "", env(&vars))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{key}: {err}");
+            assert!(err.contains("production"), "{key}: {err}");
+            assert!(!err.contains(DEV_JWT_SECRET), "secrets stay hidden: {err}");
+        }
+        // Development keeps its defaults: demo sign-in with the development secret.
+        let dev = Settings::from_sources(None, "", env(&[])).unwrap();
+        assert_eq!(dev.deployment, Deployment::Development);
+        assert!(dev.demo_sign_in());
+        let bad = Settings::from_sources(None, "", env(&[("KINOBILL__ENV", "staging")]));
+        assert!(bad.unwrap_err().to_string().contains("KINOBILL__ENV"));
     }
 
     #[test]

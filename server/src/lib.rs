@@ -176,7 +176,7 @@ fn app_state(
         db,
         clock,
         customer_tokens: CustomerTokens::new(settings.jwt_secret.expose()),
-        demo_sign_in: settings.jwt_secret.expose() == config::DEV_JWT_SECRET,
+        demo_sign_in: settings.demo_sign_in(),
         pricing_cache: Arc::new(PricingCache::new(
             settings.quote_cache_ttl.to_std().unwrap_or_default(),
         )),

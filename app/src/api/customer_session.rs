@@ -75,9 +75,12 @@ pub async fn demo_sign_in(customer_id: Uuid, next: Option<String>) -> Result<(),
             entity: "demo sign-in",
         }));
     }
+    // Only the seeded demo customers: demo sign-in must not become a way into any
+    // real customer's account by their id.
     let customer = customers::find(&state.db, customer_id)
         .await
         .map_err(super::respond_err)?
+        .filter(|c| c.email.as_deref().is_some_and(customers::is_demo_email))
         .ok_or_else(|| super::respond_err(ServiceError::NotFound { entity: "customer" }))?;
     let now = state.clock.now();
     // Token lifetimes are wall-clock time, whatever the billing clock says.

@@ -277,3 +277,83 @@ async fn the_demo_sign_in_is_off_without_the_development_secret() {
         .unwrap();
     assert_eq!(list, json!([]));
 }
+
+#[tokio::test]
+async fn the_demo_sign_in_acts_only_as_the_seeded_demo_customers() {
+    let app = crate::helpers::spawn_clocked(&[(
+        "KINOBILL__AUTH__JWT_SECRET",
+        server::config::DEV_JWT_SECRET,
+    )])
+    .await;
+    let anna = customers::Entity::find()
+        .filter(customers::Column::Email.eq("customer01@example.com"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    // A real customer (signed in once through the auth service's token).
+    let real_id = uuid::Uuid::now_v7();
+    let token = crate::helpers::customer_token_with(
+        server::config::DEV_JWT_SECRET,
+        real_id,
+        Some("real.person@example.com"),
+        chrono::Utc::now() + chrono::TimeDelta::hours(1),
+    );
+    let me = app
+        .client
+        .get(app.url("/api/v1/me/subscription"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(me.status().is_success() || me.status() == StatusCode::NOT_FOUND);
+    assert!(
+        customers::Entity::find_by_id(real_id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_some(),
+        "the real customer exists"
+    );
+    let sign_in = |id: uuid::Uuid| {
+        crate::helpers::new_client()
+            .post(app.url("/rpc/demo_sign_in"))
+            .form(&[("customer_id", id.to_string())])
+            .send()
+    };
+    let refused = sign_in(real_id).await.unwrap();
+    assert_eq!(
+        refused.status(),
+        StatusCode::NOT_FOUND,
+        "not by a real customer's id"
+    );
+    let demo = sign_in(anna.id).await.unwrap();
+    assert!(
+        demo.status().is_success() || demo.status().is_redirection(),
+        "{}",
+        demo.status()
+    );
+    let list: Value = app
+        .client
+        .post(app.url("/rpc/demo_customers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let emails: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["email"].as_str().unwrap())
+        .collect();
+    assert!(
+        !emails.is_empty()
+            && emails
+                .iter()
+                .all(|e| e.starts_with("customer") && e.ends_with("@example.com")),
+        "{emails:?}"
+    );
+    assert!(!emails.contains(&"real.person@example.com"));
+}

@@ -96,6 +96,15 @@ pub async fn find<C: ConnectionTrait>(
 }
 
 /// The first `limit` customers of the demo data (`@example.com`), for the demo sign-in.
+/// Whether `email` is one of the demo customers the seed creates
+/// (`customer01@example.com` …): the only customers demo sign-in may act as.
+pub fn is_demo_email(email: &str) -> bool {
+    email
+        .strip_prefix("customer")
+        .and_then(|rest| rest.strip_suffix("@example.com"))
+        .is_some_and(|n| !n.is_empty() && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 pub async fn demo_customers<C: ConnectionTrait>(
     db: &C,
     limit: u64,
@@ -107,6 +116,7 @@ pub async fn demo_customers<C: ConnectionTrait>(
         .all(db)
         .await?
         .into_iter()
+        .filter(|c| c.email.as_deref().is_some_and(is_demo_email))
         .map(to_dto)
         .collect())
 }
