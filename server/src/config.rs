@@ -1000,6 +1000,13 @@ mod tests {
         assert!(err.to_string().contains("sever.addr"));
     }
 
+    /// Keys changed, the key the refusal names, keys dropped.
+    type Breaks = (
+        &'static [(&'static str, &'static str)],
+        &'static str,
+        &'static [&'static str],
+    );
+
     /// A production configuration that starts; each case below breaks one key of it.
     fn production() -> Vec<(&'static str, &'static str)> {
         vec![
@@ -1020,7 +1027,7 @@ mod tests {
         let ok = Settings::from_sources(None, "", env(&production())).unwrap();
         assert_eq!(ok.deployment, Deployment::Production);
         assert!(!ok.demo_sign_in() && !ok.demo_seed);
-        let cases: &[(&[(&str, &str)], &str, &[&str])] = &[
+        let cases: &[Breaks] = &[
             (
                 &[("KINOBILL__AUTH__JWT_SECRET", DEV_JWT_SECRET)],
                 "KINOBILL__AUTH__JWT_SECRET",
