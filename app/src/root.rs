@@ -12,6 +12,8 @@ use crate::pages::not_found::NotFound;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::ssr::security_headers::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

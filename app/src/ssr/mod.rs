@@ -12,6 +12,7 @@ pub mod pricing_cache;
 pub mod providers;
 pub mod relays;
 pub mod repo;
+pub mod security_headers;
 pub mod services;
 pub mod session_store;
 pub mod state;

@@ -1,4 +1,4 @@
-//! Cross-cutting middleware: request ids and request tracing.
+//! Cross-cutting middleware: request ids, request tracing and security headers.
 
 use axum::Router;
 use axum::http::{HeaderName, Request};
@@ -32,6 +32,35 @@ pub fn wrap(router: Router) -> Router {
                     })
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(axum::middleware::from_fn(security_headers)),
     )
+}
+
+/// Headers every response carries: no content sniffing, no referrer beyond this origin,
+/// never framed, and a script policy (pages rendered by the app replace it with theirs,
+/// which names the render's nonce).
+pub async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(app::ssr::security_headers::DEFAULT_POLICY),
+        );
+    }
+    res
 }

@@ -182,3 +182,49 @@ async fn sqlite_runs_with_wal_and_foreign_keys() {
         .await;
     assert!(orphan.is_err(), "an orphan link must be refused");
 }
+
+#[tokio::test]
+async fn every_response_carries_security_headers_and_pages_a_nonce_policy() {
+    let app = spawn_app().await;
+    let api = app.get("/api/v1/tariffs").await;
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+        ("x-frame-options", "DENY"),
+    ] {
+        assert_eq!(api.headers()[name], value, "{name}");
+    }
+    let csp = api.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+
+    // A page: its policy names this response's nonce, and every inline script Leptos
+    // wrote carries it, so the hydrated app runs and an injected script would not.
+    let page = app.get("/").await;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the page's policy")
+        .to_string();
+    assert!(nonce.len() >= 16, "{csp}");
+    let html = page.text().await.unwrap();
+    let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+    assert!(!scripts.is_empty());
+    for s in scripts {
+        let tag = s.split('>').next().unwrap();
+        assert!(
+            tag.contains(&format!("nonce=\"{nonce}\"")) || tag.contains("src="),
+            "an inline script without the nonce: <script{tag}>"
+        );
+    }
+    let again = app.get("/").await;
+    assert_ne!(
+        again.headers()["content-security-policy"].to_str().unwrap(),
+        csp,
+        "a fresh nonce per response"
+    );
+}
