@@ -7,16 +7,8 @@ use crate::error::AppError;
 /// Where a customer goes after signing in: a page of this site, never the console or
 /// another site.
 pub fn safe_customer_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains("\\")
-                && !n.starts_with("/admin")
-                && !n.starts_with("/sign-in") =>
-        {
-            n.to_string()
-        }
+    match next.and_then(super::local_path::local_path) {
+        Some(n) if !n.starts_with("/admin") && !n.starts_with("/sign-in") => n.to_string(),
         _ => "/".to_string(),
     }
 }
@@ -116,6 +108,7 @@ mod tests {
         assert_eq!(safe_customer_next(Some("//evil.example")), "/");
         assert_eq!(safe_customer_next(Some("https://evil.example")), "/");
         assert_eq!(safe_customer_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_customer_next(Some("/\t/evil.example")), "/");
         assert_eq!(safe_customer_next(Some("/admin/tariffs")), "/");
         assert_eq!(safe_customer_next(None), "/");
     }

@@ -4,6 +4,7 @@ pub mod billing;
 pub mod catalog;
 pub mod customer_session;
 pub mod discounts;
+pub mod local_path;
 pub mod month_discounts;
 pub mod pricing;
 pub mod promos;

@@ -5,7 +5,7 @@ use crate::error::AppError;
 
 /// Where to go after signing in: only pages of the console, never another site.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
+    match next.and_then(super::local_path::local_path) {
         Some(n)
             if (n == "/admin" || n.starts_with("/admin/"))
                 && !n.starts_with("/admin/login")

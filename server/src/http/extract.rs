@@ -50,6 +50,16 @@ where
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                return ApiError::new(
+                    e.status(),
+                    "payload_too_large",
+                    format!(
+                        "The request body is larger than {} KiB.",
+                        super::api_guard::BODY_LIMIT / 1024
+                    ),
+                );
+            }
             ApiError::new(
                 e.status(),
                 "malformed_body",

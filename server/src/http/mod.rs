@@ -2,6 +2,8 @@
 
 pub mod account_export;
 pub mod admin_guard;
+pub mod api_guard;
+pub mod csrf;
 pub mod customer_sign_in;
 pub mod error;
 pub mod extract;
@@ -79,6 +81,10 @@ pub fn router(state: AppState, secure_cookies: bool, personalities: Personalitie
             pricing_cache_reset::clear_after_staff_writes,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            csrf::PublicOrigin(state.billing.public_url.clone()),
+            csrf::refuse_cross_site,
+        ))
         .with_state(state);
     // Outside the session and staff layers: API clients of a payment provider.
     let router = match personalities.yookassa {

@@ -357,3 +357,34 @@ async fn the_demo_sign_in_acts_only_as_the_seeded_demo_customers() {
     );
     assert!(!emails.contains(&"real.person@example.com"));
 }
+
+#[tokio::test]
+async fn the_auth_callback_never_sends_the_browser_to_another_site() {
+    let app = spawn_app().await;
+    for next in [
+        "//evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\r\n/evil.example",
+        "/%2F%2Fevil.example",
+        "https://evil.example/account",
+    ] {
+        let token = app.customer_token(Uuid::now_v7(), "redirect@example.com");
+        let res = crate::helpers::new_client()
+            .post(app.url("/auth/callback"))
+            .form(&[("token", token.as_str()), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(res.headers()["location"], "/", "{next:?}");
+    }
+    let token = app.customer_token(Uuid::now_v7(), "redirect@example.com");
+    let res = crate::helpers::new_client()
+        .post(app.url("/auth/callback"))
+        .form(&[("token", token.as_str()), ("next", "/account")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/account");
+}

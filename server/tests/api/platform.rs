@@ -228,3 +228,38 @@ async fn every_response_carries_security_headers_and_pages_a_nonce_policy() {
         "a fresh nonce per response"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_the_contracts_json_error() {
+    let app = spawn_app().await;
+    let c = crate::checkout_api::customer(&app);
+    let huge = format!("{{\"tariff_id\": \"{}\"}}", "x".repeat(300 * 1024));
+    for path in [
+        "/api/v1/quotes",
+        "/api/v1/checkout",
+        "/api/v1/webhooks/sandbox",
+    ] {
+        let res = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(&c.token)
+            .header("content-type", "application/json")
+            .header("Idempotency-Key", "huge")
+            .body(huge.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "payload_too_large", "{path}: {body}");
+    }
+    // Nothing was stored.
+    assert_eq!(
+        <entity::payments::Entity as sea_orm::EntityTrait>::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+}

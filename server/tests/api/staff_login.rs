@@ -34,6 +34,11 @@ async fn the_right_password_opens_the_console() {
 
     let page = app.get("/admin/tariffs").await;
     assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(
+        page.url().path(),
+        "/admin/tariffs",
+        "not sent to the login page"
+    );
     let html = page.text().await.unwrap();
     assert!(html.contains("Alexandra Admin"), "shows who is signed in");
     assert!(html.contains("Administrator"), "shows the role");
@@ -345,5 +350,50 @@ async fn console_server_functions_enforce_the_role_matrix() {
     assert_eq!(
         call(new_client(), write_calls[0].0, write_calls[0].1).await,
         StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_cross_site_request_with_the_session_cookie_is_refused() {
+    let app = crate::helpers::spawn_app().await;
+    let res = app
+        .login_form(crate::helpers::ADMIN.0, crate::helpers::ADMIN.1)
+        .await;
+    assert!(res.status().is_redirection() || res.status().is_success());
+    let post = |origin: Option<&str>, fetch_site: Option<&str>| {
+        let mut req = app.client.post(app.url("/rpc/staff_logout"));
+        if let Some(o) = origin {
+            req = req.header("Origin", o);
+        }
+        if let Some(s) = fetch_site {
+            req = req.header("Sec-Fetch-Site", s);
+        }
+        req.send()
+    };
+    for (origin, site) in [
+        (Some("https://evil.example"), Some("cross-site")),
+        (Some("null"), None),
+        (None, Some("cross-site")),
+        (None, Some("same-site")),
+    ] {
+        let res = post(origin, site).await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{origin:?} {site:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "cross_site_request");
+    }
+    // Still signed in: the forged sign-out did nothing.
+    let page = app.get("/admin/tariffs").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(
+        page.url().path(),
+        "/admin/tariffs",
+        "not sent to the login page"
+    );
+    // The console's own page may.
+    let own = post(Some(&app.address), Some("same-origin")).await.unwrap();
+    assert!(
+        own.status().is_success() || own.status().is_redirection(),
+        "{}",
+        own.status()
     );
 }

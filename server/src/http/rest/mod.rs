@@ -91,6 +91,10 @@ pub fn router() -> Router<AppState> {
         .nest("/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(super::api_guard::guard))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::api_guard::BODY_LIMIT,
+        ))
 }
 
 async fn not_found() -> ApiError {
