@@ -30,12 +30,15 @@ mod tests {
             .collect();
         let cleaned = cleaned.trim_start_matches(|c: char| c <= ' ');
         if let Some(rest) = cleaned.strip_prefix("//") {
+            // Scheme-relative: another host.
             return Some(rest.split('/').next().unwrap_or_default().to_string());
         }
-        if cleaned.contains("://") || !cleaned.starts_with('/') {
-            return Some(cleaned.to_string());
+        if cleaned.starts_with('/') {
+            // Path-absolute: this site, whatever follows.
+            return None;
         }
-        None
+        // A scheme (`https:`, `javascript:`) or a relative path: not ours to allow.
+        Some(cleaned.to_string())
     }
 
     #[test]

@@ -397,3 +397,61 @@ async fn a_cross_site_request_with_the_session_cookie_is_refused() {
         own.status()
     );
 }
+
+#[tokio::test]
+async fn parallel_guesses_never_get_more_than_the_allowed_failures() {
+    let app = crate::helpers::spawn_app().await;
+    let email = crate::helpers::ADMIN.0;
+    let guesses = (0..20).map(|i| {
+        let client = crate::helpers::new_client();
+        let url = app.url("/rpc/staff_login");
+        async move {
+            client
+                .post(url)
+                .header("accept", "application/json")
+                .form(&[
+                    ("email", email.to_string()),
+                    ("password", format!("wrong-guess-{i}")),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s != StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        checked <= app::ssr::services::staff::MAX_FAILED_LOGINS as usize,
+        "{checked} passwords were checked: {statuses:?}"
+    );
+    // The lock ends with the window; refused guesses do not prolong it.
+    let left = entity::login_attempts::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .len();
+    assert!(
+        left as u64 <= app::ssr::services::staff::MAX_FAILED_LOGINS,
+        "{left}"
+    );
+}
+
+#[tokio::test]
+async fn housekeeping_forgets_sign_in_attempts_after_a_day() {
+    let app = crate::helpers::spawn_clocked(&[]).await;
+    for _ in 0..3 {
+        app.login_js(ADMIN.0, "wrong-password").await;
+    }
+    let count = || entity::login_attempts::Entity::find().count(&app.db);
+    assert_eq!(count().await.unwrap(), 3);
+    let kept = app::ssr::jobs::housekeeping(&app.state).await.unwrap();
+    assert_eq!(kept.login_attempts_purged, 0, "still inside the day");
+    crate::lifecycle_api::move_to(&app, app.state.clock.now() + chrono::TimeDelta::hours(25));
+    let purged = app::ssr::jobs::housekeeping(&app.state).await.unwrap();
+    assert_eq!(purged.login_attempts_purged, 3);
+    assert_eq!(count().await.unwrap(), 0);
+}

@@ -1,6 +1,7 @@
 //! Housekeeping: idempotency keys older than their 24 h retention are purged; delivered
 //! outbox rows older than `archive_after` move to `outbox_archive`, keeping the hot table
-//! (which every relay pass scans) small; expired sessions are deleted.
+//! (which every relay pass scans) small; expired sessions and sign-in attempts older
+//! than a day are deleted.
 
 use entity::{outbox, outbox_archive};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -14,6 +15,7 @@ pub struct HousekeepingReport {
     pub idempotency_keys_purged: u64,
     pub outbox_archived: u64,
     pub sessions_purged: u64,
+    pub login_attempts_purged: u64,
 }
 
 const ARCHIVE_BATCH: u64 = 1_000;
@@ -29,6 +31,10 @@ pub async fn housekeeping(state: &AppState) -> Result<HousekeepingReport, Servic
     report.sessions_purged = DbSessionStore::new(state.db.clone())
         .delete_expired(chrono::Utc::now())
         .await?;
+    // The sign-in throttle reads one window back; a day keeps a trail for support.
+    report.login_attempts_purged =
+        crate::ssr::repo::staff::purge_login_attempts(&state.db, now - chrono::TimeDelta::days(1))
+            .await?;
     let cutoff = now - state.outbox_policy.archive_after;
     loop {
         let old = outbox::Entity::find().filter(outbox::Column::DeliveredAt.lte(cutoff));

@@ -110,21 +110,53 @@ pub async fn touch_token<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Records a sign-in attempt; returns its id (to mark it succeeded once it has).
 pub async fn record_login_attempt<C: ConnectionTrait>(
     db: &C,
     email: &str,
     succeeded: bool,
     now: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
+) -> Result<Uuid, sea_orm::DbErr> {
+    let id = Uuid::now_v7();
     login_attempts::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         email: Set(email.to_string()),
         succeeded: Set(succeeded),
         created_at: Set(now),
     }
     .insert(db)
     .await?;
+    Ok(id)
+}
+
+pub async fn mark_attempt_succeeded<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<(), sea_orm::DbErr> {
+    login_attempts::Entity::update_many()
+        .col_expr(login_attempts::Column::Succeeded, true.into())
+        .filter(login_attempts::Column::Id.eq(id))
+        .exec(db)
+        .await?;
     Ok(())
+}
+
+pub async fn delete_attempt<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), sea_orm::DbErr> {
+    login_attempts::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Deletes sign-in attempts recorded before `before` (housekeeping): the throttle only
+/// ever reads the last window.
+pub async fn purge_login_attempts<C: ConnectionTrait>(
+    db: &C,
+    before: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    Ok(login_attempts::Entity::delete_many()
+        .filter(login_attempts::Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Failed attempts for `email` since `since` and after the last successful sign-in,

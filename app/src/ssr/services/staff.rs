@@ -38,8 +38,15 @@ pub async fn login(
     };
 
     let now = clock.now();
+    // The attempt is recorded (as failed) before anything is checked, then counted:
+    // every concurrent guess sees the ones recorded before it, so at most
+    // MAX_FAILED_LOGINS of them ever reach the password check, however many race.
+    let attempt = repo::record_login_attempt(db, &email, false, now).await?;
     let (failures, oldest) = repo::recent_failures(db, &email, now - THROTTLE_WINDOW).await?;
-    if failures >= MAX_FAILED_LOGINS {
+    if failures > MAX_FAILED_LOGINS {
+        // Not counted itself: refused attempts must not keep the lock closed for the
+        // account's owner after the window of the real failures has passed.
+        repo::delete_attempt(db, attempt).await?;
         let clears_at = oldest.unwrap_or(now) + THROTTLE_WINDOW;
         tracing::warn!("sign-in throttled");
         return Err(ServiceError::Throttled {
@@ -48,19 +55,15 @@ pub async fn login(
     }
 
     let row = repo::find_by_email(db, &email).await?;
-    let staff = match &row {
-        Some(row) if row.active && verify_password(&row.password_hash, password) => {
-            repo::to_dto(row)
-        }
-        Some(_) => None,
-        None => {
-            verify_against_dummy(password);
-            None
-        }
-    };
-    repo::record_login_attempt(db, &email, staff.is_some(), now).await?;
+    let stored = row
+        .as_ref()
+        .filter(|r| r.active)
+        .map(|r| r.password_hash.clone());
+    let password_ok = check_password(stored, password.to_string()).await?;
+    let staff = row.as_ref().filter(|_| password_ok).and_then(repo::to_dto);
     match staff {
         Some(staff) => {
+            repo::mark_attempt_succeeded(db, attempt).await?;
             tracing::info!(staff = %staff.id, "staff signed in");
             Ok(staff)
         }
@@ -69,6 +72,31 @@ pub async fn login(
             Err(ServiceError::InvalidCredentials)
         }
     }
+}
+
+/// How many password checks run at once. Each is deliberately slow (Argon2); more at
+/// once would only queue on the cores and starve everything else.
+const PASSWORD_CHECKS_AT_ONCE: usize = 2;
+
+/// Checks `password` against `stored` (or burns the same time against a dummy when
+/// there is no active account) on the blocking pool, never on the async runtime's
+/// threads, a bounded number at a time.
+async fn check_password(stored: Option<String>, password: String) -> Result<bool, ServiceError> {
+    static CHECKS: tokio::sync::Semaphore =
+        tokio::sync::Semaphore::const_new(PASSWORD_CHECKS_AT_ONCE);
+    let _permit = CHECKS
+        .acquire()
+        .await
+        .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("password checks closed: {e}")))?;
+    tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify_password(&hash, &password),
+        None => {
+            verify_against_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("password check failed: {e}")))
 }
 
 pub async fn find_active(
