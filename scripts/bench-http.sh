@@ -17,7 +17,7 @@ cleanup() {
   scripts/stop-postgres.sh
 }
 DATABASE_URL="$BENCH_URL" KINOBILL__AUTH__JWT_SECRET="bench-secret-bench-secret-bench-secret-00" \
-  KINOBILL__DEMO__SEED=true KINOBILL__SERVER__ADDR="127.0.0.1:$PORT" KINOBILL__DATABASE__MAX_CONNECTIONS=16 \
+  KINOBILL__DEMO__SEED=true KINOBILL__RATE_LIMIT__PER_SECOND=0 KINOBILL__SERVER__ADDR="127.0.0.1:$PORT" KINOBILL__DATABASE__MAX_CONNECTIONS=16 \
   RUST_LOG=error target/release/server serve &
 SERVER=$!
 trap cleanup EXIT

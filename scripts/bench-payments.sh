@@ -41,7 +41,7 @@ FROM invoices i;
 ANALYZE;
 SQL
 TOKEN=$(target/release/server staff token --email support@kinobill.local | tail -1)
-KINOBILL__SERVER__ADDR="127.0.0.1:$PORT" RUST_LOG=error target/release/server serve &
+KINOBILL__SERVER__ADDR="127.0.0.1:$PORT" KINOBILL__RATE_LIMIT__PER_SECOND=0 RUST_LOG=error target/release/server serve &
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 DEEP=$(psql "$BENCH_URL" -XAtc "SELECT (extract(epoch from created_at) * 1000000)::bigint || '_' || replace(id::text, '-', '')

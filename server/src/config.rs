@@ -79,6 +79,8 @@ pub struct ServerSettings {
     pub public_url: String,
     /// Where `cargo leptos build` put the site (`/pkg/kinobill.*`).
     pub site_root: String,
+    /// Our own reverse proxies: their `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +169,15 @@ pub struct Settings {
     pub lifecycle: LifecycleSettings,
     pub outbox: OutboxSettings,
     pub demo_seed: bool,
+    /// Requests per second per client address on public and customer endpoints (0: no
+    /// limit), and the burst allowed above that rate.
+    pub rate_limit: RateLimitSettings,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitSettings {
+    pub per_second: u32,
+    pub burst: u32,
 }
 
 /// The sandbox's default webhook secret (the sandbox is a test provider by nature).
@@ -201,6 +212,7 @@ const KEYS: &[(&str, bool)] = &[
     ("server.addr", false),
     ("server.public_url", false),
     ("server.site_root", false),
+    ("server.trusted_proxies", false),
     ("database.url", true),
     ("database.max_connections", false),
     ("log.format", false),
@@ -238,6 +250,8 @@ const KEYS: &[(&str, bool)] = &[
     ("worker.reconcile_after", false),
     ("worker.batch", false),
     ("demo.seed", false),
+    ("rate_limit.per_second", false),
+    ("rate_limit.burst", false),
 ];
 
 /// Conventional variables that other tools set (lower precedence than `KINOBILL__*`).
@@ -576,6 +590,11 @@ impl Settings {
         let site_root = src
             .string("server.site_root")
             .unwrap_or_else(|| "target/site".to_string());
+        let trusted_proxies = match src.string("server.trusted_proxies") {
+            None => Vec::new(),
+            Some(text) => providers_net::parse_list(&text)
+                .map_err(|m| src.invalid("server.trusted_proxies", m))?,
+        };
 
         let db_url = src.parse(
             "database.url",
@@ -755,12 +774,23 @@ impl Settings {
             }
         })?;
 
+        let rate_limit = RateLimitSettings {
+            per_second: src.parse("rate_limit.per_second", 50, |v| match v.parse::<u32>() {
+                Ok(n) if n <= 100_000 => Ok(n),
+                _ => Err("expected a whole number from 0 (no limit) to 100000".to_string()),
+            })?,
+            burst: src.parse("rate_limit.burst", 100, |v| match v.parse::<u32>() {
+                Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+                _ => Err("expected a whole number from 1 to 1000000".to_string()),
+            })?,
+        };
         let settings = Settings {
             deployment,
             server: ServerSettings {
                 addr,
                 public_url,
                 site_root,
+                trusted_proxies,
             },
             database,
             log_format,
@@ -782,6 +812,7 @@ impl Settings {
             lifecycle,
             outbox,
             demo_seed,
+            rate_limit,
         };
         if deployment == Deployment::Production {
             settings.refuse_public_defaults(src)?;

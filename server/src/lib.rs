@@ -283,7 +283,17 @@ impl Application {
                 _ => None,
             },
         };
-        let router = http::router(state.clone(), settings.secure_cookies(), personalities);
+        let limiter = http::rate_limit::RateLimiter::new(
+            settings.rate_limit.per_second,
+            settings.rate_limit.burst,
+            settings.server.trusted_proxies.clone(),
+        );
+        let router = http::router(
+            state.clone(),
+            settings.secure_cookies(),
+            personalities,
+            limiter,
+        );
         Ok(Application {
             worker: settings.worker.enabled.then(|| settings.worker.clone()),
             listener,

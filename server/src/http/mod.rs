@@ -12,6 +12,7 @@ pub mod idempotent;
 pub mod layers;
 pub mod openapi;
 pub mod pricing_cache_reset;
+pub mod rate_limit;
 pub mod rest;
 pub mod sandbox_cloudpayments;
 pub mod sandbox_pages;
@@ -38,7 +39,13 @@ pub struct Personalities {
     pub cloudpayments: Option<sandbox_cloudpayments::Personality>,
 }
 
-pub fn router(state: AppState, secure_cookies: bool, personalities: Personalities) -> Router {
+/// `rate_limiter`: the per-address limit of public and customer endpoints, if any.
+pub fn router(
+    state: AppState,
+    secure_cookies: bool,
+    personalities: Personalities,
+    rate_limiter: Option<std::sync::Arc<rate_limit::RateLimiter>>,
+) -> Router {
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
 
@@ -93,6 +100,10 @@ pub fn router(state: AppState, secure_cookies: bool, personalities: Personalitie
     };
     let router = match personalities.cloudpayments {
         Some(p) => router.nest("/sandbox/cloudpayments", sandbox_cloudpayments::router(p)),
+        None => router,
+    };
+    let router = match rate_limiter {
+        Some(l) => router.layer(axum::middleware::from_fn_with_state(l, rate_limit::limit)),
         None => router,
     };
     layers::wrap(router)

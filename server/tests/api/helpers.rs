@@ -162,6 +162,12 @@ pub fn test_settings_with(db_url: &str, seed: bool, extra: &[(&str, &str)]) -> S
             "KINOBILL__SERVICE_TOKEN".to_string(),
             TEST_SERVICE_TOKEN.to_string(),
         ),
+        // Tests make requests as fast as they can from one address; the limit has a
+        // test of its own.
+        (
+            "KINOBILL__RATE_LIMIT__PER_SECOND".to_string(),
+            "0".to_string(),
+        ),
         ("DATABASE_URL".to_string(), db_url.to_string()),
         (
             "KINOBILL__SERVER__ADDR".to_string(),

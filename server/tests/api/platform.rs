@@ -263,3 +263,68 @@ async fn an_oversized_body_is_refused_with_the_contracts_json_error() {
         0
     );
 }
+
+#[tokio::test]
+async fn an_address_over_its_rate_gets_429_with_retry_after() {
+    let app = crate::helpers::spawn_clocked(&[
+        ("KINOBILL__RATE_LIMIT__PER_SECOND", "1"),
+        ("KINOBILL__RATE_LIMIT__BURST", "3"),
+    ])
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(app.get("/api/v1/tariffs").await);
+    }
+    let codes: Vec<u16> = statuses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(&codes[..3], &[200, 200, 200], "{codes:?}");
+    assert!(codes[3..].iter().all(|c| *c == 429), "{codes:?}");
+    let refused = statuses.pop().unwrap();
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Providers' webhooks and health checks are not limited.
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    let hook = app
+        .client
+        .post(app.url("/api/v1/webhooks/sandbox"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(hook.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let limited = |trusted: bool| async move {
+        let mut env = vec![
+            ("KINOBILL__RATE_LIMIT__PER_SECOND", "1"),
+            ("KINOBILL__RATE_LIMIT__BURST", "1"),
+        ];
+        if trusted {
+            env.push(("KINOBILL__SERVER__TRUSTED_PROXIES", "127.0.0.1/32"));
+        }
+        let app = crate::helpers::spawn_clocked(&env).await;
+        let mut codes = Vec::new();
+        for client in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+            let res = app
+                .client
+                .get(app.url("/api/v1/tariffs"))
+                .header("X-Forwarded-For", client)
+                .send()
+                .await
+                .unwrap();
+            codes.push(res.status().as_u16());
+        }
+        codes
+    };
+    // Our proxy's forwarded clients are told apart...
+    assert_eq!(limited(true).await, [200, 200, 200]);
+    // ...but a header from anyone else is the client's own word, and ignored.
+    assert_eq!(limited(false).await, [200, 429, 429]);
+}

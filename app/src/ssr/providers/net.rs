@@ -91,23 +91,38 @@ pub fn parse_list(s: &str) -> Result<Vec<Cidr>, String> {
 /// further trusted proxies). Addresses a client put in the header itself come first in
 /// it and are never reached.
 pub fn client_address(req: &WebhookRequest<'_>, trusted_proxies: &[Cidr]) -> Option<IpAddr> {
+    Some(forwarded_client(
+        req.peer?,
+        req.headers.get("x-forwarded-for"),
+        trusted_proxies,
+    ))
+}
+
+/// [`client_address`] from its parts: the TCP `peer` and its `X-Forwarded-For`.
+pub fn forwarded_client(
+    peer: IpAddr,
+    forwarded_for: Option<&str>,
+    trusted_proxies: &[Cidr],
+) -> IpAddr {
     let trusted = |ip: IpAddr| trusted_proxies.iter().any(|c| c.contains(ip));
-    let mut client = req.peer?;
+    let mut client = peer;
     if !trusted(client) {
-        return Some(client);
+        return client;
     }
-    let forwarded = req.headers.get("x-forwarded-for")?;
+    let Some(forwarded) = forwarded_for else {
+        return client;
+    };
     for hop in forwarded.rsplit(',') {
         let Ok(ip) = hop.trim().parse::<IpAddr>() else {
             // A hop we cannot read: stop at the last address we could vouch for.
-            return Some(client);
+            return client;
         };
         client = ip;
         if !trusted(ip) {
-            return Some(ip);
+            return ip;
         }
     }
-    Some(client)
+    client
 }
 
 #[cfg(test)]
