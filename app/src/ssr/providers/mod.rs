@@ -4,6 +4,7 @@
 
 pub mod cloudpayments;
 pub mod net;
+pub mod retry;
 pub mod sandbox;
 pub mod yookassa;
 

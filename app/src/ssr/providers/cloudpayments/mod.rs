@@ -20,6 +20,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
+use super::retry::{Attempt, with_retries};
 use super::{
     ChargeSaved, CheckRefusal, CreatePayment, PaymentProvider, PaymentStatus, ProviderError,
     ProviderPayment, ProviderRefund, RefundRequest, RefundStatus, WebhookEvent, WebhookReply,
@@ -122,13 +123,7 @@ impl CloudPayments {
         body: &Value,
     ) -> Result<Called, ProviderError> {
         let url = format!("{}{path}", self.config.api_url.trim_end_matches('/'));
-        let mut wait = self.config.retry_base;
-        let mut last = ProviderError::Unavailable("no attempt was made".into());
-        for attempt in 1..=self.config.attempts.max(1) {
-            if attempt > 1 {
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
+        with_retries(self.config.attempts, self.config.retry_base, || {
             let mut req = self
                 .http
                 .post(&url)
@@ -137,43 +132,61 @@ impl CloudPayments {
             if let Some(id) = request_id {
                 req = req.header("X-Request-ID", id);
             }
-            let answer = match req.send().await {
-                Ok(a) => a,
-                Err(e) if e.is_timeout() => return Err(ProviderError::Timeout),
-                Err(e) => {
-                    last = ProviderError::Unavailable(format!("CloudPayments unreachable: {e}"));
-                    continue;
+            async move {
+                let answer = match req.send().await {
+                    Ok(a) => a,
+                    Err(e) if e.is_timeout() => return Attempt::Done(Err(ProviderError::Timeout)),
+                    Err(e) => {
+                        return Attempt::Again {
+                            why: ProviderError::Unavailable(format!(
+                                "CloudPayments unreachable: {e}"
+                            )),
+                            wait: None,
+                        };
+                    }
+                };
+                let status = answer.status();
+                if status.is_server_error() || status.as_u16() == 429 {
+                    return Attempt::Again {
+                        why: ProviderError::Unavailable(format!(
+                            "CloudPayments answered HTTP {status}"
+                        )),
+                        wait: None,
+                    };
                 }
-            };
-            let status = answer.status();
-            if status.is_server_error() || status.as_u16() == 429 {
-                last = ProviderError::Unavailable(format!("CloudPayments answered HTTP {status}"));
-                continue;
+                Attempt::Done(Self::read(status, answer).await)
             }
-            if status.as_u16() == 401 || status.as_u16() == 403 {
-                return Err(ProviderError::Rejected {
-                    code: "invalid_credentials".into(),
-                    message: "CloudPayments refused the public id and API secret".into(),
-                });
-            }
-            let bytes = answer.bytes().await.map_err(|e| {
-                ProviderError::Unavailable(format!("reading CloudPayments' answer: {e}"))
-            })?;
-            let parsed: wire::Answer = serde_json::from_slice(&bytes).map_err(|e| {
-                ProviderError::Unavailable(format!(
-                    "CloudPayments answered HTTP {status} with something unreadable: {e}"
-                ))
-            })?;
-            return Ok(if parsed.success {
-                Called::Done(parsed.model.unwrap_or(Value::Null))
-            } else {
-                Called::Refused {
-                    message: parsed.message.unwrap_or_default(),
-                    model: parsed.model.filter(|m| m.is_object()),
-                }
+        })
+        .await
+    }
+
+    /// A final answer: refused credentials, or `{"Success", "Message", "Model"}`.
+    async fn read(
+        status: reqwest::StatusCode,
+        answer: reqwest::Response,
+    ) -> Result<Called, ProviderError> {
+        if status.as_u16() == 401 || status.as_u16() == 403 {
+            return Err(ProviderError::Rejected {
+                code: "invalid_credentials".into(),
+                message: "CloudPayments refused the public id and API secret".into(),
             });
         }
-        Err(last)
+        let bytes = answer.bytes().await.map_err(|e| {
+            ProviderError::Unavailable(format!("reading CloudPayments' answer: {e}"))
+        })?;
+        let parsed: wire::Answer = serde_json::from_slice(&bytes).map_err(|e| {
+            ProviderError::Unavailable(format!(
+                "CloudPayments answered HTTP {status} with something unreadable: {e}"
+            ))
+        })?;
+        Ok(if parsed.success {
+            Called::Done(parsed.model.unwrap_or(Value::Null))
+        } else {
+            Called::Refused {
+                message: parsed.message.unwrap_or_default(),
+                model: parsed.model.filter(|m| m.is_object()),
+            }
+        })
     }
 
     /// The latest transaction of our payment (`InvoiceId`), if there is one yet.

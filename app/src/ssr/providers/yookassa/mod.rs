@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::net::{self, Cidr};
+use super::retry::{Attempt, with_retries};
 use super::{
     ChargeSaved, CreatePayment, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund,
     RefundRequest, SavedMethod, WebhookEvent, WebhookRequest,
@@ -121,16 +122,11 @@ impl YooKassa {
         key: Option<&str>,
         body: Option<&Value>,
     ) -> Result<T, ProviderError> {
-        let mut wait = self.config.retry_base;
-        let mut last = ProviderError::Unavailable("no attempt was made".into());
-        for attempt in 1..=self.config.attempts.max(1) {
-            if attempt > 1 {
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
+        let url = self.url(path);
+        with_retries(self.config.attempts, self.config.retry_base, || {
             let mut req = self
                 .http
-                .request(method.clone(), self.url(path))
+                .request(method.clone(), &url)
                 .basic_auth(&self.config.shop_id, Some(&self.config.secret_key));
             if let Some(key) = key {
                 req = req.header("Idempotence-Key", key);
@@ -138,57 +134,72 @@ impl YooKassa {
             if let Some(body) = body {
                 req = req.json(body);
             }
-            let answer = match req.send().await {
-                Ok(a) => a,
-                // It may have happened: the caller keeps the payment pending and asks
-                // again with the same key.
-                Err(e) if e.is_timeout() => return Err(ProviderError::Timeout),
-                Err(e) => {
-                    last = ProviderError::Unavailable(format!("YooKassa unreachable: {e}"));
-                    continue;
-                }
-            };
-            let status = answer.status();
-            let bytes = answer.bytes().await.map_err(|e| {
-                ProviderError::Unavailable(format!("reading YooKassa's answer: {e}"))
-            })?;
-            if status == StatusCode::OK {
-                return serde_json::from_slice(&bytes).map_err(|e| {
-                    ProviderError::Unavailable(format!(
-                        "YooKassa answered something unreadable: {e}"
-                    ))
-                });
+            async move {
+                let answer = match req.send().await {
+                    Ok(a) => a,
+                    // It may have happened: the caller keeps the payment pending and
+                    // asks again with the same key.
+                    Err(e) if e.is_timeout() => return Attempt::Done(Err(ProviderError::Timeout)),
+                    Err(e) => {
+                        return Attempt::Again {
+                            why: ProviderError::Unavailable(format!("YooKassa unreachable: {e}")),
+                            wait: None,
+                        };
+                    }
+                };
+                let status = answer.status();
+                let bytes = match answer.bytes().await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        return Attempt::Done(Err(ProviderError::Unavailable(format!(
+                            "reading YooKassa's answer: {e}"
+                        ))));
+                    }
+                };
+                Self::classify(status, &bytes)
             }
-            let error: Option<ApiError> = serde_json::from_slice(&bytes).ok();
-            match status {
-                StatusCode::ACCEPTED => {
-                    // "processing": repeat after the delay it asks for (bounded).
-                    if let Some(ms) = error.as_ref().and_then(|e| e.retry_after) {
-                        wait = Duration::from_millis(ms).min(Duration::from_secs(5));
-                    }
-                    last = ProviderError::Timeout;
+        })
+        .await
+    }
+
+    /// What one answer of YooKassa means for the call.
+    fn classify<T: DeserializeOwned>(status: StatusCode, bytes: &[u8]) -> Attempt<T> {
+        if status == StatusCode::OK {
+            return Attempt::Done(serde_json::from_slice(bytes).map_err(|e| {
+                ProviderError::Unavailable(format!("YooKassa answered something unreadable: {e}"))
+            }));
+        }
+        let error: Option<ApiError> = serde_json::from_slice(bytes).ok();
+        match status {
+            // "processing": repeat after the delay it asks for (bounded).
+            StatusCode::ACCEPTED => Attempt::Again {
+                why: ProviderError::Timeout,
+                wait: error
+                    .as_ref()
+                    .and_then(|e| e.retry_after)
+                    .map(|ms| Duration::from_millis(ms).min(Duration::from_secs(5))),
+            },
+            StatusCode::TOO_MANY_REQUESTS => Attempt::Again {
+                why: ProviderError::Unavailable("YooKassa: too many requests".into()),
+                wait: None,
+            },
+            s if s.is_server_error() => Attempt::Again {
+                why: ProviderError::Unavailable(format!("YooKassa answered HTTP {s}")),
+                wait: None,
+            },
+            StatusCode::NOT_FOUND => Attempt::Done(Err(ProviderError::NotFound)),
+            s => {
+                let e = error.unwrap_or_default();
+                let code = e.code.unwrap_or_else(|| format!("http_{}", s.as_u16()));
+                let mut message = e
+                    .description
+                    .unwrap_or_else(|| format!("YooKassa answered HTTP {s}"));
+                if let Some(p) = e.parameter {
+                    message = format!("{message} (parameter {p})");
                 }
-                StatusCode::TOO_MANY_REQUESTS => {
-                    last = ProviderError::Unavailable("YooKassa: too many requests".into());
-                }
-                s if s.is_server_error() => {
-                    last = ProviderError::Unavailable(format!("YooKassa answered HTTP {s}"));
-                }
-                StatusCode::NOT_FOUND => return Err(ProviderError::NotFound),
-                s => {
-                    let e = error.unwrap_or_default();
-                    let code = e.code.unwrap_or_else(|| format!("http_{}", s.as_u16()));
-                    let mut message = e
-                        .description
-                        .unwrap_or_else(|| format!("YooKassa answered HTTP {s}"));
-                    if let Some(p) = e.parameter {
-                        message = format!("{message} (parameter {p})");
-                    }
-                    return Err(ProviderError::Rejected { code, message });
-                }
+                Attempt::Done(Err(ProviderError::Rejected { code, message }))
             }
         }
-        Err(last)
     }
 
     /// The payment we created for `reference` since `since`, found by its metadata in
