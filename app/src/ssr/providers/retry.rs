@@ -20,6 +20,23 @@ pub enum Attempt<T> {
     },
 }
 
+/// Sends one attempt's request to `provider`. No answer in time may mean the provider
+/// acted: the call ends as a timeout, for the caller to find out with the same key. No
+/// connection at all is worth repeating.
+pub async fn send<T>(
+    req: reqwest::RequestBuilder,
+    provider: &str,
+) -> Result<reqwest::Response, Attempt<T>> {
+    match req.send().await {
+        Ok(answer) => Ok(answer),
+        Err(e) if e.is_timeout() => Err(Attempt::Done(Err(ProviderError::Timeout))),
+        Err(e) => Err(Attempt::Again {
+            why: ProviderError::Unavailable(format!("{provider} unreachable: {e}")),
+            wait: None,
+        }),
+    }
+}
+
 /// Runs `attempt` up to `attempts` times (at least once), `base` apart and doubling,
 /// until one is [`Attempt::Done`]; the last reason to repeat is the error otherwise.
 pub async fn with_retries<T, F, Fut>(

@@ -1,5 +1,6 @@
 use app::dto::EntitlementDto;
 use app::ssr::AppState;
+use app::ssr::auth::constant_time_eq;
 use app::ssr::services::account;
 use axum::Json;
 use axum::extract::State;
@@ -43,8 +44,4 @@ pub async fn get(
     Ok(Json(
         account::entitlements(&state.db, user_id, state.clock.now()).await?,
     ))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

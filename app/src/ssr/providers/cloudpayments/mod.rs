@@ -20,7 +20,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::retry::{Attempt, with_retries};
+use super::retry::{Attempt, send, with_retries};
 use super::{
     ChargeSaved, CheckRefusal, CreatePayment, PaymentProvider, PaymentStatus, ProviderError,
     ProviderPayment, ProviderRefund, RefundRequest, RefundStatus, WebhookEvent, WebhookReply,
@@ -133,17 +133,9 @@ impl CloudPayments {
                 req = req.header("X-Request-ID", id);
             }
             async move {
-                let answer = match req.send().await {
+                let answer = match send(req, "CloudPayments").await {
                     Ok(a) => a,
-                    Err(e) if e.is_timeout() => return Attempt::Done(Err(ProviderError::Timeout)),
-                    Err(e) => {
-                        return Attempt::Again {
-                            why: ProviderError::Unavailable(format!(
-                                "CloudPayments unreachable: {e}"
-                            )),
-                            wait: None,
-                        };
-                    }
+                    Err(stop) => return stop,
                 };
                 let status = answer.status();
                 if status.is_server_error() || status.as_u16() == 429 {

@@ -6,6 +6,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::ssr::auth::constant_time_eq;
+
 pub const HEADER: &str = "sandbox-signature";
 const TOLERANCE: TimeDelta = TimeDelta::minutes(5);
 
@@ -63,12 +65,6 @@ pub fn verify(secret: &[u8], header: &str, body: &[u8], now: DateTime<Utc>) -> b
     let expected = m.finalize().into_bytes();
     v1.iter()
         .any(|candidate| constant_time_eq(&expected, candidate))
-}
-
-/// Compares without stopping at the first difference, so the time taken tells nothing
-/// about how much of a forged signature was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::net::{self, Cidr};
-use super::retry::{Attempt, with_retries};
+use super::retry::{Attempt, send, with_retries};
 use super::{
     ChargeSaved, CreatePayment, PaymentProvider, ProviderError, ProviderPayment, ProviderRefund,
     RefundRequest, SavedMethod, WebhookEvent, WebhookRequest,
@@ -135,17 +135,11 @@ impl YooKassa {
                 req = req.json(body);
             }
             async move {
-                let answer = match req.send().await {
+                // A timeout may mean YooKassa acted: the caller keeps the payment pending
+                // and asks again with the same key.
+                let answer = match send(req, "YooKassa").await {
                     Ok(a) => a,
-                    // It may have happened: the caller keeps the payment pending and
-                    // asks again with the same key.
-                    Err(e) if e.is_timeout() => return Attempt::Done(Err(ProviderError::Timeout)),
-                    Err(e) => {
-                        return Attempt::Again {
-                            why: ProviderError::Unavailable(format!("YooKassa unreachable: {e}")),
-                            wait: None,
-                        };
-                    }
+                    Err(stop) => return stop,
                 };
                 let status = answer.status();
                 let bytes = match answer.bytes().await {
