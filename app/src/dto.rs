@@ -78,6 +78,59 @@ pub struct StaffDto {
     pub role: StaffRole,
 }
 
+/// A console page's data with the idempotency key its money form sends: issued with
+/// every load, so a double submit of one form is one refund, correction or change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WithFormKey<T> {
+    pub data: T,
+    pub form_key: String,
+}
+
+/// A staff account as the staff page and `GET /api/v1/admin/staff` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StaffMemberDto {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: StaffRole,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Sign-in refused until then after too many failed attempts (an admin can lift it).
+    pub locked_until: Option<String>,
+    /// Invited and has not yet set a password through the setup link.
+    pub setup_pending: bool,
+}
+
+/// An invited or created staff account; `setup_url` is shown once when no password was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StaffInviteDto {
+    pub staff: StaffMemberDto,
+    pub setup_url: Option<String>,
+    pub setup_expires_at: Option<String>,
+}
+
+/// A staff API token (never the token itself: only its hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StaffTokenDto {
+    pub id: Uuid,
+    pub staff_id: Uuid,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// A token just minted: the secret is in `token`, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewStaffTokenDto {
+    pub token: String,
+    pub details: StaffTokenDto,
+}
+
 /// A customer as the customer pages and support see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

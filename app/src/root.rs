@@ -4,8 +4,9 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::admin::{
-    AdminCustomer, AdminDiscounts, AdminIntegrity, AdminMonthDiscounts, AdminOutbox, AdminPayment,
-    AdminPayments, AdminPromos, AdminShell, AdminTariffEdit, AdminTariffs, LoginPage,
+    AdminAccount, AdminCustomer, AdminDiscounts, AdminIntegrity, AdminMonthDiscounts, AdminOutbox,
+    AdminPayment, AdminPayments, AdminPromos, AdminShell, AdminStaff, AdminTariffEdit,
+    AdminTariffs, LoginPage, SetupPasswordPage,
 };
 use crate::pages::customer::{AccountPage, CheckoutPage, CheckoutReturnPage, Landing, SignInPage};
 use crate::pages::not_found::NotFound;
@@ -51,6 +52,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/checkout/return") view=CheckoutReturnPage />
                 <Route path=path!("/account") view=AccountPage />
                 <Route path=path!("/admin/login") view=LoginPage />
+                <Route path=path!("/admin/setup-password") view=SetupPasswordPage />
                 <ParentRoute path=path!("/admin") view=AdminShell>
                     <Route path=path!("") view=|| view! { <Redirect path="/admin/tariffs" /> } />
                     <Route path=path!("tariffs") view=AdminTariffs />
@@ -63,6 +65,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("integrity") view=AdminIntegrity />
                     <Route path=path!("payments/:id") view=AdminPayment />
                     <Route path=path!("customers/:id") view=AdminCustomer />
+                    <Route path=path!("staff") view=AdminStaff />
+                    <Route path=path!("account") view=AdminAccount />
                 </ParentRoute>
             </Routes>
         </Router>

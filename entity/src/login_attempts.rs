@@ -7,6 +7,8 @@ pub struct Model {
     pub id: Uuid,
     pub email: String,
     pub succeeded: bool,
+    /// The client's address (as the rate limiter sees it), when known.
+    pub client_addr: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

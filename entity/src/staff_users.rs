@@ -14,6 +14,9 @@ pub struct Model {
     /// Argon2id PHC string.
     pub password_hash: String,
     pub active: bool,
+    /// SHA-256 of an unused one-time password-setup link, if one was issued.
+    pub setup_token_hash: Option<String>,
+    pub setup_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

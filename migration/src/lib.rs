@@ -17,6 +17,7 @@ mod m20261204_000012_renewal_lease_index;
 mod m20261205_000013_billing_rules;
 mod m20261205_000014_status_checks;
 mod m20261205_000015_sandbox_personalities;
+mod m20261205_000016_staff_lifecycle;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_billing_rules::Migration),
             Box::new(m20261205_000014_status_checks::Migration),
             Box::new(m20261205_000015_sandbox_personalities::Migration),
+            Box::new(m20261205_000016_staff_lifecycle::Migration),
         ]
     }
 }

@@ -164,6 +164,8 @@ pub struct Settings {
     /// Base URLs of the notification and auth services; may carry credentials.
     pub notify_url: Option<Secret>,
     pub auth_service_url: Option<Secret>,
+    /// The auth service's page customers sign in on (it posts back to `/auth/callback`).
+    pub auth_sign_in_url: Option<String>,
     pub clock: ClockMode,
     pub worker: WorkerSettings,
     pub lifecycle: LifecycleSettings,
@@ -172,6 +174,15 @@ pub struct Settings {
     /// Requests per second per client address on public and customer endpoints (0: no
     /// limit), and the burst allowed above that rate.
     pub rate_limit: RateLimitSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// `/metrics`: off by default; on the main address with `enabled`, or only on its own
+/// `addr` (an address the internet does not reach).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    pub addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -218,6 +229,7 @@ const KEYS: &[(&str, bool)] = &[
     ("log.format", false),
     ("log.level", false),
     ("auth.jwt_secret", true),
+    ("auth.sign_in_url", false),
     ("service_token", true),
     ("payments.provider", false),
     ("payments.refund_window", false),
@@ -252,6 +264,8 @@ const KEYS: &[(&str, bool)] = &[
     ("demo.seed", false),
     ("rate_limit.per_second", false),
     ("rate_limit.burst", false),
+    ("metrics.enabled", false),
+    ("metrics.addr", false),
 ];
 
 /// Conventional variables that other tools set (lower precedence than `KINOBILL__*`).
@@ -706,6 +720,7 @@ impl Settings {
         };
         let notify_url = http_url("notify.url")?.map(Secret::new);
         let auth_service_url = http_url("auth_service.url")?.map(Secret::new);
+        let auth_sign_in_url = http_url("auth.sign_in_url")?;
 
         let clock = src.parse("clock", ClockMode::System, |v| {
             match v.to_ascii_lowercase().as_str() {
@@ -784,6 +799,23 @@ impl Settings {
                 _ => Err("expected a whole number from 1 to 1000000".to_string()),
             })?,
         };
+        let metrics = MetricsSettings {
+            enabled: src.parse("metrics.enabled", false, |v| {
+                match v.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "on" => Ok(true),
+                    "false" | "0" | "no" | "off" => Ok(false),
+                    _ => Err("expected true or false".to_string()),
+                }
+            })?,
+            addr: src
+                .string("metrics.addr")
+                .map(|v| {
+                    v.parse::<SocketAddr>().map_err(|_| {
+                        src.invalid("metrics.addr", "expected host:port such as 127.0.0.1:9100")
+                    })
+                })
+                .transpose()?,
+        };
         let settings = Settings {
             deployment,
             server: ServerSettings {
@@ -807,12 +839,14 @@ impl Settings {
             rabbitmq_exchange,
             notify_url,
             auth_service_url,
+            auth_sign_in_url,
             clock,
             worker,
             lifecycle,
             outbox,
             demo_seed,
             rate_limit,
+            metrics,
         };
         if deployment == Deployment::Production {
             settings.refuse_public_defaults(src)?;

@@ -37,6 +37,8 @@ pub const LEPTOS_OUTPUT_NAME: &str = "kinobill";
 pub struct Application {
     worker: Option<crate::config::WorkerSettings>,
     listener: TcpListener,
+    /// `/metrics` on an address of its own (`KINOBILL__METRICS__ADDR`).
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     state: AppState,
     test_clock: Option<Arc<TestClock>>,
@@ -177,6 +179,7 @@ fn app_state(
         clock,
         customer_tokens: CustomerTokens::new(settings.jwt_secret.expose()),
         demo_sign_in: settings.demo_sign_in(),
+        auth_sign_in_url: settings.auth_sign_in_url.as_deref().map(Into::into),
         pricing_cache: Arc::new(PricingCache::new(
             settings.quote_cache_ttl.to_std().unwrap_or_default(),
         )),
@@ -283,20 +286,36 @@ impl Application {
                 _ => None,
             },
         };
-        let limiter = http::rate_limit::RateLimiter::new(
-            settings.rate_limit.per_second,
-            settings.rate_limit.burst,
-            settings.server.trusted_proxies.clone(),
-        );
-        let router = http::router(
-            state.clone(),
-            settings.secure_cookies(),
-            personalities,
-            limiter,
-        );
+        let metrics_listener = match settings.metrics.addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the metrics address {addr}"))?,
+            ),
+            None => None,
+        };
+        let edge = http::Edge {
+            metrics: if settings.metrics.enabled && settings.metrics.addr.is_none() {
+                http::MetricsMode::OnMainAddress
+            } else if settings.metrics.addr.is_some() {
+                http::MetricsMode::OwnAddress
+            } else {
+                http::MetricsMode::Off
+            },
+            clients: http::client::ClientPolicy {
+                trusted_proxies: Arc::new(settings.server.trusted_proxies.clone()),
+                always_secure: settings.secure_cookies(),
+            },
+            rate_limiter: http::rate_limit::RateLimiter::new(
+                settings.rate_limit.per_second,
+                settings.rate_limit.burst,
+            ),
+        };
+        let router = http::router(state.clone(), personalities, edge);
         Ok(Application {
             worker: settings.worker.enabled.then(|| settings.worker.clone()),
             listener,
+            metrics_listener,
             router,
             state,
             test_clock,
@@ -305,6 +324,14 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The port of `/metrics`' own address, when it has one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
     }
 
     pub fn db(&self) -> DatabaseConnection {
@@ -341,6 +368,16 @@ impl Application {
             .worker
             .clone()
             .map(|w| tokio::spawn(worker::run(self.state.clone(), w)));
+        let metrics = self.metrics_listener.map(|listener| {
+            let router = axum::Router::new()
+                .route("/metrics", axum::routing::get(http::metrics::render))
+                .with_state(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            })
+        });
         let served = axum::serve(
             self.listener,
             self.router
@@ -348,7 +385,7 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        for task in [webhooks, worker].into_iter().flatten() {
+        for task in [webhooks, worker, metrics].into_iter().flatten() {
             task.abort();
         }
         served

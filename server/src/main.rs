@@ -9,6 +9,7 @@ use app::domain::StaffRole;
 use app::ssr::clock::SharedClock;
 use app::ssr::repo::audit::Actor;
 use app::ssr::services;
+use app::ssr::services::staff_admin;
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use server::config::Settings;
@@ -65,11 +66,100 @@ enum StaffCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// Invite a member without a password: prints a one-time setup link (72 hours).
+    Invite {
+        #[arg(long)]
+        email: String,
+        /// admin, marketing or support.
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List staff accounts (tab-separated: e-mail, role, status, name, id).
+    List,
+    /// Change a member's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Deactivate a member: sessions and API tokens stop at once.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Reactivate a deactivated member (their old tokens stay revoked).
+    Activate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a member's password (read from standard input), e.g. after they forgot it.
+    Password {
+        #[arg(long)]
+        email: String,
+    },
+    /// Lift a sign-in lock left by too many failed attempts.
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
     /// Mint a staff API token and print it once (only its hash is stored).
     Token {
         #[arg(long)]
         email: String,
     },
+    /// List a member's API tokens (tab-separated: id, created, last used, revoked).
+    Tokens {
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke one API token of a member.
+    RevokeToken {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_name = "TOKEN_ID")]
+        id: uuid::Uuid,
+    },
+}
+
+fn read_password(email: &str) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprint!("Password for {email}: ");
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password from stdin")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn set_active(
+    db: &sea_orm::DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    email: &str,
+    active: bool,
+) -> anyhow::Result<app::dto::StaffMemberDto> {
+    let id = staff_id(db, email).await?;
+    let patch = staff_admin::MemberPatch {
+        active: Some(active),
+        ..Default::default()
+    };
+    staff_admin::update(db, clock, actor, id, patch)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.public_message()))
+}
+
+/// The id of the member with this e-mail, or an error naming it.
+async fn staff_id(db: &sea_orm::DatabaseConnection, email: &str) -> anyhow::Result<uuid::Uuid> {
+    let wanted = email.trim().to_lowercase();
+    app::ssr::repo::staff::find_by_email(db, &wanted)
+        .await?
+        .map(|s| s.id)
+        .ok_or_else(|| anyhow::anyhow!("no staff member with e-mail {email}"))
 }
 
 fn main() -> ExitCode {
@@ -165,29 +255,119 @@ async fn staff(command: StaffCommand, settings: Settings) -> anyhow::Result<()> 
     let clock = SharedClock::system();
     let actor = Actor::system("cli");
     let mut out = std::io::stdout().lock();
+    let fail = |e: app::ssr::ServiceError| anyhow::anyhow!("{}", e.public_message());
     match command {
         StaffCommand::Create { email, role, name } => {
             let role: StaffRole = role
                 .parse()
                 .map_err(|e: app::domain::DomainError| anyhow::anyhow!("{}", e.message()))?;
-            if std::io::stdin().is_terminal() {
-                eprint!("Password for {email}: ");
-            }
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .context("reading the password from stdin")?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            let staff = services::staff::create(&db, &clock, &actor, &email, &name, role, password)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            let password = read_password(&email)?;
+            let staff =
+                services::staff::create(&db, &clock, &actor, &email, &name, role, &password)
+                    .await
+                    .map_err(fail)?;
             writeln!(out, "created {} ({})", staff.email, staff.role)?;
+        }
+        StaffCommand::Invite { email, role, name } => {
+            let invite = staff_admin::invite(
+                &db,
+                &clock,
+                &actor,
+                &settings.server.public_url,
+                staff_admin::NewMember {
+                    email: &email,
+                    name: &name,
+                    role: &role,
+                    password: None,
+                },
+            )
+            .await
+            .map_err(fail)?;
+            writeln!(
+                out,
+                "invited {} ({}); setup link, valid until {}:\n{}",
+                invite.staff.email,
+                invite.staff.role,
+                invite.setup_expires_at.unwrap_or_default(),
+                invite.setup_url.unwrap_or_default()
+            )?;
+        }
+        StaffCommand::List => {
+            for m in staff_admin::list(&db, &clock, "").await.map_err(fail)? {
+                let status = match (m.active, &m.locked_until, m.setup_pending) {
+                    (false, ..) => "deactivated".to_string(),
+                    (true, Some(until), _) => format!("locked until {until}"),
+                    (true, None, true) => "invited".to_string(),
+                    (true, None, false) => "active".to_string(),
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    m.email, m.role, status, m.name, m.id
+                )?;
+            }
+        }
+        StaffCommand::SetRole { email, role } => {
+            let id = staff_id(&db, &email).await?;
+            let patch = staff_admin::MemberPatch {
+                role: Some(role),
+                ..Default::default()
+            };
+            let m = staff_admin::update(&db, &clock, &actor, id, patch)
+                .await
+                .map_err(fail)?;
+            writeln!(out, "{} is now {}", m.email, m.role)?;
+        }
+        StaffCommand::Deactivate { email } => {
+            let m = set_active(&db, &clock, &actor, &email, false).await?;
+            writeln!(out, "{} is deactivated", m.email)?;
+        }
+        StaffCommand::Activate { email } => {
+            let m = set_active(&db, &clock, &actor, &email, true).await?;
+            writeln!(out, "{} is active", m.email)?;
+        }
+        StaffCommand::Password { email } => {
+            let password = read_password(&email)?;
+            let m = staff_admin::set_password(&db, &clock, &actor, &email, &password)
+                .await
+                .map_err(fail)?;
+            writeln!(out, "password of {} set", m.email)?;
+        }
+        StaffCommand::Unlock { email } => {
+            let id = staff_id(&db, &email).await?;
+            let m = staff_admin::unlock(&db, &clock, &actor, id)
+                .await
+                .map_err(fail)?;
+            writeln!(out, "{} can sign in again", m.email)?;
+        }
+        StaffCommand::Tokens { email } => {
+            let id = staff_id(&db, &email).await?;
+            for t in staff_admin::tokens(&db, id).await.map_err(fail)? {
+                let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    t.created_at,
+                    or_dash(t.last_used_at),
+                    or_dash(t.revoked_at)
+                )?;
+            }
+        }
+        StaffCommand::RevokeToken {
+            email,
+            id: token_id,
+        } => {
+            let id = staff_id(&db, &email).await?;
+            let t = staff_admin::revoke_token(&db, &clock, &actor, id, token_id)
+                .await
+                .map_err(fail)?;
+            writeln!(out, "token {} revoked", t.id)?;
         }
         StaffCommand::Token { email } => {
             let token = services::staff::mint_token(&db, &clock, &actor, &email)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+                .map_err(fail)?;
             writeln!(out, "{token}")?;
         }
     }

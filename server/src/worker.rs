@@ -30,20 +30,40 @@ fn report<T: std::fmt::Debug>(step: &str, r: Result<T, ServiceError>, busy: impl
 /// One pass of every job. Order matters when time jumps (the test clock): reminders and
 /// renewals run before the period-end transitions, so a card that pays in time keeps
 /// the subscription active instead of sending it through grace.
+/// Runs one step and records how long it took (`kinobill_worker_step_seconds`).
+async fn timed<T>(step: &'static str, f: impl Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let out = f.await;
+    app::ssr::metrics::worker_step(step, started.elapsed());
+    out
+}
+
 pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
+    timed("pass", pass_steps(state, settings, n)).await;
+}
+
+async fn pass_steps(state: &AppState, settings: &WorkerSettings, n: u64) {
     report("test_clock", test_clock::sync(state).await, |_| false);
     report(
         "reconcile",
-        jobs::reconcile_pending(state, settings.reconcile_after, settings.batch).await,
+        timed(
+            "reconcile",
+            jobs::reconcile_pending(state, settings.reconcile_after, settings.batch),
+        )
+        .await,
         |r| r.checked > 0,
     );
     report(
         "refunds",
-        jobs::reconcile_pending_refunds(state, settings.batch).await,
+        timed(
+            "refunds",
+            jobs::reconcile_pending_refunds(state, settings.batch),
+        )
+        .await,
         |n| *n > 0,
     );
     for _ in 0..MAX_ROUNDS {
-        let r = jobs::send_reminders(state, settings.batch).await;
+        let r = timed("reminders", jobs::send_reminders(state, settings.batch)).await;
         let full = matches!(&r, Ok(n) if *n as u64 >= settings.batch);
         report("reminders", r, |n| *n > 0);
         if !full {
@@ -51,7 +71,7 @@ pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
         }
     }
     loop {
-        let r = jobs::renew_due(state, settings.batch).await;
+        let r = timed("renewals", jobs::renew_due(state, settings.batch)).await;
         let full = matches!(&r, Ok(r) if r.leased as u64 >= settings.batch);
         report("renewals", r, |r| r.leased > 0);
         if !full {
@@ -59,7 +79,7 @@ pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
         }
     }
     for _ in 0..MAX_ROUNDS {
-        let r = jobs::advance_periods(state, settings.batch).await;
+        let r = timed("periods", jobs::advance_periods(state, settings.batch)).await;
         let full = matches!(&r, Ok(r) if (r.to_grace + r.expired) as u64 >= settings.batch);
         report("periods", r, |r| r.to_grace + r.expired > 0);
         if !full {
@@ -68,7 +88,11 @@ pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
     }
     for destination in [Destination::Events, Destination::Notify, Destination::Auth] {
         for _ in 0..MAX_ROUNDS {
-            let r = jobs::relay_outbox(state, destination, settings.batch).await;
+            let r = timed(
+                "outbox",
+                jobs::relay_outbox(state, destination, settings.batch),
+            )
+            .await;
             let full = matches!(&r, Ok(r) if r.leased as u64 >= settings.batch);
             report("outbox", r, |r| r.retried + r.dead > 0);
             if !full {
@@ -77,9 +101,11 @@ pub async fn pass(state: &AppState, settings: &WorkerSettings, n: u64) {
         }
     }
     if (n + 1).is_multiple_of(HOUSEKEEPING_EVERY) {
-        report("housekeeping", jobs::housekeeping(state).await, |r| {
-            r.idempotency_keys_purged + r.outbox_archived + r.sessions_purged > 0
-        });
+        report(
+            "housekeeping",
+            timed("housekeeping", jobs::housekeeping(state)).await,
+            |r| r.idempotency_keys_purged + r.outbox_archived + r.sessions_purged > 0,
+        );
     }
 }
 

@@ -39,6 +39,14 @@ pub async fn customer_sign_out() -> Result<(), AppError> {
 }
 
 /// Demo customers to sign in as; empty unless the development JWT secret is in use.
+/// Whether the auth service's sign-in page is configured (`/auth/sign-in` leads there).
+#[server(prefix = "/rpc", endpoint = "auth_sign_in_available")]
+pub async fn auth_sign_in_available() -> Result<bool, AppError> {
+    use crate::ssr::auth::request_context;
+    let (state, _) = request_context().await.map_err(super::respond_err)?;
+    Ok(state.auth_sign_in_url.is_some())
+}
+
 #[server(prefix = "/rpc", endpoint = "demo_customers")]
 pub async fn demo_customers() -> Result<Vec<CustomerDto>, AppError> {
     use crate::ssr::{AppState, services::customers};

@@ -8,6 +8,7 @@ pub mod local_path;
 pub mod month_discounts;
 pub mod pricing;
 pub mod promos;
+pub mod staff_admin;
 pub mod staff_session;
 pub mod support;
 pub mod system;

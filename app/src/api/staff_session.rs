@@ -29,7 +29,8 @@ pub async fn staff_login(
     use crate::ssr::services::staff;
 
     let (state, session) = request_context().await.map_err(super::respond_err)?;
-    match staff::login(&state.db, &state.clock, &email, &password).await {
+    let client = crate::ssr::client::current().and_then(|c| c.addr);
+    match staff::login(&state.db, &state.clock, &email, &password, client).await {
         Ok(staff) => {
             let stored = async {
                 session.cycle_id().await?;

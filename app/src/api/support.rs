@@ -5,8 +5,35 @@ use uuid::Uuid;
 
 use crate::dto::{
     AdminCustomerDto, AdminPaymentDto, AdminPaymentPageDto, ProviderObjectDto, RefundDto,
-    StatementLineDto, SubscriptionDto,
+    StatementLineDto, SubscriptionDto, WithFormKey,
 };
+
+/// Runs a money-moving call of `staff` at most once per form key (see `idempotency::once`).
+#[cfg(feature = "ssr")]
+async fn once<T, F, Fut>(
+    state: &crate::ssr::AppState,
+    staff: &crate::dto::StaffDto,
+    endpoint: &str,
+    key: &str,
+    request: serde_json::Value,
+    f: F,
+) -> Result<T, AppError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::ssr::ServiceError>>,
+{
+    let scope = format!("staff:{}", staff.id);
+    let request = format!("{endpoint} {request}");
+    crate::ssr::idempotency::once(&state.db, state.clock.now(), &scope, key, &request, f)
+        .await
+        .map_err(super::respond_err)
+}
+
+#[cfg(feature = "ssr")]
+fn form_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
 use crate::error::AppError;
 
 /// Payments, newest first. `customer` is an e-mail or a customer id.
@@ -62,7 +89,7 @@ pub async fn admin_list_payments(
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_payment")]
-pub async fn admin_payment(id: Uuid) -> Result<AdminPaymentDto, AppError> {
+pub async fn admin_payment(id: Uuid) -> Result<WithFormKey<AdminPaymentDto>, AppError> {
     use crate::domain::StaffRole;
     use crate::ssr::auth::require_staff;
     use crate::ssr::services::support;
@@ -70,9 +97,13 @@ pub async fn admin_payment(id: Uuid) -> Result<AdminPaymentDto, AppError> {
     let (state, _) = require_staff(StaffRole::can_support)
         .await
         .map_err(super::respond_err)?;
-    support::payment(&state, id)
+    let data = support::payment(&state, id)
         .await
-        .map_err(super::respond_err)
+        .map_err(super::respond_err)?;
+    Ok(WithFormKey {
+        data,
+        form_key: form_key(),
+    })
 }
 
 /// The payment as its provider's API shows it now.
@@ -91,11 +122,13 @@ pub async fn admin_provider_payment(id: Uuid) -> Result<ProviderObjectDto, AppEr
 }
 
 /// A refund on the customer's behalf; an admin may override the window with a reason.
+/// `key` is the page's form key: a double submit is one refund.
 #[server(prefix = "/rpc", endpoint = "admin_refund_payment")]
 pub async fn admin_refund_payment(
     payment_id: Uuid,
     reason: String,
     override_reason: Option<String>,
+    key: String,
 ) -> Result<RefundDto, AppError> {
     use crate::domain::StaffRole;
     use crate::ssr::auth::require_staff;
@@ -116,22 +149,31 @@ pub async fn admin_refund_payment(
     if override_reason.is_some() && !staff.role.can_override_refund_window() {
         return Err(super::respond_err(AppError::Forbidden));
     }
-    refunds::refund(
+    let request = serde_json::json!([payment_id, reason, override_reason]);
+    once(
         &state,
-        payment_id,
-        Requester::Staff {
-            id: staff.id,
-            label: staff.email,
-            override_reason,
+        &staff,
+        "admin_refund_payment",
+        &key,
+        request,
+        || {
+            refunds::refund(
+                &state,
+                payment_id,
+                Requester::Staff {
+                    id: staff.id,
+                    label: staff.email.clone(),
+                    override_reason,
+                },
+                Some(reason),
+            )
         },
-        Some(reason),
     )
     .await
-    .map_err(super::respond_err)
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_customer")]
-pub async fn admin_customer(id: Uuid) -> Result<AdminCustomerDto, AppError> {
+pub async fn admin_customer(id: Uuid) -> Result<WithFormKey<AdminCustomerDto>, AppError> {
     use crate::domain::StaffRole;
     use crate::ssr::auth::require_staff;
     use crate::ssr::services::support;
@@ -139,9 +181,13 @@ pub async fn admin_customer(id: Uuid) -> Result<AdminCustomerDto, AppError> {
     let (state, _) = require_staff(StaffRole::can_support)
         .await
         .map_err(super::respond_err)?;
-    support::customer(&state, id)
+    let data = support::customer(&state, id)
         .await
-        .map_err(super::respond_err)
+        .map_err(super::respond_err)?;
+    Ok(WithFormKey {
+        data,
+        form_key: form_key(),
+    })
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_adjust_ledger")]
@@ -149,6 +195,7 @@ pub async fn admin_adjust_ledger(
     customer_id: Uuid,
     amount: String,
     reason: String,
+    key: String,
 ) -> Result<StatementLineDto, AppError> {
     use crate::domain::StaffRole;
     use crate::ssr::auth::require_staff;
@@ -159,15 +206,18 @@ pub async fn admin_adjust_ledger(
         .await
         .map_err(super::respond_err)?;
     let actor = Actor::staff(staff.id, &staff.email);
-    support::adjust(&state, &actor, customer_id, &amount, &reason)
-        .await
-        .map_err(super::respond_err)
+    let request = serde_json::json!([customer_id, amount, reason]);
+    once(&state, &staff, "admin_adjust_ledger", &key, request, || {
+        support::adjust(&state, &actor, customer_id, &amount, &reason)
+    })
+    .await
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_change_tariff")]
 pub async fn admin_change_tariff(
     customer_id: Uuid,
     tariff_id: Uuid,
+    key: String,
 ) -> Result<SubscriptionDto, AppError> {
     use crate::domain::StaffRole;
     use crate::ssr::auth::require_staff;
@@ -178,7 +228,9 @@ pub async fn admin_change_tariff(
         .await
         .map_err(super::respond_err)?;
     let actor = Actor::staff(staff.id, &staff.email);
-    support::change_tariff(&state, &actor, customer_id, tariff_id)
-        .await
-        .map_err(super::respond_err)
+    let request = serde_json::json!([customer_id, tariff_id]);
+    once(&state, &staff, "admin_change_tariff", &key, request, || {
+        support::change_tariff(&state, &actor, customer_id, tariff_id)
+    })
+    .await
 }

@@ -8,6 +8,7 @@ use super::DomainError;
 /// What a staff member may do. The permission methods are the single place where the
 /// role matrix of the admin console lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum StaffRole {
     Admin,
@@ -60,6 +61,14 @@ impl StaffRole {
 
     /// The machinery (outbox, test clock) is the admin's.
     pub fn can_operate(self) -> bool {
+        match self {
+            StaffRole::Admin => true,
+            StaffRole::Marketing | StaffRole::Support => false,
+        }
+    }
+
+    /// Staff accounts (invite, roles, deactivation, tokens) are the admin's.
+    pub fn can_manage_staff(self) -> bool {
         match self {
             StaffRole::Admin => true,
             StaffRole::Marketing | StaffRole::Support => false,

@@ -50,6 +50,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// `bytes` random bytes from the OS-seeded generator, hex-encoded (nonces, states).
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0_u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
 /// A new staff API token and the hash we store. The token has 256 random bits, so a
 /// plain SHA-256 is enough (no salt/stretching needed, and lookups stay indexable).
 pub fn new_api_token() -> (String, String) {

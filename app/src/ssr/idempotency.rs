@@ -201,3 +201,55 @@ mod tests {
         assert_ne!(a, request_hash("PUT", "/api/v1/checkout", b"{}"));
     }
 }
+
+/// [`claim`] / [`complete`] for server functions, whose double submits must be as
+/// harmless as a REST retry: the form carries a key issued with the page, the first
+/// call runs `f` and stores its result, a repeat returns that result. A failed call
+/// gives the key back, so the corrected form can be sent again with it.
+pub async fn once<T, F, Fut>(
+    db: &sea_orm::DatabaseConnection,
+    now: DateTime<Utc>,
+    scope: &str,
+    key: &str,
+    request: &str,
+    f: F,
+) -> Result<T, ServiceError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ServiceError>>,
+{
+    let hash = request_hash("RPC", scope, request.as_bytes());
+    match claim(db, scope, key, &hash, now).await? {
+        Claim::Proceed => {}
+        Claim::Replay { body, .. } => {
+            return serde_json::from_str(&body)
+                .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("stored result: {e}")));
+        }
+        Claim::Mismatch => {
+            return Err(ServiceError::rule(
+                "idempotency_mismatch",
+                "idempotency_key",
+                "This form was already sent with other values. Reload the page to start again.",
+            ));
+        }
+        Claim::InProgress => {
+            return Err(ServiceError::Conflict {
+                code: "idempotency_in_progress",
+                message: "This form is still being processed. Wait a moment.".to_string(),
+            });
+        }
+    }
+    match f().await {
+        Ok(value) => {
+            let body = serde_json::to_string(&value)
+                .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("storing a result: {e}")))?;
+            complete(db, scope, key, 200, &body, now).await?;
+            Ok(value)
+        }
+        Err(e) => {
+            release(db, scope, key).await?;
+            Err(e)
+        }
+    }
+}

@@ -2,11 +2,13 @@
 
 pub mod auth;
 pub mod billing_event;
+pub mod client;
 pub mod clock;
 pub mod customer_token;
 pub mod error;
 pub mod idempotency;
 pub mod jobs;
+pub mod metrics;
 pub mod outbox;
 pub mod pricing_cache;
 pub mod providers;

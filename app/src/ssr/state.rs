@@ -19,6 +19,9 @@ pub struct AppState {
     /// demo customer" (they mint a token with the public dev secret, which is worthless
     /// anywhere else).
     pub demo_sign_in: bool,
+    /// The auth service's sign-in page (`KINOBILL__AUTH__SIGN_IN_URL`): `/auth/sign-in`
+    /// sends customers there with a `state` that `/auth/callback` checks.
+    pub auth_sign_in_url: Option<std::sync::Arc<str>>,
     pub pricing_cache: std::sync::Arc<PricingCache>,
     /// The configured payment provider (the sandbox by default).
     pub provider: super::providers::SharedProvider,

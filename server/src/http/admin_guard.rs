@@ -10,7 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 fn is_console_page(path: &str) -> bool {
-    path == "/admin" || path.starts_with("/admin/")
+    (path == "/admin" || path.starts_with("/admin/")) && !is_setup_page(path)
+}
+
+/// An invited member's password setup: reached with the link's token, before any session.
+fn is_setup_page(path: &str) -> bool {
+    path == "/admin/setup-password"
 }
 
 fn is_login_page(path: &str) -> bool {
@@ -75,6 +80,7 @@ mod tests {
         assert!(is_console_page("/admin/tariffs"));
         assert!(!is_console_page("/administrator"));
         assert!(is_login_page("/admin/login"));
+        assert!(!is_console_page("/admin/setup-password"));
         assert_eq!(encode("/admin/tariffs?q=a b"), "/admin/tariffs%3Fq%3Da%20b");
     }
 }

@@ -3,6 +3,7 @@
 pub mod account_export;
 pub mod admin_guard;
 pub mod api_guard;
+pub mod client;
 pub mod csrf;
 pub mod customer_sign_in;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod extract;
 pub mod health;
 pub mod idempotent;
 pub mod layers;
+pub mod metrics;
 pub mod openapi;
 pub mod pricing_cache_reset;
 pub mod rate_limit;
@@ -39,13 +41,26 @@ pub struct Personalities {
     pub cloudpayments: Option<sandbox_cloudpayments::Personality>,
 }
 
-/// `rate_limiter`: the per-address limit of public and customer endpoints, if any.
-pub fn router(
-    state: AppState,
-    secure_cookies: bool,
-    personalities: Personalities,
-    rate_limiter: Option<std::sync::Arc<rate_limit::RateLimiter>>,
-) -> Router {
+/// Where `/metrics` is served, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsMode {
+    Off,
+    /// On the main address, beside the app.
+    OnMainAddress,
+    /// Only on `KINOBILL__METRICS__ADDR` (requests here are still counted).
+    OwnAddress,
+}
+
+/// How the router treats its clients.
+pub struct Edge {
+    pub metrics: MetricsMode,
+    /// Who the clients are behind our own proxies, and whether cookies are always `Secure`.
+    pub clients: client::ClientPolicy,
+    /// The per-address limit of public and customer endpoints, if any.
+    pub rate_limiter: Option<std::sync::Arc<rate_limit::RateLimiter>>,
+}
+
+pub fn router(state: AppState, personalities: Personalities, edge: Edge) -> Router {
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
 
@@ -53,7 +68,9 @@ pub fn router(
         .with_name("kinobill_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(secure_cookies)
+        // `Secure` is added per response by `client::identify` when the browser came
+        // over TLS (or the public URL is https).
+        .with_secure(false)
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
     let pages = Router::new()
@@ -66,6 +83,7 @@ pub fn router(
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/auth/sign-in", get(customer_sign_in::start))
         .route("/auth/callback", post(customer_sign_in::callback))
         .route("/account/statement.csv", get(account_export::statement_csv))
         .route(
@@ -78,6 +96,10 @@ pub fn router(
             axum::routing::post(sandbox_pages::set_card),
         )
         .nest("/api", rest::router())
+        .merge(match edge.metrics {
+            MetricsMode::OnMainAddress => Router::new().route("/metrics", get(metrics::render)),
+            MetricsMode::Off | MetricsMode::OwnAddress => Router::new(),
+        })
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -102,9 +124,20 @@ pub fn router(
         Some(p) => router.nest("/sandbox/cloudpayments", sandbox_cloudpayments::router(p)),
         None => router,
     };
-    let router = match rate_limiter {
+    let router = if edge.metrics == MetricsMode::Off {
+        router
+    } else {
+        // Installed before the first request is counted.
+        metrics::handle();
+        router.layer(axum::middleware::from_fn(metrics::track))
+    };
+    let router = match edge.rate_limiter {
         Some(l) => router.layer(axum::middleware::from_fn_with_state(l, rate_limit::limit)),
         None => router,
     };
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        edge.clients,
+        client::identify,
+    ));
     layers::wrap(router)
 }

@@ -49,6 +49,12 @@ use super::{error, health, rest};
         rest::admin_system::clock,
         rest::admin_system::advance_clock,
         rest::admin_system::integrity,
+        rest::admin_staff::list,
+        rest::admin_staff::create,
+        rest::admin_staff::patch,
+        rest::admin_staff::unlock,
+        rest::admin_staff::tokens,
+        rest::admin_staff::revoke_token,
     ),
     components(schemas(
         error::ErrorBody,
@@ -109,25 +115,97 @@ use super::{error, health, rest};
         app::dto::PaymentEventDto,
         app::dto::AdminCustomerDto,
         app::dto::CustomerDto,
+        app::dto::StaffMemberDto,
+        app::dto::StaffInviteDto,
+        app::dto::StaffTokenDto,
+        app::domain::StaffRole,
+        rest::admin_staff::StaffList,
+        rest::admin_staff::TokenList,
+        rest::admin_staff::CreateStaff,
+        rest::admin_staff::PatchStaff,
     )),
-    modifiers(&StaffToken),
+    modifiers(&Credentials),
 )]
 pub struct ApiDoc;
 
-struct StaffToken;
+/// The three credential schemes of API.md, and which one each path takes (decided here,
+/// once, by the path's prefix, so a new endpoint cannot forget to say).
+struct Credentials;
 
-impl Modify for StaffToken {
+fn bearer(description: &str, format: Option<&str>) -> SecurityScheme {
+    let mut http = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .description(Some(description));
+    if let Some(format) = format {
+        http = http.bearer_format(format);
+    }
+    SecurityScheme::Http(http.build())
+}
+
+/// The schemes a path accepts; an empty list for public ones. `optional` adds the
+/// anonymous alternative (a quote works without a token).
+fn credentials_of(path: &str) -> (Vec<&'static str>, bool) {
+    if path.starts_with("/api/v1/admin/") {
+        (vec!["staff_token"], false)
+    } else if path.starts_with("/api/v1/entitlements/") {
+        (vec!["service_token"], false)
+    } else if path.starts_with("/api/v1/me/")
+        || path == "/api/v1/checkout"
+        || path.starts_with("/api/v1/payments/")
+    {
+        (vec!["customer_jwt"], false)
+    } else if path == "/api/v1/quotes" {
+        (vec!["customer_jwt"], true)
+    } else {
+        // Health, the public tariff list, and webhooks (each provider's own signature).
+        (Vec::new(), false)
+    }
+}
+
+impl Modify for Credentials {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::SecurityRequirement;
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "staff_token",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("Staff API token from `server staff token`"))
-                    .build(),
+            bearer("Staff API token from `server staff token`", None),
+        );
+        components.add_security_scheme(
+            "customer_jwt",
+            bearer(
+                "The auth service's HS256 JWT: `sub` = customer id, `exp` required",
+                Some("JWT"),
             ),
         );
+        components.add_security_scheme(
+            "service_token",
+            bearer(
+                "`KINOBILL__SERVICE_TOKEN` of the cinema's other services",
+                None,
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let (schemes, optional) = credentials_of(path);
+            let mut requirements: Vec<SecurityRequirement> = schemes
+                .iter()
+                .map(|s| SecurityRequirement::new(*s, Vec::<String>::new()))
+                .collect();
+            if optional {
+                requirements.push(SecurityRequirement::default());
+            }
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.security = Some(requirements.clone());
+            }
+        }
     }
 }
 

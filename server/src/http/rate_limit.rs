@@ -6,16 +6,16 @@
 //! forwarded, never one a client wrote into `X-Forwarded-For` itself.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use app::ssr::providers::net::{Cidr, forwarded_client};
+use app::ssr::client::ClientInfo;
 
 use super::error::ApiError;
 
@@ -27,8 +27,6 @@ pub struct RateLimiter {
     per_second: f64,
     burst: f64,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
-    /// Our own proxies: behind them, the client is the address they forwarded.
-    trusted_proxies: Vec<Cidr>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,17 +37,12 @@ struct Bucket {
 
 impl RateLimiter {
     /// `None` when `per_second` is zero (no limit).
-    pub fn new(
-        per_second: u32,
-        burst: u32,
-        trusted_proxies: Vec<Cidr>,
-    ) -> Option<Arc<RateLimiter>> {
+    pub fn new(per_second: u32, burst: u32) -> Option<Arc<RateLimiter>> {
         (per_second > 0).then(|| {
             Arc::new(RateLimiter {
                 per_second: f64::from(per_second),
                 burst: f64::from(burst.max(1)),
                 buckets: Mutex::new(HashMap::new()),
-                trusted_proxies,
             })
         })
     }
@@ -90,13 +83,8 @@ fn limited(path: &str) -> bool {
 }
 
 pub async fn limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        forwarded_client(c.0.ip(), forwarded, &limiter.trusted_proxies)
-    });
+    // Identified once by `client::identify` (trusted proxies honoured there).
+    let peer = req.extensions().get::<ClientInfo>().and_then(|c| c.addr);
     if let (Some(peer), true) = (peer, limited(req.uri().path()))
         && let Err(wait) = limiter.take(peer, Instant::now())
     {
@@ -120,7 +108,7 @@ mod tests {
 
     #[test]
     fn a_burst_then_the_rate() {
-        let l = RateLimiter::new(2, 3, Vec::new()).unwrap();
+        let l = RateLimiter::new(2, 3).unwrap();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let t0 = Instant::now();
         for _ in 0..3 {
@@ -132,10 +120,7 @@ mod tests {
         assert!(l.take(ip, t0 + Duration::from_millis(500)).is_err());
         // Another address has its own bucket.
         assert_eq!(l.take("192.0.2.2".parse().unwrap(), t0), Ok(()));
-        assert!(
-            RateLimiter::new(0, 10, Vec::new()).is_none(),
-            "zero turns it off"
-        );
+        assert!(RateLimiter::new(0, 10).is_none(), "zero turns it off");
     }
 
     #[test]

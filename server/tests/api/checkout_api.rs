@@ -341,13 +341,7 @@ async fn a_payment_without_webhook_is_settled_by_the_return_page() {
     );
 
     // The browser comes back signed in (auth-service token posted to the callback).
-    let res = app
-        .client
-        .post(app.url("/auth/callback"))
-        .form(&[("token", c.token.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = app.browser_sign_in(&app.client, &c.token, "/").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = app
         .client

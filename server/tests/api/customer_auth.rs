@@ -194,13 +194,35 @@ async fn the_auth_callback_starts_a_browser_session() {
     let customer = Uuid::now_v7();
     let token = app.customer_token(customer, "browser@example.com");
 
-    let res = app
+    // The sign-in starts here: off to the auth service with a state, remembered in a
+    // short-lived cookie.
+    let start = app
         .client
-        .post(app.url("/auth/callback"))
-        .form(&[("token", token.as_str()), ("next", "//evil.example")])
+        .get(app.url("/auth/sign-in?next=%2Faccount"))
         .send()
         .await
         .unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let location = start.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("http://auth.invalid/sign-in?return_to=http%3A%2F%2F127.0.0.1%3A"),
+        "{location}"
+    );
+    assert!(
+        location.contains("%2Fauth%2Fcallback&state=") && location.ends_with("&next=%2Faccount"),
+        "{location}"
+    );
+    let cookie = start.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && cookie.contains("Path=/auth"),
+        "{cookie}"
+    );
+
+    let res = app
+        .browser_sign_in(&app.client, &token, "//evil.example")
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/", "next never leaves the site");
 
@@ -239,14 +261,112 @@ async fn the_auth_callback_starts_a_browser_session() {
 
     // A bad token is sent back to the sign-in page and signs nobody in.
     let fresh = crate::helpers::new_client();
-    let res = fresh
+    let res = app.browser_sign_in(&fresh, "forged.token.here", "/").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/sign-in?error=invalid_token");
+}
+
+async fn signed_in_customer(client: &reqwest::Client, app: &crate::helpers::TestApp) -> Value {
+    client
+        .post(app.url("/rpc/current_customer"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_callback_the_browser_did_not_start_signs_nobody_in() {
+    let app = spawn_app().await;
+    // The attacker's own, perfectly valid token: login CSRF would sign the victim into it.
+    let attacker = app.customer_token(Uuid::now_v7(), "attacker@example.com");
+
+    // No state at all, or a state of the attacker's own sign-in: refused.
+    let victim = crate::helpers::new_client();
+    let res = victim
         .post(app.url("/auth/callback"))
-        .form(&[("token", "forged.token.here")])
+        .form(&[("token", attacker.as_str())])
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers()["location"], "/sign-in?error=invalid_token");
+    assert_eq!(res.headers()["location"], "/sign-in?error=invalid_state");
+    let res = victim
+        .post(app.url("/auth/callback"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("token", attacker.as_str()),
+            ("state", "the-attackers-state"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/sign-in?error=invalid_state");
+    assert!(signed_in_customer(&victim, &app).await.is_null());
+
+    // The victim's own sign-in in progress: the attacker cannot know its state.
+    victim.get(app.url("/auth/sign-in")).send().await.unwrap();
+    let res = victim
+        .post(app.url("/auth/callback"))
+        .form(&[("token", attacker.as_str()), ("state", "guessed")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/sign-in?error=invalid_state");
+    assert!(signed_in_customer(&victim, &app).await.is_null());
+
+    // A state works once: the cookie is cleared when it is used.
+    let real = app.customer_token(Uuid::now_v7(), "victim@example.com");
+    let ok = app.browser_sign_in(&victim, &real, "/account").await;
+    assert_eq!(ok.headers()["location"], "/account");
+    let cleared = ok.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cleared.starts_with("kinobill_auth_state=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+}
+
+#[tokio::test]
+async fn the_auth_services_cross_site_post_is_relayed_from_our_own_origin() {
+    let app = spawn_app().await;
+    let token = app.customer_token(Uuid::now_v7(), "relay@example.com");
+    // A browser does not send our Lax cookie on the auth service's cross-site post.
+    let cookieless = crate::helpers::new_client();
+    let res = cookieless
+        .post(app.url("/auth/callback"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[
+            ("token", token.as_str()),
+            ("state", "abc\"><x"),
+            ("next", "/account"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("script-src 'nonce-") && csp.contains("form-action 'self'"),
+        "{csp}"
+    );
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"<form id="relay" method="post" action="/auth/callback">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"value="abc&quot;&gt;&lt;x""#),
+        "escaped: {html}"
+    );
+    assert!(
+        signed_in_customer(&cookieless, &app).await.is_null(),
+        "the relay itself signs nobody in"
+    );
 }
 
 #[tokio::test]
@@ -374,21 +494,15 @@ async fn the_auth_callback_never_sends_the_browser_to_another_site() {
         "https://evil.example/account",
     ] {
         let token = app.customer_token(Uuid::now_v7(), "redirect@example.com");
-        let res = crate::helpers::new_client()
-            .post(app.url("/auth/callback"))
-            .form(&[("token", token.as_str()), ("next", next)])
-            .send()
-            .await
-            .unwrap();
+        let res = app
+            .browser_sign_in(&crate::helpers::new_client(), &token, next)
+            .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{next:?}");
         assert_eq!(res.headers()["location"], "/", "{next:?}");
     }
     let token = app.customer_token(Uuid::now_v7(), "redirect@example.com");
-    let res = crate::helpers::new_client()
-        .post(app.url("/auth/callback"))
-        .form(&[("token", token.as_str()), ("next", "/account")])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .browser_sign_in(&crate::helpers::new_client(), &token, "/account")
+        .await;
     assert_eq!(res.headers()["location"], "/account");
 }

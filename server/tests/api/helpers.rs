@@ -178,6 +178,11 @@ pub fn test_settings_with(db_url: &str, seed: bool, extra: &[(&str, &str)]) -> S
             TEST_JWT_SECRET.to_string(),
         ),
         ("KINOBILL__DEMO__SEED".to_string(), seed.to_string()),
+        // Never followed: tests read the `state` out of the redirect to it.
+        (
+            "KINOBILL__AUTH__SIGN_IN_URL".to_string(),
+            "http://auth.invalid/sign-in".to_string(),
+        ),
         (
             "KINOBILL__DATABASE__MAX_CONNECTIONS".to_string(),
             "5".to_string(),
@@ -200,6 +205,8 @@ pub struct TestApp {
     /// The running app's state: its provider (the sandbox), clock and settings.
     pub state: app::ssr::AppState,
     pub test_clock: Option<std::sync::Arc<app::ssr::clock::TestClock>>,
+    /// `/metrics`' own port, with `KINOBILL__METRICS__ADDR`.
+    pub metrics_port: Option<u16>,
     /// Keeps cookies, never follows redirects (tests assert on them).
     pub client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -248,6 +255,7 @@ pub async fn spawn_on(test_db: TestDb, seed: bool, extra: &[(&str, &str)]) -> Te
     let db = app.db();
     let state = app.state();
     let test_clock = app.test_clock();
+    let metrics_port = app.metrics_port();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let _ = app
@@ -261,6 +269,7 @@ pub async fn spawn_on(test_db: TestDb, seed: bool, extra: &[(&str, &str)]) -> Te
         db,
         state,
         test_clock,
+        metrics_port,
         client: new_client(),
         shutdown: Some(tx),
         server: Some(server),
@@ -329,6 +338,35 @@ impl TestApp {
         )
         .await
         .expect("mint token")
+    }
+
+    /// A browser sign-in through the auth service: `/auth/sign-in` sets the state
+    /// cookie and names the state in its redirect; the service posts the token and that
+    /// state back to `/auth/callback`, whose answer is returned.
+    pub async fn browser_sign_in(
+        &self,
+        client: &reqwest::Client,
+        token: &str,
+        next: &str,
+    ) -> reqwest::Response {
+        let start = client
+            .get(self.url(&format!("/auth/sign-in?next={}", urlencode(next))))
+            .send()
+            .await
+            .expect("GET /auth/sign-in");
+        assert_eq!(start.status(), reqwest::StatusCode::SEE_OTHER);
+        let location = start.headers()["location"].to_str().unwrap().to_string();
+        let state = location
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("state="))
+            .expect("a state in the redirect")
+            .to_string();
+        client
+            .post(self.url("/auth/callback"))
+            .form(&[("token", token), ("state", state.as_str()), ("next", next)])
+            .send()
+            .await
+            .expect("POST /auth/callback")
     }
 
     /// A token as the auth service would issue it for `email`; valid for 90 days, so

@@ -145,7 +145,150 @@ async fn the_openapi_document_describes_the_routes_in_the_code() {
         assert!(doc["paths"][path].is_object(), "missing {path}");
     }
     assert!(doc["components"]["schemas"]["TariffDto"].is_object());
-    assert!(doc["components"]["securitySchemes"]["staff_token"].is_object());
+    for scheme in ["staff_token", "customer_jwt", "service_token"] {
+        assert_eq!(
+            doc["components"]["securitySchemes"][scheme]["scheme"], "bearer",
+            "{scheme}"
+        );
+    }
+    // Every endpoint `rest::router` serves, with the credentials it takes.
+    let endpoints: &[(&str, &str, Option<&str>)] = &[
+        ("get", "/api/v1/tariffs", None),
+        ("post", "/api/v1/quotes", Some("customer_jwt")),
+        ("post", "/api/v1/checkout", Some("customer_jwt")),
+        ("get", "/api/v1/payments/{id}", Some("customer_jwt")),
+        ("post", "/api/v1/payments/{id}/refund", Some("customer_jwt")),
+        ("get", "/api/v1/me/subscription", Some("customer_jwt")),
+        ("patch", "/api/v1/me/subscription", Some("customer_jwt")),
+        ("get", "/api/v1/me/payments", Some("customer_jwt")),
+        ("get", "/api/v1/me/statement", Some("customer_jwt")),
+        ("get", "/api/v1/me/notifications", Some("customer_jwt")),
+        (
+            "get",
+            "/api/v1/entitlements/{user_id}",
+            Some("service_token"),
+        ),
+        ("post", "/api/v1/webhooks/{provider}", None),
+        ("post", "/api/v1/webhooks/{provider}/{kind}", None),
+        ("get", "/api/v1/admin/tariffs", Some("staff_token")),
+        ("post", "/api/v1/admin/tariffs", Some("staff_token")),
+        ("patch", "/api/v1/admin/tariffs/{id}", Some("staff_token")),
+        ("get", "/api/v1/admin/month-discounts", Some("staff_token")),
+        ("put", "/api/v1/admin/month-discounts", Some("staff_token")),
+        (
+            "put",
+            "/api/v1/admin/customers/{user_id}/discount",
+            Some("staff_token"),
+        ),
+        (
+            "delete",
+            "/api/v1/admin/customers/{user_id}/discount",
+            Some("staff_token"),
+        ),
+        (
+            "get",
+            "/api/v1/admin/personal-discounts",
+            Some("staff_token"),
+        ),
+        ("get", "/api/v1/admin/promo-codes", Some("staff_token")),
+        ("post", "/api/v1/admin/promo-codes", Some("staff_token")),
+        (
+            "post",
+            "/api/v1/admin/promo-codes/batch",
+            Some("staff_token"),
+        ),
+        (
+            "patch",
+            "/api/v1/admin/promo-codes/{id}",
+            Some("staff_token"),
+        ),
+        (
+            "delete",
+            "/api/v1/admin/promo-codes/{id}",
+            Some("staff_token"),
+        ),
+        ("get", "/api/v1/admin/payments", Some("staff_token")),
+        ("get", "/api/v1/admin/payments/{id}", Some("staff_token")),
+        (
+            "post",
+            "/api/v1/admin/payments/{id}/refund",
+            Some("staff_token"),
+        ),
+        (
+            "get",
+            "/api/v1/admin/customers/{user_id}",
+            Some("staff_token"),
+        ),
+        (
+            "put",
+            "/api/v1/admin/customers/{user_id}/subscription",
+            Some("staff_token"),
+        ),
+        (
+            "post",
+            "/api/v1/admin/customers/{user_id}/adjustments",
+            Some("staff_token"),
+        ),
+        ("get", "/api/v1/admin/outbox", Some("staff_token")),
+        (
+            "post",
+            "/api/v1/admin/outbox/{id}/retry",
+            Some("staff_token"),
+        ),
+        ("get", "/api/v1/admin/clock", Some("staff_token")),
+        ("post", "/api/v1/admin/clock", Some("staff_token")),
+        ("get", "/api/v1/admin/integrity", Some("staff_token")),
+        ("get", "/api/v1/admin/staff", Some("staff_token")),
+        ("post", "/api/v1/admin/staff", Some("staff_token")),
+        ("patch", "/api/v1/admin/staff/{id}", Some("staff_token")),
+        (
+            "post",
+            "/api/v1/admin/staff/{id}/unlock",
+            Some("staff_token"),
+        ),
+        (
+            "get",
+            "/api/v1/admin/staff/{id}/tokens",
+            Some("staff_token"),
+        ),
+        (
+            "delete",
+            "/api/v1/admin/staff/{id}/tokens/{token_id}",
+            Some("staff_token"),
+        ),
+    ];
+    for (method, path, scheme) in endpoints {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} is not in the document");
+        let security = op["security"]
+            .as_array()
+            .expect("security is always stated");
+        match scheme {
+            Some(s) => assert!(
+                security.iter().any(|r| r.get(s).is_some()),
+                "{method} {path} takes {s}: {security:?}"
+            ),
+            None => assert!(security.is_empty(), "{method} {path} is public"),
+        }
+    }
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| p.starts_with("/api/"))
+        .map(|(_, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| ["get", "post", "put", "patch", "delete"].contains(&k.as_str()))
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        documented,
+        endpoints.len(),
+        "no undocumented extra, none missing"
+    );
 }
 
 #[tokio::test]

@@ -429,3 +429,122 @@ async fn the_tariff_editor_counts_subscriptions_a_reprice_reaches() {
         1
     );
 }
+
+/// The console's money forms (issue 16): a double submit — two clicks, a resent form —
+/// moves money once, like the REST twins with an `Idempotency-Key`.
+#[tokio::test]
+async fn a_double_submitted_console_form_moves_money_once() {
+    let app = spawn_app().await;
+    let c = customer(&app);
+    let body = buy(&app, &c, "classic", 1, "4242424242424242").await;
+    let payment_id = body["payment"]["id"].as_str().unwrap().to_string();
+    wait_for_status(&app, &c, &payment_id, "succeeded").await;
+    let res = app.login_js(ADMIN.0, ADMIN.1).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let rpc = |path: &'static str, form: Vec<(&'static str, String)>| {
+        let client = app.client.clone();
+        let url = app.url(path);
+        async move {
+            client
+                .post(url)
+                .header("accept", "application/json")
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // The page hands out its form key with its data.
+    let page: Value = rpc("/rpc/admin_customer", vec![("id", c.id.to_string())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = page["form_key"].as_str().expect("a form key").to_string();
+    let adjust = || {
+        rpc(
+            "/rpc/admin_adjust_ledger",
+            vec![
+                ("customer_id", c.id.to_string()),
+                ("amount", "-75".to_string()),
+                ("reason", "Goodwill".to_string()),
+                ("key", key.clone()),
+            ],
+        )
+    };
+    let (first, second) = tokio::join!(adjust(), adjust());
+    let statuses = [first.status(), second.status()];
+    assert!(statuses.contains(&StatusCode::OK), "{statuses:?}");
+    let mut ids = Vec::new();
+    for res in [first, second] {
+        if res.status() == StatusCode::OK {
+            ids.push(res.json::<Value>().await.unwrap()["id"].clone());
+        } else {
+            // Both at once: the second is told the first is still running.
+            assert_eq!(res.status(), StatusCode::CONFLICT);
+        }
+    }
+    let again: Value = adjust().await.json().await.unwrap();
+    assert_eq!(
+        again["id"], ids[0],
+        "a resent form answers the first result"
+    );
+    let corrections = entity::ledger_entries::Entity::find()
+        .filter(entity::ledger_entries::Column::CustomerId.eq(c.id))
+        .filter(entity::ledger_entries::Column::Kind.eq(entity::status::LedgerKind::Adjustment))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(corrections, 1);
+    // The same key with other values is refused and changes nothing.
+    let other = rpc(
+        "/rpc/admin_adjust_ledger",
+        vec![
+            ("customer_id", c.id.to_string()),
+            ("amount", "-500".to_string()),
+            ("reason", "Goodwill".to_string()),
+            ("key", key.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A refund form sent twice is one refund.
+    let page: Value = rpc("/rpc/admin_payment", vec![("id", payment_id.clone())])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = page["form_key"].as_str().unwrap().to_string();
+    let refund = || {
+        rpc(
+            "/rpc/admin_refund_payment",
+            vec![
+                ("payment_id", payment_id.clone()),
+                ("reason", "Customer asked".to_string()),
+                ("key", key.clone()),
+            ],
+        )
+    };
+    let first: Value = refund().await.json().await.unwrap();
+    let second: Value = refund().await.json().await.unwrap();
+    assert!(first["id"].is_string(), "{first}");
+    assert_eq!(first["id"], second["id"], "{second}");
+    let refunds = entity::refunds::Entity::find()
+        .filter(entity::refunds::Column::PaymentId.eq(payment_id.parse::<uuid::Uuid>().unwrap()))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(refunds, 1);
+    // A refused call gives the key back: nothing was stored for it.
+    let missing_key = rpc(
+        "/rpc/admin_change_tariff",
+        vec![
+            ("customer_id", c.id.to_string()),
+            ("tariff_id", uuid::Uuid::now_v7().to_string()),
+            ("key", String::new()),
+        ],
+    )
+    .await;
+    assert_eq!(missing_key.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

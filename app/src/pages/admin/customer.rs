@@ -35,7 +35,7 @@ pub fn AdminCustomer() -> impl IntoView {
         <Transition fallback=|| view! { <LoadingRows rows=5 /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(c) => view! { <CustomerView data=c adjust change /> }.into_any(),
+                    Ok(c) => view! { <CustomerView data=c.data form_key=c.form_key adjust change /> }.into_any(),
                     Err(error) => view! { <ErrorState error /> }.into_any(),
                 }
             })}
@@ -46,6 +46,8 @@ pub fn AdminCustomer() -> impl IntoView {
 #[component]
 fn CustomerView(
     data: AdminCustomerDto,
+    /// Sent with each money form: a double submit is one correction or change.
+    form_key: String,
     adjust: ServerAction<AdminAdjustLedger>,
     change: ServerAction<AdminChangeTariff>,
 ) -> impl IntoView {
@@ -60,6 +62,7 @@ fn CustomerView(
     });
     let errors = FormErrors::new(server_error);
     let (amount, reason) = (NodeRef::new(), NodeRef::new());
+    let adjust_key = form_key.clone();
     let on_adjust = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (a, r) = (input_value(&amount), input_value(&reason));
@@ -81,6 +84,7 @@ fn CustomerView(
                 customer_id,
                 amount: a,
                 reason: r,
+                key: adjust_key.clone(),
             });
         }
     };
@@ -112,6 +116,7 @@ fn CustomerView(
             {can_change.then(|| view! {
                 <ActionForm action=change attr:class="filters">
                     <input type="hidden" name="customer_id" value=customer_id.to_string() />
+                    <input type="hidden" name="key" value=form_key.clone() />
                     <div class="field inline">
                         <label for="change-tariff">"Change tariff of the current period"</label>
                         <Suspense fallback=|| ()>

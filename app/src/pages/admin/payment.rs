@@ -32,7 +32,7 @@ pub fn AdminPayment() -> impl IntoView {
         <Transition fallback=|| view! { <LoadingRows rows=4 /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(p) => view! { <PaymentView data=p refund /> }.into_any(),
+                    Ok(p) => view! { <PaymentView data=p.data form_key=p.form_key refund /> }.into_any(),
                     Err(error) => view! { <ErrorState error /> }.into_any(),
                 }
             })}
@@ -41,7 +41,12 @@ pub fn AdminPayment() -> impl IntoView {
 }
 
 #[component]
-fn PaymentView(data: AdminPaymentDto, refund: ServerAction<AdminRefundPayment>) -> impl IntoView {
+fn PaymentView(
+    data: AdminPaymentDto,
+    /// Sent with the refund form: a double submit is one refund.
+    form_key: String,
+    refund: ServerAction<AdminRefundPayment>,
+) -> impl IntoView {
     let p = data.payment.clone();
     let me = Resource::new(|| (), |_| current_staff());
     let server_error = Signal::derive(move || {
@@ -70,6 +75,7 @@ fn PaymentView(data: AdminPaymentDto, refund: ServerAction<AdminRefundPayment>) 
                 payment_id,
                 reason: r,
                 override_reason: Some(o).filter(|o| !o.trim().is_empty()),
+                key: form_key.clone(),
             });
         }
     };

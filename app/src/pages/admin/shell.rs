@@ -20,7 +20,7 @@ pub fn AdminShell() -> impl IntoView {
                         match me.await {
                             Ok(Some(staff)) => view! {
                                 <div class="who">
-                                    <span class="who-name" title=staff.email.clone()>{staff.name.clone()}</span>
+                                    <a class="who-name" href="/admin/account" title=staff.email.clone()>{staff.name.clone()}</a>
                                     <span class="role-badge" data-role=staff.role.as_str()>{staff.role.label()}</span>
                                     <ActionForm action=logout>
                                         <button type="submit" class="button ghost small">"Sign out"</button>
@@ -40,6 +40,12 @@ pub fn AdminShell() -> impl IntoView {
                 <A href="/admin/payments">"Payments"</A>
                 <A href="/admin/outbox">"Outbox"</A>
                 <A href="/admin/integrity">"Integrity"</A>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        matches!(me.await, Ok(Some(s)) if s.role.can_manage_staff())
+                            .then(|| view! { <A href="/admin/staff">"Staff"</A> })
+                    })}
+                </Suspense>
             </nav>
             <main class="admin-main" id="main">
                 <Outlet />

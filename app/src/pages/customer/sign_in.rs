@@ -3,12 +3,16 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::SiteHeader;
-use crate::api::customer_session::{DemoSignIn, demo_customers};
+use crate::api::customer_session::{DemoSignIn, auth_sign_in_available, demo_customers};
 use crate::components::ErrorState;
+use crate::components::encode_query_value;
 
 fn message_for_code(code: &str) -> &'static str {
     match code {
         "invalid_token" => "Your sign-in link was not valid or has expired. Please sign in again.",
+        "invalid_state" => {
+            "This sign-in was not started in this browser, so it was not accepted. Please sign in again."
+        }
         _ => "Signing in did not work. Please try again in a moment.",
     }
 }
@@ -20,6 +24,7 @@ fn message_for_code(code: &str) -> &'static str {
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let demo = Resource::new(|| (), |_| demo_customers());
+    let auth = Resource::new(|| (), |_| auth_sign_in_available());
     let action = ServerAction::<DemoSignIn>::new();
     let next = move || {
         query
@@ -38,6 +43,13 @@ pub fn SignInPage() -> impl IntoView {
                 <p>
                     "Kinobill uses your cinema account. Sign in on the cinema's website and you will be brought back here, signed in."
                 </p>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        matches!(auth.await, Ok(true)).then(|| view! {
+                            <p><a class="button primary" rel="external" href=format!("/auth/sign-in?next={}", encode_query_value(&next()))>"Sign in with your cinema account"</a></p>
+                        })
+                    })}
+                </Suspense>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match demo.await {

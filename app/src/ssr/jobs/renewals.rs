@@ -99,6 +99,7 @@ pub async fn renew_due(state: &AppState, batch: u64) -> Result<RenewalReport, Se
             }
         }
     }
+    crate::ssr::metrics::renewals(report.renewed, report.failed, report.pending, report.errors);
     Ok(report)
 }
 

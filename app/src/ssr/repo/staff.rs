@@ -43,6 +43,8 @@ pub struct NewStaff<'a> {
     pub name: &'a str,
     pub role: StaffRole,
     pub password_hash: String,
+    /// The hash of a one-time setup link and its expiry, for an invitation.
+    pub setup: Option<(String, DateTime<Utc>)>,
 }
 
 pub async fn insert<C: ConnectionTrait>(
@@ -57,6 +59,8 @@ pub async fn insert<C: ConnectionTrait>(
         role: Set(new.role.as_str().to_string()),
         password_hash: Set(new.password_hash),
         active: Set(true),
+        setup_token_hash: Set(new.setup.as_ref().map(|s| s.0.clone())),
+        setup_expires_at: Set(new.setup.map(|s| s.1)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -114,14 +118,15 @@ pub async fn touch_token<C: ConnectionTrait>(
 pub async fn record_login_attempt<C: ConnectionTrait>(
     db: &C,
     email: &str,
-    succeeded: bool,
+    client_addr: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Uuid, sea_orm::DbErr> {
     let id = Uuid::now_v7();
     login_attempts::ActiveModel {
         id: Set(id),
         email: Set(email.to_string()),
-        succeeded: Set(succeeded),
+        succeeded: Set(false),
+        client_addr: Set(client_addr),
         created_at: Set(now),
     }
     .insert(db)
@@ -186,4 +191,99 @@ pub async fn recent_failures<C: ConnectionTrait>(
         .await?
         .map(|a| a.created_at);
     Ok((count, oldest))
+}
+
+/// Failed attempts from `addr` since `since`, whatever the e-mail (a success does not
+/// reset it: an attacker's own account must not open the door to guessing others'),
+/// and the time of the oldest.
+pub async fn recent_failures_from<C: ConnectionTrait>(
+    db: &C,
+    addr: &str,
+    since: DateTime<Utc>,
+) -> Result<(u64, Option<DateTime<Utc>>), sea_orm::DbErr> {
+    let failures = login_attempts::Entity::find()
+        .filter(login_attempts::Column::ClientAddr.eq(addr))
+        .filter(login_attempts::Column::Succeeded.eq(false))
+        .filter(login_attempts::Column::CreatedAt.gte(since));
+    let count = failures.clone().count(db).await?;
+    let oldest = failures
+        .order_by_asc(login_attempts::Column::CreatedAt)
+        .one(db)
+        .await?
+        .map(|a| a.created_at);
+    Ok((count, oldest))
+}
+
+/// Forgets the failed attempts of `email` (an admin lifting its lock).
+pub async fn clear_failures<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<u64, sea_orm::DbErr> {
+    Ok(login_attempts::Entity::delete_many()
+        .filter(login_attempts::Column::Email.eq(email))
+        .filter(login_attempts::Column::Succeeded.eq(false))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Every staff account whose e-mail or name contains `q` (all when empty), by e-mail.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    q: &str,
+) -> Result<Vec<staff_users::Model>, sea_orm::DbErr> {
+    let mut find = staff_users::Entity::find().order_by_asc(staff_users::Column::Email);
+    let q = q.trim().to_lowercase();
+    if !q.is_empty() {
+        find = find.filter(
+            sea_orm::Condition::any()
+                .add(staff_users::Column::Email.contains(&q))
+                .add(staff_users::Column::Name.contains(&q)),
+        );
+    }
+    find.all(db).await
+}
+
+pub async fn count_active_admins<C: ConnectionTrait>(db: &C) -> Result<u64, sea_orm::DbErr> {
+    staff_users::Entity::find()
+        .filter(staff_users::Column::Role.eq(StaffRole::Admin.as_str()))
+        .filter(staff_users::Column::Active.eq(true))
+        .count(db)
+        .await
+}
+
+pub async fn find_by_setup_hash<C: ConnectionTrait>(
+    db: &C,
+    hash: &str,
+) -> Result<Option<staff_users::Model>, sea_orm::DbErr> {
+    staff_users::Entity::find()
+        .filter(staff_users::Column::SetupTokenHash.eq(hash))
+        .one(db)
+        .await
+}
+
+pub async fn tokens_of<C: ConnectionTrait>(
+    db: &C,
+    staff_id: Uuid,
+) -> Result<Vec<staff_tokens::Model>, sea_orm::DbErr> {
+    staff_tokens::Entity::find()
+        .filter(staff_tokens::Column::StaffId.eq(staff_id))
+        .order_by_desc(staff_tokens::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// Revokes every unrevoked token of `staff_id`; returns how many.
+pub async fn revoke_all_tokens<C: ConnectionTrait>(
+    db: &C,
+    staff_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    Ok(staff_tokens::Entity::update_many()
+        .col_expr(staff_tokens::Column::RevokedAt, Some(now).into())
+        .filter(staff_tokens::Column::StaffId.eq(staff_id))
+        .filter(staff_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }

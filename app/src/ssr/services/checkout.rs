@@ -86,6 +86,16 @@ pub async fn checkout(
     customer: &CustomerDto,
     req: &CheckoutRequest,
 ) -> Result<CheckoutDto, ServiceError> {
+    let result = checkout_once(state, customer, req).await;
+    crate::ssr::metrics::checkout(&result);
+    result
+}
+
+async fn checkout_once(
+    state: &AppState,
+    customer: &CustomerDto,
+    req: &CheckoutRequest,
+) -> Result<CheckoutDto, ServiceError> {
     let key = provider_key(customer.id, &req.idempotency_key);
     // A retry of an attempt whose provider call failed: continue with the same payment.
     if let Some(existing) = payment_repo::by_key(&state.db, &key).await? {

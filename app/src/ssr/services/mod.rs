@@ -16,5 +16,6 @@ pub mod refunds;
 pub mod seed;
 pub mod settlement;
 pub mod staff;
+pub mod staff_admin;
 pub mod support;
 pub mod test_clock;

@@ -169,3 +169,35 @@ pub async fn retry(state: &AppState, id: Uuid) -> Result<OutboxMessageDto, Servi
     state.worker_wake.notify_one();
     Ok(dto(updated))
 }
+
+/// What waits for one destination: how many messages and how old the oldest is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backlog {
+    pub destination: Destination,
+    pub pending: u64,
+    pub oldest_age_secs: f64,
+}
+
+/// The pending messages per destination (`/metrics`).
+pub async fn backlog(state: &AppState) -> Result<Vec<Backlog>, ServiceError> {
+    let now = state.clock.now();
+    let mut out = Vec::new();
+    for destination in [Destination::Events, Destination::Notify, Destination::Auth] {
+        let pending = outbox::Entity::find()
+            .filter(outbox::Column::Destination.eq(destination.as_str()))
+            .filter(outbox::Column::DeliveredAt.is_null())
+            .filter(outbox::Column::DeadAt.is_null());
+        let count = pending.clone().count(&state.db).await?;
+        let oldest = pending
+            .order_by_asc(outbox::Column::CreatedAt)
+            .one(&state.db)
+            .await?
+            .map(|m| (now - m.created_at).num_milliseconds().max(0) as f64 / 1000.0);
+        out.push(Backlog {
+            destination,
+            pending: count,
+            oldest_age_secs: oldest.unwrap_or(0.0),
+        });
+    }
+    Ok(out)
+}

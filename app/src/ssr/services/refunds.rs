@@ -68,6 +68,21 @@ pub async fn refund(
     requester: Requester,
     reason: Option<String>,
 ) -> Result<RefundDto, ServiceError> {
+    let by = match &requester {
+        Requester::Customer(_) => "customer",
+        Requester::Staff { .. } => "staff",
+    };
+    let result = refund_once(state, payment_id, requester, reason).await;
+    crate::ssr::metrics::refund(by, &result);
+    result
+}
+
+async fn refund_once(
+    state: &AppState,
+    payment_id: Uuid,
+    requester: Requester,
+    reason: Option<String>,
+) -> Result<RefundDto, ServiceError> {
     let now = state.clock.now();
     let reason = reason
         .map(|r| r.trim().chars().take(500).collect::<String>())

@@ -1,5 +1,7 @@
 //! Staff accounts: sign-in with throttling, creation, API tokens.
 
+use std::net::IpAddr;
+
 use chrono::TimeDelta;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -8,18 +10,21 @@ use crate::domain::StaffRole;
 use crate::domain::validation::{validate_email, validate_login_password, validate_new_password};
 use crate::dto::StaffDto;
 use crate::ssr::ServiceError;
-use crate::ssr::auth::{
-    hash_password, hash_token, new_api_token, verify_against_dummy, verify_password,
-};
+use crate::ssr::auth::{hash_password, hash_token, verify_against_dummy, verify_password};
 use crate::ssr::clock::SharedClock;
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
 use crate::ssr::repo::staff as repo;
 
 /// At most this many failed sign-ins per e-mail within [`THROTTLE_WINDOW`].
 pub const MAX_FAILED_LOGINS: u64 = 5;
+/// At most this many failed sign-ins from one client address within the window, over
+/// all e-mails: one address cannot guess a few passwords of every account.
+pub const MAX_FAILED_LOGINS_PER_ADDRESS: u64 = 20;
+/// The lock ends by itself this long after the oldest failure counted in it.
 pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
 
-/// Checks credentials. After [`MAX_FAILED_LOGINS`] failures inside the window the
+/// Checks credentials. After [`MAX_FAILED_LOGINS`] failures for the e-mail, or
+/// [`MAX_FAILED_LOGINS_PER_ADDRESS`] from the client's address, inside the window the
 /// password is not even checked, so guessing stops paying off.
 #[tracing::instrument(skip(db, clock, password), fields(email = %email_input))]
 pub async fn login(
@@ -27,6 +32,7 @@ pub async fn login(
     clock: &SharedClock,
     email_input: &str,
     password: &str,
+    client: Option<IpAddr>,
 ) -> Result<StaffDto, ServiceError> {
     let mut errors = Vec::new();
     let email = validate_email(email_input).map_err(|e| errors.push(e)).ok();
@@ -41,9 +47,22 @@ pub async fn login(
     // The attempt is recorded (as failed) before anything is checked, then counted:
     // every concurrent guess sees the ones recorded before it, so at most
     // MAX_FAILED_LOGINS of them ever reach the password check, however many race.
-    let attempt = repo::record_login_attempt(db, &email, false, now).await?;
-    let (failures, oldest) = repo::recent_failures(db, &email, now - THROTTLE_WINDOW).await?;
-    if failures > MAX_FAILED_LOGINS {
+    let addr = client.map(|ip| ip.to_string());
+    let attempt = repo::record_login_attempt(db, &email, addr.clone(), now).await?;
+    let since = now - THROTTLE_WINDOW;
+    let (by_email, oldest_by_email) = repo::recent_failures(db, &email, since).await?;
+    let by_address = match &addr {
+        Some(addr) => Some(repo::recent_failures_from(db, addr, since).await?),
+        None => None,
+    };
+    let locked_since = if by_email > MAX_FAILED_LOGINS {
+        Some(oldest_by_email)
+    } else {
+        by_address
+            .filter(|(n, _)| *n > MAX_FAILED_LOGINS_PER_ADDRESS)
+            .map(|(_, oldest)| oldest)
+    };
+    if let Some(oldest) = locked_since {
         // Not counted itself: refused attempts must not keep the lock closed for the
         // account's owner after the window of the real failures has passed.
         repo::delete_attempt(db, attempt).await?;
@@ -81,7 +100,10 @@ const PASSWORD_CHECKS_AT_ONCE: usize = 2;
 /// Checks `password` against `stored` (or burns the same time against a dummy when
 /// there is no active account) on the blocking pool, never on the async runtime's
 /// threads, a bounded number at a time.
-async fn check_password(stored: Option<String>, password: String) -> Result<bool, ServiceError> {
+pub(crate) async fn check_password(
+    stored: Option<String>,
+    password: String,
+) -> Result<bool, ServiceError> {
     static CHECKS: tokio::sync::Semaphore =
         tokio::sync::Semaphore::const_new(PASSWORD_CHECKS_AT_ONCE);
     let _permit = CHECKS
@@ -141,6 +163,7 @@ pub async fn create(
             name: &name,
             role,
             password_hash,
+            setup: None,
         },
         now,
     )
@@ -172,31 +195,14 @@ pub async fn mint_token(
     email_input: &str,
 ) -> Result<String, ServiceError> {
     let email = validate_email(email_input)?;
-    let now = clock.now();
-    let txn = crate::ssr::repo::begin_write(db).await?;
-    let staff = repo::find_by_email(&txn, &email)
+    let staff = repo::find_by_email(db, &email)
         .await?
-        .filter(|s| s.active)
         .ok_or(ServiceError::NotFound {
             entity: "staff member",
         })?;
-    let (token, token_hash) = new_api_token();
-    let row = repo::insert_token(&txn, staff.id, token_hash, now).await?;
-    audit::record(
-        &txn,
-        AuditEntry {
-            actor,
-            action: "staff.token_created",
-            entity_type: "staff_token",
-            entity_id: row.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"staff_id": staff.id})),
-        },
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(token)
+    Ok(super::staff_admin::mint_token(db, clock, actor, staff.id)
+        .await?
+        .token)
 }
 
 /// Resolves `Authorization: Bearer <token>` to an active staff member.

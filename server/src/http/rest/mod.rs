@@ -3,6 +3,7 @@
 pub mod admin_discounts;
 pub mod admin_month_discounts;
 pub mod admin_promos;
+pub mod admin_staff;
 pub mod admin_support;
 pub mod admin_system;
 pub mod admin_tariffs;
@@ -85,6 +86,20 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/customers/{user_id}/adjustments",
             post(admin_support::adjust),
+        )
+        .route(
+            "/admin/staff",
+            get(admin_staff::list).post(admin_staff::create),
+        )
+        .route(
+            "/admin/staff/{id}",
+            axum::routing::patch(admin_staff::patch),
+        )
+        .route("/admin/staff/{id}/unlock", post(admin_staff::unlock))
+        .route("/admin/staff/{id}/tokens", get(admin_staff::tokens))
+        .route(
+            "/admin/staff/{id}/tokens/{token_id}",
+            axum::routing::delete(admin_staff::revoke_token),
         )
         .route("/openapi.json", get(openapi::document));
     Router::new()

@@ -346,5 +346,12 @@ async fn apply(
         }
     }
     fail::fail_all(txn, state, &losses, source, now).await?;
+    for outcome in &settled {
+        match outcome {
+            Settled::Moved(status) => crate::ssr::metrics::settled(source, status.as_str()),
+            Settled::Superseded => crate::ssr::metrics::settled(source, "superseded"),
+            _ => {}
+        }
+    }
     Ok(settled)
 }
