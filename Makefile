@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: run build test e2e tools bench soak clean
+.PHONY: run build test e2e api-fuzz tools bench soak clean
 
 ## Install (if missing), build, migrate, seed demo data on first start, serve :3000.
 run: build
@@ -28,6 +28,10 @@ test:
 ## Only the Playwright suite (after `make build`).
 e2e:
 	bash scripts/e2e.sh
+
+## Schemathesis from the published OpenAPI document against the release server (after make build).
+api-fuzz:
+	bash scripts/api-fuzz.sh
 
 tools:
 	bash scripts/install-tools.sh

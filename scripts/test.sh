@@ -61,6 +61,7 @@ fi
 scripts/stop-postgres.sh
 
 stage "release build" cargo leptos build --release || overall=1
+stage "api fuzzer" env API_FUZZ_MAX_TIME=180 scripts/api-fuzz.sh target/release/server || overall=1
 stage "playwright" scripts/e2e.sh || overall=1
 count_playwright "playwright"
 

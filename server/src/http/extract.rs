@@ -150,8 +150,9 @@ where
     }
 }
 
-/// A staff member authenticated by `Authorization: Bearer <staff API token>`.
-pub struct StaffCaller(pub StaffDto);
+/// A staff member authenticated by `Authorization: Bearer <staff API token>`, and the
+/// id of that token.
+pub struct StaffCaller(pub StaffDto, pub uuid::Uuid);
 
 impl StaffCaller {
     /// The role check of an admin endpoint.
@@ -181,7 +182,7 @@ impl FromRequestParts<AppState> for StaffCaller {
             ApiError::unauthorized("Send a staff API token as Authorization: Bearer <token>.")
         })?;
         match services::staff::authenticate_token(&state.db, &state.clock, token).await {
-            Ok(staff) => Ok(StaffCaller(staff)),
+            Ok((staff, token_id)) => Ok(StaffCaller(staff, token_id)),
             Err(ServiceError::Unauthenticated) => Err(ApiError::unauthorized(
                 "The staff API token is invalid or revoked.",
             )),

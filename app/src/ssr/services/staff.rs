@@ -205,12 +205,13 @@ pub async fn mint_token(
         .token)
 }
 
-/// Resolves `Authorization: Bearer <token>` to an active staff member.
+/// Resolves `Authorization: Bearer <token>` to an active staff member and the id of
+/// the token they used.
 pub async fn authenticate_token(
     db: &DatabaseConnection,
     clock: &SharedClock,
     token: &str,
-) -> Result<StaffDto, ServiceError> {
+) -> Result<(StaffDto, Uuid), ServiceError> {
     let (token_row, staff) = repo::find_by_token_hash(db, &hash_token(token))
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
@@ -218,6 +219,7 @@ pub async fn authenticate_token(
         return Err(ServiceError::Unauthenticated);
     }
     let dto = repo::to_dto(&staff).ok_or(ServiceError::Unauthenticated)?;
+    let token_id = token_row.id;
     repo::touch_token(db, token_row, clock.now()).await?;
-    Ok(dto)
+    Ok((dto, token_id))
 }

@@ -42,7 +42,7 @@ pub struct DiscountList {
 }
 
 /// Sets or replaces a customer's personal discount [marketing, admin].
-#[utoipa::path(put, path = "/api/v1/admin/customers/{user_id}/discount", tag = "admin", request_body = SetDiscount,
+#[utoipa::path(put, path = "/api/v1/admin/customers/{user_id}/discount", tag = "admin", params(("user_id" = Uuid, Path)), request_body = SetDiscount,
     security(("staff_token" = [])),
     responses((status = 200, body = PersonalDiscountDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set(
@@ -67,7 +67,7 @@ pub async fn set(
 }
 
 /// Removes a customer's personal discount [marketing, admin].
-#[utoipa::path(delete, path = "/api/v1/admin/customers/{user_id}/discount", tag = "admin", security(("staff_token" = [])),
+#[utoipa::path(delete, path = "/api/v1/admin/customers/{user_id}/discount", tag = "admin", params(("user_id" = Uuid, Path)), security(("staff_token" = [])),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn remove(
     State(state): State<AppState>,

@@ -199,7 +199,7 @@ pub async fn batch(
 }
 
 /// Switches a code on or off [marketing, admin].
-#[utoipa::path(patch, path = "/api/v1/admin/promo-codes/{id}", tag = "admin", request_body = PatchPromo, security(("staff_token" = [])),
+#[utoipa::path(patch, path = "/api/v1/admin/promo-codes/{id}", tag = "admin", params(("id" = Uuid, Path)), request_body = PatchPromo, security(("staff_token" = [])),
     responses((status = 200, body = PromoDto), (status = 404, body = ErrorBody)))]
 pub async fn patch(
     State(state): State<AppState>,
@@ -214,7 +214,7 @@ pub async fn patch(
 }
 
 /// Deletes a code that was never used; a used one answers 409 `promo_in_use` [marketing, admin].
-#[utoipa::path(delete, path = "/api/v1/admin/promo-codes/{id}", tag = "admin", security(("staff_token" = [])),
+#[utoipa::path(delete, path = "/api/v1/admin/promo-codes/{id}", tag = "admin", params(("id" = Uuid, Path)), security(("staff_token" = [])),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,

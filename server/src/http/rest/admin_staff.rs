@@ -182,7 +182,8 @@ pub async fn tokens(
     }))
 }
 
-/// Revokes one API token; it stops working at once [admin].
+/// Revokes one API token; it stops working at once [admin]. Not the token this very
+/// request uses (422 `cannot_revoke_current_token`): a script must not lock itself out.
 #[utoipa::path(delete, path = "/api/v1/admin/staff/{id}/tokens/{token_id}", tag = "admin",
     params(("id" = Uuid, Path), ("token_id" = Uuid, Path)), security(("staff_token" = [])),
     responses((status = 200, body = StaffTokenDto), (status = 404, body = ErrorBody)))]
@@ -192,6 +193,14 @@ pub async fn revoke_token(
     ApiPath((id, token_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Json<StaffTokenDto>, ApiError> {
     let actor = actor(&caller)?;
+    if caller.1 == token_id {
+        return Err(ServiceError::rule(
+            "cannot_revoke_current_token",
+            "token_id",
+            "This request uses that token; revoke it with another token or from the console.",
+        )
+        .into());
+    }
     Ok(Json(
         staff_admin::revoke_token(&state.db, &state.clock, &actor, id, token_id).await?,
     ))

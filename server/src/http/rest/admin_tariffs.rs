@@ -158,7 +158,7 @@ fn opt_price<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D
 }
 
 /// Edits, reprices, archives or restores a tariff [marketing, admin].
-#[utoipa::path(patch, path = "/api/v1/admin/tariffs/{id}", tag = "admin", request_body = PatchTariff,
+#[utoipa::path(patch, path = "/api/v1/admin/tariffs/{id}", tag = "admin", params(("id" = uuid::Uuid, Path)), request_body = PatchTariff,
     security(("staff_token" = [])),
     responses(
         (status = 200, body = TariffDto),
