@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: run build test e2e api-fuzz tools bench soak clean
+.PHONY: run build test e2e api-fuzz fuzz tools bench soak clean
 
 ## Install (if missing), build, migrate, seed demo data on first start, serve :3000.
 run: build
@@ -32,6 +32,10 @@ e2e:
 ## Schemathesis from the published OpenAPI document against the release server (after make build).
 api-fuzz:
 	bash scripts/api-fuzz.sh
+
+## cargo-fuzz targets (webhook parsers and signatures, customer tokens, idempotency keys), 10 min each.
+fuzz:
+	bash scripts/fuzz.sh
 
 tools:
 	bash scripts/install-tools.sh
