@@ -388,7 +388,8 @@ pub async fn change_own_password(
     current: &str,
     new: &str,
 ) -> Result<(), ServiceError> {
-    validate_new_password(new)?;
+    validate_new_password(new)
+        .map_err(|e| DomainError::invalid("new_password", e.message().to_string()))?;
     let row = repo::find_by_id(db, staff_id)
         .await?
         .filter(|r| r.active)

@@ -261,8 +261,8 @@ impl YooKassa {
 /// A notification's body as YooKassa sends it, read but not yet believed: what it
 /// reports is then read from the API. Public for the fuzz target.
 pub fn read_notification(body: &[u8]) -> Result<Notification, ProviderError> {
-    let note: Notification = serde_json::from_slice(body)
-        .map_err(|e| ProviderError::MalformedWebhook(e.to_string()))?;
+    let note: Notification =
+        serde_json::from_slice(body).map_err(|e| ProviderError::MalformedWebhook(e.to_string()))?;
     if note.kind != "notification" {
         return Err(ProviderError::MalformedWebhook(format!(
             "not a notification: {:?}",
