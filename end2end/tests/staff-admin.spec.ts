@@ -15,11 +15,11 @@ test('an admin invites a member, who sets a password from the link and signs in'
   await expect(page.locator('table.data-table tbody tr')).toHaveCount(3);
 
   // The browser checks the e-mail before anything is sent.
-  await page.getByLabel('E-mail').fill('not-an-email');
+  await page.getByLabel('E-mail', { exact: true }).fill('not-an-email');
   await page.getByRole('button', { name: 'Invite' }).click();
   await expect(page.locator('#staff-email-error')).toHaveText('enter an e-mail address like name@example.com');
 
-  await page.getByLabel('E-mail').fill('vera@kinobill.local');
+  await page.getByLabel('E-mail', { exact: true }).fill('vera@kinobill.local');
   await page.getByLabel('Name', { exact: true }).fill('Vera Support');
   await page.getByLabel('Role', { exact: true }).selectOption('support');
   await page.getByRole('button', { name: 'Invite' }).click();
