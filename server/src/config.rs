@@ -152,6 +152,8 @@ pub struct Settings {
     pub refund_window: TimeDelta,
     /// HMAC secret of the sandbox's webhooks (shared by the sandbox and our endpoint).
     pub sandbox_webhook_secret: Secret,
+    /// Per mille of sandbox calls that fail (5xx) or time out after acting (`make chaos`).
+    pub sandbox_chaos: u32,
     /// The YooKassa shop; required (both credentials) when it is the provider.
     pub yookassa: Option<YooKassaSettings>,
     /// The CloudPayments site; required (both credentials) when it is the provider.
@@ -234,6 +236,7 @@ const KEYS: &[(&str, bool)] = &[
     ("payments.provider", false),
     ("payments.refund_window", false),
     ("payments.sandbox_webhook_secret", true),
+    ("sandbox.chaos", false),
     ("yookassa.shop_id", false),
     ("yookassa.secret_key", true),
     ("yookassa.api_url", false),
@@ -799,6 +802,10 @@ impl Settings {
                 _ => Err("expected a whole number from 1 to 1000000".to_string()),
             })?,
         };
+        let sandbox_chaos = src.parse("sandbox.chaos", 0, |v| match v.parse::<u32>() {
+            Ok(n) if n <= 1000 => Ok(n),
+            _ => Err("expected per mille, a whole number from 0 to 1000".to_string()),
+        })?;
         let metrics = MetricsSettings {
             enabled: src.parse("metrics.enabled", false, |v| {
                 match v.to_ascii_lowercase().as_str() {
@@ -833,6 +840,7 @@ impl Settings {
             refund_window,
             quote_cache_ttl,
             sandbox_webhook_secret,
+            sandbox_chaos,
             yookassa,
             cloudpayments,
             rabbitmq_url,

@@ -92,7 +92,7 @@ fn app_state(
             &public_url,
             &format!("{public_url}/api/v1/webhooks/sandbox"),
         );
-        Arc::new(match &settings.cloudpayments {
+        let sandbox = Arc::new(match &settings.cloudpayments {
             Some(cp) => sandbox.with_cloudpayments(CloudPaymentsSite {
                 public_id: cp.public_id.clone(),
                 api_secret: cp.api_secret.expose().to_string(),
@@ -101,7 +101,18 @@ fn app_state(
                     .then(|| format!("{public_url}/api/v1/webhooks/cloudpayments")),
             }),
             None => sandbox,
-        })
+        });
+        if settings.sandbox_chaos > 0 {
+            tracing::warn!(
+                per_mille = settings.sandbox_chaos,
+                "SANDBOX CHAOS: provider calls fail or time out at random"
+            );
+            sandbox.set_faults(app::ssr::providers::sandbox::Faults {
+                chaos_per_mille: settings.sandbox_chaos,
+                ..Default::default()
+            });
+        }
+        sandbox
     };
     let (provider, sandbox): (SharedProvider, Option<Arc<Sandbox>>) = match settings.provider {
         ProviderKind::Sandbox => {

@@ -108,6 +108,16 @@ pub struct Faults {
     pub timeout_after_refund: u32,
     /// Payments go through but no webhook is ever sent (only a poll can find out).
     pub suppress_webhooks: bool,
+    /// Chaos (`KINOBILL__SANDBOX__CHAOS`, per mille): each API call fails with a 5xx
+    /// before acting, and each payment or refund made is answered with a timeout, at
+    /// this rate, for as long as the process runs.
+    pub chaos_per_mille: u32,
+}
+
+impl Faults {
+    fn chaos(&self) -> bool {
+        self.chaos_per_mille > 0 && rand::random_range(0..1000) < self.chaos_per_mille
+    }
 }
 
 /// Whose API a sandbox payment was made through: its notifications are sent the way
@@ -359,7 +369,7 @@ impl Sandbox {
             if unavailable {
                 f.unavailable -= 1;
             }
-            (f.latency, unavailable)
+            (f.latency, unavailable || f.chaos())
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -382,23 +392,13 @@ impl Sandbox {
     }
 
     fn take_timeout_after_create(&self) -> bool {
-        Self::take(
-            &mut self
-                .faults
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .timeout_after_create,
-        )
+        let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        Self::take(&mut f.timeout_after_create) || f.chaos()
     }
 
     fn take_timeout_after_refund(&self) -> bool {
-        Self::take(
-            &mut self
-                .faults
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .timeout_after_refund,
-        )
+        let mut f = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        Self::take(&mut f.timeout_after_refund) || f.chaos()
     }
 
     /// Uses up one of a fault's counter.
