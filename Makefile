@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: run build test e2e api-fuzz fuzz tools bench soak clean
+.PHONY: run build test e2e api-fuzz fuzz chaos tools bench soak clean
 
 ## Install (if missing), build, migrate, seed demo data on first start, serve :3000.
 run: build
@@ -36,6 +36,10 @@ api-fuzz:
 ## cargo-fuzz targets (webhook parsers and signatures, customer tokens, idempotency keys), 10 min each.
 fuzz:
 	bash scripts/fuzz.sh
+
+## Checkouts and renewals on PostgreSQL while processes are SIGKILLed and PostgreSQL restarts (after make build).
+chaos:
+	bash scripts/chaos.sh
 
 tools:
 	bash scripts/install-tools.sh

@@ -379,6 +379,20 @@ impl Application {
             .worker
             .clone()
             .map(|w| tokio::spawn(worker::run(self.state.clone(), w)));
+        // Another instance may move the shared test clock: follow it (the worker does
+        // this on every pass; an instance without one would stay in the past).
+        let clock_follower = self.state.test_clock.as_ref().map(|_| {
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = services::test_clock::sync(&state).await {
+                        tracing::warn!(error = %e, "following the test clock");
+                    }
+                }
+            })
+        });
         let metrics = self.metrics_listener.map(|listener| {
             let router = axum::Router::new()
                 .route("/metrics", axum::routing::get(http::metrics::render))
@@ -396,7 +410,10 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        for task in [webhooks, worker, metrics].into_iter().flatten() {
+        for task in [webhooks, worker, metrics, clock_follower]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
         served

@@ -33,8 +33,22 @@ pub fn wrap(router: Router) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(axum::middleware::from_fn(security_headers)),
+            .layer(axum::middleware::from_fn(security_headers))
+            // A bug must cost one request a 500, never the connection or the process's
+            // other requests; the panic itself is logged by the panic hook.
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked)),
     )
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!("a request handler panicked");
+    super::error::ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "Something went wrong on our side. Please try again.",
+    )
+    .into_response()
 }
 
 /// Headers every response carries: no content sniffing, no referrer beyond this origin,

@@ -587,3 +587,35 @@ async fn a_newer_checkout_cancels_the_older_order_link() {
     wait_for_status(&cp.app, &c, &first, "canceled").await;
     assert_eq!(payment(&cp.app, &c, &second).await["status"], "pending");
 }
+
+/// Found by the `cloudpayments_notification` fuzz target: a signed JSON notification
+/// that is not an object (`190`) made the handler panic writing `Status` into it.
+#[tokio::test]
+async fn a_signed_json_notification_that_is_not_an_object_is_refused_not_a_panic() {
+    let cp = cloudpayments_app().await;
+    for (kind, body) in [
+        ("cancel", "190"),
+        ("pay", "[1,2]"),
+        ("check", "\"x\""),
+        ("fail", "null"),
+    ] {
+        let res = cp
+            .app
+            .client
+            .post(
+                cp.app
+                    .url(&format!("/api/v1/webhooks/cloudpayments/{kind}")),
+            )
+            .header("Content-Type", "application/json")
+            .header("Content-HMAC", sign(body, SECRET))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_client_error(),
+            "{kind} {body}: {}",
+            res.status()
+        );
+    }
+}

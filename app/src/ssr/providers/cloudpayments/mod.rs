@@ -552,8 +552,15 @@ fn notification_fields(req: &WebhookRequest<'_>) -> Result<Value, ProviderError>
         .get("content-type")
         .is_some_and(|t| t.contains("json"));
     if json {
-        return serde_json::from_slice(req.body)
-            .map_err(|e| ProviderError::MalformedWebhook(e.to_string()));
+        // An object, or nothing: the fields are read (and written) by name below, which
+        // on any other JSON value would panic. Found by the fuzz target.
+        return match serde_json::from_slice(req.body) {
+            Ok(fields @ Value::Object(_)) => Ok(fields),
+            Ok(_) => Err(ProviderError::MalformedWebhook(
+                "a JSON notification must be an object".into(),
+            )),
+            Err(e) => Err(ProviderError::MalformedWebhook(e.to_string())),
+        };
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(req.body)
         .map_err(|e| ProviderError::MalformedWebhook(e.to_string()))?;
