@@ -177,7 +177,11 @@ def checkout(customer: str, tariff: str, months: int) -> None:
         return
     status, raw = answer
     if status != 201:
-        count(f"checkout_refused_{status}")
+        try:
+            code = json.loads(raw)["error"]["code"]
+        except Exception:  # noqa: BLE001
+            code = str(status)
+        count(f"checkout_refused_{code}")
         return
     count("checkouts_created")
     created = json.loads(raw)
@@ -197,13 +201,15 @@ def checkout(customer: str, tariff: str, months: int) -> None:
 def run_load() -> None:
     tariffs = json.loads(persist("tariffs", lambda port: call("GET", port, "/api/v1/tariffs"))[1])["data"]
     customers = [str(uuid.uuid4()) for _ in range(CUSTOMERS)]
+    # Each customer keeps to one tariff: a repeat purchase extends it (another tariff
+    # while one runs is refused by the rules and would not be a checkout).
+    tariff_of = {c: rng.choice(tariffs)["id"] for c in customers}
     jobs: queue.Queue = queue.Queue()
     for i in range(CHECKOUTS):
         # Every customer buys once first; later checkouts are repeat buyers (extensions,
-        # switches while a period runs, replaced checkouts).
+        # and checkouts that replace one still open).
         customer = customers[i] if i < len(customers) else rng.choice(customers)
-        tariff = rng.choice(tariffs)["id"]
-        jobs.put((customer, tariff, rng.choice([1, 1, 1, 3])))
+        jobs.put((customer, tariff_of[customer], 1))
 
     def work() -> None:
         while True:
@@ -286,15 +292,14 @@ def main() -> int:
     run_load()
     log(f"checkouts done in {time.time() - t0:.0f}s; now a month passes so saved cards are renewed")
 
-    # Periods end a month after purchase: move past the renewal point in steps, so the
-    # workers charge the saved cards while processes keep dying.
-    deadline = time.time() + float(os.environ.get("CHAOS_RENEWAL_WAIT", "600"))
-    for step in ["P27D", "P1D", "P1D", "P1D", "P1D", "P1D"]:
-        advance(token, step)
-        time.sleep(15)
-        log(f"renewals paid so far: {renewals_paid()}")
+    # Periods end a month after purchase: move day by day past the renewal points (a
+    # second month if one cycle is not enough), so the workers charge the saved cards
+    # while processes keep dying.
+    deadline = time.time() + float(os.environ.get("CHAOS_RENEWAL_WAIT", "900"))
+    advance(token, "P27D")
     while renewals_paid() < RENEWALS and time.time() < deadline:
-        time.sleep(5)
+        advance(token, "P1D")
+        time.sleep(8)
         log(f"renewals paid so far: {renewals_paid()}")
 
     stop_chaos.set()

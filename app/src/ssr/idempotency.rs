@@ -179,29 +179,6 @@ pub async fn purge_expired<C: ConnectionTrait>(
         .rows_affected)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_printable_and_bounded() {
-        assert!(validate_key("a").is_ok());
-        assert!(validate_key(&"k".repeat(255)).is_ok());
-        assert!(validate_key("").is_err());
-        assert!(validate_key(&"k".repeat(256)).is_err());
-        assert!(validate_key("tab\there").is_err());
-        assert!(validate_key("ключ").is_err());
-    }
-
-    #[test]
-    fn the_hash_covers_method_path_and_body() {
-        let a = request_hash("POST", "/api/v1/checkout", b"{}");
-        assert_eq!(a, request_hash("POST", "/api/v1/checkout", b"{}"));
-        assert_ne!(a, request_hash("POST", "/api/v1/checkout", b"{ }"));
-        assert_ne!(a, request_hash("PUT", "/api/v1/checkout", b"{}"));
-    }
-}
-
 /// [`claim`] / [`complete`] for server functions, whose double submits must be as
 /// harmless as a REST retry: the form carries a key issued with the page, the first
 /// call runs `f` and stores its result, a repeat returns that result. A failed call
@@ -251,5 +228,28 @@ where
             release(db, scope, key).await?;
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_printable_and_bounded() {
+        assert!(validate_key("a").is_ok());
+        assert!(validate_key(&"k".repeat(255)).is_ok());
+        assert!(validate_key("").is_err());
+        assert!(validate_key(&"k".repeat(256)).is_err());
+        assert!(validate_key("tab\there").is_err());
+        assert!(validate_key("ключ").is_err());
+    }
+
+    #[test]
+    fn the_hash_covers_method_path_and_body() {
+        let a = request_hash("POST", "/api/v1/checkout", b"{}");
+        assert_eq!(a, request_hash("POST", "/api/v1/checkout", b"{}"));
+        assert_ne!(a, request_hash("POST", "/api/v1/checkout", b"{ }"));
+        assert_ne!(a, request_hash("PUT", "/api/v1/checkout", b"{}"));
     }
 }

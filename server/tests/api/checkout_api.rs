@@ -740,3 +740,71 @@ async fn concurrent_checkouts_get_distinct_consecutive_invoice_numbers() {
     let expected: Vec<String> = (1..=12).map(|n| format!("KB-{year}-{n:06}")).collect();
     assert_eq!(numbers, expected);
 }
+
+/// Found by `make chaos`: the provider made the payment but its answer was lost, and
+/// the customer, instead of retrying, started a new checkout (which voided the first
+/// invoice). Nobody would ever ask about the first payment again: it stayed pending
+/// with no provider id, and its page at the provider stayed open. Reconciliation now
+/// finds it by the same key and cancels it.
+#[tokio::test]
+async fn a_lost_provider_answer_nobody_retried_is_canceled_by_reconciliation() {
+    let app = spawn_app().await;
+    let sandbox = app.state.sandbox.clone().unwrap();
+    let c = customer(&app);
+    let t = tariff(&app, "classic").await;
+    let body = json!({"tariff_id": t.id, "months": 1});
+    sandbox.set_faults(Faults {
+        timeout_after_create: 1,
+        ..Faults::default()
+    });
+    let lost = checkout(&app, &c, "answer-lost", &body).await;
+    assert_eq!(lost.status(), StatusCode::BAD_GATEWAY);
+    let second = checkout(&app, &c, "second-try", &body).await;
+    assert_eq!(second.status(), StatusCode::CREATED);
+    let second: Value = second.json().await.unwrap();
+
+    let report = app::ssr::jobs::reconcile_pending(&app.state, TimeDelta::zero(), 10)
+        .await
+        .unwrap();
+    assert_eq!(report.errors, 0, "{report:?}");
+    let all = payments::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let first = all
+        .iter()
+        .find(|p| p.id.to_string() != second["payment"]["id"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(first.status, payments::PaymentStatus::Canceled, "{first:?}");
+    let at_provider =
+        sandbox_payments::Entity::find_by_id(first.provider_payment_id.clone().unwrap())
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        at_provider.status, "canceled",
+        "its page takes no money any more"
+    );
+    assert_eq!(
+        sandbox_payments::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        2,
+        "found by its key, not made again"
+    );
+    // The newer checkout is untouched and can still be paid.
+    let pay_res = pay(
+        &app,
+        second["payment"]["confirmation_url"].as_str().unwrap(),
+        "4242424242424242",
+    )
+    .await;
+    assert!(pay_res.status().is_redirection() || pay_res.status().is_success());
+    wait_for_status(
+        &app,
+        &c,
+        second["payment"]["id"].as_str().unwrap(),
+        "succeeded",
+    )
+    .await;
+}

@@ -5,6 +5,7 @@ use chrono::TimeDelta;
 use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::providers::PaymentStatus;
 use crate::ssr::repo::payments as payment_repo;
+use crate::ssr::services::checkout;
 use crate::ssr::services::settlement::{self, Settled};
 use crate::ssr::{AppState, ServiceError};
 
@@ -83,6 +84,28 @@ pub async fn reconcile_pending(
             }
             Err(e) => {
                 tracing::warn!(payment = %p.id, error = %e, "reconciliation lookup failed");
+                report.errors += 1;
+            }
+        }
+    }
+    // Checkouts whose provider call never got an answer and nobody retried.
+    let unsent = payment_repo::lease_unsent(
+        &state.db,
+        state.provider.name(),
+        now - older_than,
+        now,
+        now + older_than,
+        batch,
+    )
+    .await?;
+    for p in unsent {
+        report.checked += 1;
+        let id = p.id;
+        match checkout::resolve_unsent(state, p).await {
+            Ok(()) => report.settled += 1,
+            Err(e) => {
+                tracing::warn!(payment = %id, error = %e, "resolving an unanswered checkout failed");
+                e.log_if_internal();
                 report.errors += 1;
             }
         }

@@ -235,7 +235,7 @@ pub async fn lease_due_for_poll(
     Ok(lease::take(
         db,
         Lease {
-            due: due_for_poll(provider, created_before, now),
+            due: due_for_poll(provider, created_before, now, true),
             batch,
             column: payments::Column::NextPollAt,
             until: Some(next_poll).into(),
@@ -246,16 +246,46 @@ pub async fn lease_due_for_poll(
     .await?)
 }
 
+/// Pending checkouts whose provider call never got an answer (no provider id yet),
+/// created before `created_before`, leased until `next_try` (see [`lease_due_for_poll`]).
+pub async fn lease_unsent(
+    db: &DatabaseConnection,
+    provider: &str,
+    created_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    next_try: DateTime<Utc>,
+    batch: u64,
+) -> Result<Vec<payments::Model>, ServiceError> {
+    Ok(lease::take(
+        db,
+        Lease {
+            due: due_for_poll(provider, created_before, now, false),
+            batch,
+            column: payments::Column::NextPollAt,
+            until: Some(next_try).into(),
+            id_column: payments::Column::Id,
+            id: |p| p.id,
+        },
+    )
+    .await?)
+}
+
+/// `sent`: the provider answered the checkout's call (the payment has its id there).
 fn due_for_poll(
     provider: &str,
     created_before: DateTime<Utc>,
     now: DateTime<Utc>,
+    sent: bool,
 ) -> Select<payments::Entity> {
     use payments::Column as P;
     payments::Entity::find()
         .filter(P::Status.eq(PaymentStatus::Pending))
         .filter(P::Provider.eq(provider))
-        .filter(P::ProviderPaymentId.is_not_null())
+        .filter(if sent {
+            P::ProviderPaymentId.is_not_null()
+        } else {
+            P::ProviderPaymentId.is_null()
+        })
         .filter(P::CreatedAt.lte(created_before))
         .filter(
             Condition::any()

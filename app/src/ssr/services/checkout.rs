@@ -12,7 +12,9 @@ use crate::domain::billing::{InvoiceStatus, PaymentStatus, has_access};
 use crate::domain::pricing::{self, DiscountKind, Months};
 use crate::dto::{CheckoutDto, CustomerDto};
 use crate::ssr::billing_event::{self, BillingEvent};
-use crate::ssr::providers::{CreatePayment, PaymentStatus as ProviderStatus, ProviderError};
+use crate::ssr::providers::{
+    CreatePayment, PaymentStatus as ProviderStatus, ProviderError, ProviderPayment,
+};
 use crate::ssr::repo::stored::Amount;
 use crate::ssr::repo::{invoices as invoice_repo, payments as payment_repo};
 use crate::ssr::services::invoicing::{self, Draft, InvoiceKind, Issued, PaymentPlan, price};
@@ -239,65 +241,109 @@ async fn finish_with_provider(
             .await?
             .ok_or(ServiceError::NotFound { entity: "invoice" })?;
         if invoice.status != InvoiceStatus::Open {
-            // A retry of a checkout that a newer one replaced: nothing to pay any more.
+            // A retry of a checkout that a newer one replaced: nothing to pay any more
+            // (reconciliation cancels whatever the first call may have made).
             return payment_views::checkout_view(state, payment.id).await;
         }
-        let tariff_name = tariffs::Entity::find_by_id(invoice.tariff_id)
-            .one(&state.db)
-            .await?
-            .ok_or(ServiceError::NotFound { entity: "tariff" })?
-            .name;
-        let return_url = payment.return_url.clone().ok_or_else(|| {
-            ServiceError::Unexpected(anyhow::anyhow!("payment {} has no return URL", payment.id))
-        })?;
-        let created = state
-            .provider
-            .create_payment(&CreatePayment {
-                idempotency_key: payment.provider_idempotency_key.clone(),
-                customer_id: payment.customer_id,
-                amount: payment.amount()?,
-                description: format!(
-                    "Kinobill {tariff_name}, {} month{} ({})",
-                    invoice.months,
-                    if invoice.months == 1 { "" } else { "s" },
-                    invoice.number
-                ),
-                return_url,
-                save_payment_method: payment.save_payment_method,
-                reference: payment.id,
-            })
-            .await;
-        let now = state.clock.now();
-        match created {
-            Ok(pp) => {
-                payment_repo::set_provider_payment(
-                    &state.db,
-                    payment.id,
-                    &pp.id,
-                    pp.confirmation_url.clone(),
-                    now,
-                )
-                .await?;
-                let event = BillingEvent::ProviderPaymentCreated {
-                    payment_id: payment.id,
-                    provider_id: &pp.id,
-                };
-                billing_event::record(&state.db, &[event], "api", now).await?;
-                if pp.status != ProviderStatus::Pending {
-                    settlement::settle_payment(state, &pp, "api", None).await?;
-                }
-            }
-            Err(e) => {
-                let event = BillingEvent::ProviderCallFailed {
-                    payment_id: payment.id,
-                    error: e.to_string(),
-                };
-                billing_event::record(&state.db, &[event], "api", now).await?;
-                return Err(provider_error(e));
-            }
+        let pp = create_at_provider(state, &payment, &invoice).await?;
+        if pp.status != ProviderStatus::Pending {
+            settlement::settle_payment(state, &pp, "api", None).await?;
         }
     }
     payment_views::checkout_view(state, payment.id).await
+}
+
+/// The checkout's call to the provider, under the payment's own idempotency key (made
+/// again, it answers the payment the first call made), and its id stored.
+async fn create_at_provider(
+    state: &AppState,
+    payment: &payments::Model,
+    invoice: &entity::invoices::Model,
+) -> Result<ProviderPayment, ServiceError> {
+    let tariff_name = tariffs::Entity::find_by_id(invoice.tariff_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "tariff" })?
+        .name;
+    let return_url = payment.return_url.clone().ok_or_else(|| {
+        ServiceError::Unexpected(anyhow::anyhow!("payment {} has no return URL", payment.id))
+    })?;
+    let created = state
+        .provider
+        .create_payment(&CreatePayment {
+            idempotency_key: payment.provider_idempotency_key.clone(),
+            customer_id: payment.customer_id,
+            amount: payment.amount()?,
+            description: format!(
+                "Kinobill {tariff_name}, {} month{} ({})",
+                invoice.months,
+                if invoice.months == 1 { "" } else { "s" },
+                invoice.number
+            ),
+            return_url,
+            save_payment_method: payment.save_payment_method,
+            reference: payment.id,
+        })
+        .await;
+    let now = state.clock.now();
+    match created {
+        Ok(pp) => {
+            payment_repo::set_provider_payment(
+                &state.db,
+                payment.id,
+                &pp.id,
+                pp.confirmation_url.clone(),
+                now,
+            )
+            .await?;
+            let event = BillingEvent::ProviderPaymentCreated {
+                payment_id: payment.id,
+                provider_id: &pp.id,
+            };
+            billing_event::record(&state.db, &[event], "api", now).await?;
+            Ok(pp)
+        }
+        Err(e) => {
+            let event = BillingEvent::ProviderCallFailed {
+                payment_id: payment.id,
+                error: e.to_string(),
+            };
+            billing_event::record(&state.db, &[event], "api", now).await?;
+            Err(provider_error(e))
+        }
+    }
+}
+
+/// A checkout whose call to the provider never got an answer (a timeout, a 5xx, the
+/// process died between its two commits) and that nobody retried: reconciliation
+/// finishes it. With its invoice still open it goes on as the customer's retry would;
+/// replaced or voided, the provider payment the first call may have made (found by the
+/// same key, or made now) is canceled at once and the payment settled: canceled, or
+/// paid after all and then refunded as superseded. Found by `make chaos`.
+pub async fn resolve_unsent(
+    state: &AppState,
+    payment: payments::Model,
+) -> Result<(), ServiceError> {
+    let invoice = invoice_repo::find(&state.db, payment.invoice_id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "invoice" })?;
+    if invoice.status == InvoiceStatus::Open {
+        finish_with_provider(state, payment).await?;
+        return Ok(());
+    }
+    let pp = create_at_provider(state, &payment, &invoice).await?;
+    let pp = if pp.status == ProviderStatus::Pending {
+        state
+            .provider
+            .cancel_payment(&pp.id)
+            .await
+            .map_err(provider_error)?
+    } else {
+        pp
+    };
+    let settled = settlement::settle_payment(state, &pp, "poll", None).await?;
+    tracing::info!(payment = %payment.id, ?settled, "an unanswered checkout was resolved");
+    Ok(())
 }
 
 /// A provider failure as the caller sees it: retryable, with the same key.
