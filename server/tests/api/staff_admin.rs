@@ -3,11 +3,34 @@
 //! password, sign-in locks that end and that an admin can lift; audit rows for each.
 
 use entity::audit_log;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN, MARKETING, SUPPORT, new_client, spawn_app, spawn_app_custom};
+
+async fn get_json(app: &crate::helpers::TestApp, token: &str, path: &str) -> Value {
+    send(app, Method::GET, token, path, None)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn send(
+    app: &crate::helpers::TestApp,
+    method: Method,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let req = app.client.request(method, app.url(path)).bearer_auth(token);
+    let req = match body {
+        Some(b) => req.json(&b),
+        None => req,
+    };
+    req.send().await.unwrap()
+}
 
 async fn audit_actions(app: &crate::helpers::TestApp, entity_id: &str) -> Vec<String> {
     audit_log::Entity::find()
@@ -54,14 +77,7 @@ async fn signed_in(app: &crate::helpers::TestApp, email: &str, password: &str) -
 }
 
 async fn create_member(app: &crate::helpers::TestApp, admin: &str, body: Value) -> Value {
-    let res = app
-        .client
-        .post(app.url("/api/v1/admin/staff"))
-        .bearer_auth(admin)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let res = send(app, Method::POST, admin, "/api/v1/admin/staff", Some(body)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     res.json().await.unwrap()
 }
@@ -133,41 +149,32 @@ async fn an_invited_member_sets_a_password_from_the_link_once_and_signs_in() {
     );
 
     // An e-mail already taken is a conflict, a bad role a field error; nothing is created.
-    let dup = app
-        .client
-        .post(app.url("/api/v1/admin/staff"))
-        .bearer_auth(&admin)
-        .json(&json!({"email": "olga@kinobill.local", "role": "support"}))
-        .send()
-        .await
-        .unwrap();
+    let dup = send(
+        &app,
+        Method::POST,
+        &admin,
+        "/api/v1/admin/staff",
+        Some(json!({"email": "olga@kinobill.local", "role": "support"})),
+    )
+    .await;
     assert_eq!(dup.status(), StatusCode::CONFLICT);
-    let bad: Value = app
-        .client
-        .post(app.url("/api/v1/admin/staff"))
-        .bearer_auth(&admin)
-        .json(&json!({"email": "x@kinobill.local", "role": "owner", "password": "short"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bad: Value = send(
+        &app,
+        Method::POST,
+        &admin,
+        "/api/v1/admin/staff",
+        Some(json!({"email": "x@kinobill.local", "role": "owner", "password": "short"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(bad["error"]["code"], "validation_failed");
     assert!(
         bad["error"]["fields"]["role"].is_array() && bad["error"]["fields"]["password"].is_array(),
         "{bad}"
     );
-    let list: Value = app
-        .client
-        .get(app.url("/api/v1/admin/staff?q=x@kinobill"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&app, &admin, "/api/v1/admin/staff?q=x@kinobill").await;
     assert_eq!(list["data"], json!([]));
 }
 
@@ -200,29 +207,29 @@ async fn deactivation_stops_sessions_and_tokens_at_once_and_a_role_change_applie
     assert_eq!(payments(token.clone()).await, StatusCode::OK);
 
     // Marketing may not see payments: the new role counts from the next request.
-    let patched: Value = app
-        .client
-        .patch(app.url(&format!("/api/v1/admin/staff/{id}")))
-        .bearer_auth(&admin)
-        .json(&json!({"role": "marketing", "name": "Pavel P."}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let patched: Value = send(
+        &app,
+        Method::PATCH,
+        &admin,
+        &format!("/api/v1/admin/staff/{id}"),
+        Some(json!({"role": "marketing", "name": "Pavel P."})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert_eq!(patched["role"], "marketing", "{patched}");
     assert_eq!(patched["name"], "Pavel P.");
     assert_eq!(payments(token.clone()).await, StatusCode::FORBIDDEN);
 
-    let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/admin/staff/{id}")))
-        .bearer_auth(&admin)
-        .json(&json!({"active": false}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PATCH,
+        &admin,
+        &format!("/api/v1/admin/staff/{id}"),
+        Some(json!({"active": false})),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(payments(token.clone()).await, StatusCode::UNAUTHORIZED);
     let page = session.get(app.url("/admin/tariffs")).send().await.unwrap();
@@ -249,14 +256,14 @@ async fn deactivation_stops_sessions_and_tokens_at_once_and_a_role_change_applie
     assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
 
     // Reactivated, the member signs in again, but old tokens stay revoked.
-    let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/admin/staff/{id}")))
-        .bearer_auth(&admin)
-        .json(&json!({"active": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PATCH,
+        &admin,
+        &format!("/api/v1/admin/staff/{id}"),
+        Some(json!({"active": true})),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(payments(token).await, StatusCode::UNAUTHORIZED);
     signed_in(&app, "pavel@kinobill.local", "pavel-password-1").await;
@@ -283,16 +290,7 @@ async fn deactivation_stops_sessions_and_tokens_at_once_and_a_role_change_applie
 async fn nobody_removes_their_own_admin_access_and_the_last_admin_stays() {
     let app = spawn_app().await;
     let admin = app.staff_token(ADMIN.0).await;
-    let list: Value = app
-        .client
-        .get(app.url("/api/v1/admin/staff"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&app, &admin, "/api/v1/admin/staff").await;
     let me = list["data"]
         .as_array()
         .unwrap()
@@ -303,28 +301,28 @@ async fn nobody_removes_their_own_admin_access_and_the_last_admin_stays() {
         .unwrap()
         .to_string();
     for body in [json!({"role": "support"}), json!({"active": false})] {
-        let res: Value = app
-            .client
-            .patch(app.url(&format!("/api/v1/admin/staff/{me}")))
-            .bearer_auth(&admin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let res: Value = send(
+            &app,
+            Method::PATCH,
+            &admin,
+            &format!("/api/v1/admin/staff/{me}"),
+            Some(body),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
         assert_eq!(res["error"]["code"], "cannot_change_own_access", "{res}");
     }
     // The e-mail cannot be changed; the contract's field is accepted with its value.
-    let res = app
-        .client
-        .patch(app.url(&format!("/api/v1/admin/staff/{me}")))
-        .bearer_auth(&admin)
-        .json(&json!({"email": "other@kinobill.local"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        &app,
+        Method::PATCH,
+        &admin,
+        &format!("/api/v1/admin/staff/{me}"),
+        Some(json!({"email": "other@kinobill.local"})),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // From the command line (no staff actor) the only admin still cannot be demoted.
@@ -353,16 +351,12 @@ async fn api_tokens_are_listed_without_their_secret_and_revoked_for_good() {
         .unwrap()
         .unwrap()
         .id;
-    let tokens: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/admin/staff/{support_id}/tokens")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens: Value = get_json(
+        &app,
+        &admin,
+        &format!("/api/v1/admin/staff/{support_id}/tokens"),
+    )
+    .await;
     let rows = tokens["data"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{tokens}");
     assert!(
@@ -373,13 +367,8 @@ async fn api_tokens_are_listed_without_their_secret_and_revoked_for_good() {
     let path = format!("/api/v1/admin/staff/{support_id}/tokens/{token_id}");
     for _ in 0..2 {
         // Revoking twice answers the same revoked token.
-        let res: Value = app
-            .client
-            .delete(app.url(&path))
-            .bearer_auth(&admin)
-            .send()
+        let res: Value = send(&app, Method::DELETE, &admin, &path, None)
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -575,16 +564,7 @@ async fn a_sign_in_lock_ends_by_itself_or_when_an_admin_lifts_it() {
         .unwrap()
         .unwrap()
         .id;
-    let list: Value = app
-        .client
-        .get(app.url("/api/v1/admin/staff"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(&app, &admin, "/api/v1/admin/staff").await;
     let member = list["data"]
         .as_array()
         .unwrap()
@@ -594,16 +574,17 @@ async fn a_sign_in_lock_ends_by_itself_or_when_an_admin_lifts_it() {
         .clone();
     assert!(member["locked_until"].is_string(), "{member}");
 
-    let res: Value = app
-        .client
-        .post(app.url(&format!("/api/v1/admin/staff/{support_id}/unlock")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res: Value = send(
+        &app,
+        Method::POST,
+        &admin,
+        &format!("/api/v1/admin/staff/{support_id}/unlock"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert!(res["locked_until"].is_null(), "{res}");
     assert_eq!(login(SUPPORT.1).await, StatusCode::OK);
     assert!(

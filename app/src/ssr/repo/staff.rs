@@ -180,10 +180,21 @@ pub async fn recent_failures<C: ConnectionTrait>(
         .await?
         .map(|a| a.created_at);
     let from = last_success.map_or(since, |t| t.max(since));
-    let failures = login_attempts::Entity::find()
-        .filter(login_attempts::Column::Email.eq(email))
-        .filter(login_attempts::Column::Succeeded.eq(false))
-        .filter(login_attempts::Column::CreatedAt.gte(from));
+    count_and_oldest(
+        db,
+        login_attempts::Entity::find()
+            .filter(login_attempts::Column::Email.eq(email))
+            .filter(login_attempts::Column::Succeeded.eq(false))
+            .filter(login_attempts::Column::CreatedAt.gte(from)),
+    )
+    .await
+}
+
+/// How many attempts `failures` selects, and when the oldest of them was made.
+async fn count_and_oldest<C: ConnectionTrait>(
+    db: &C,
+    failures: sea_orm::Select<login_attempts::Entity>,
+) -> Result<(u64, Option<DateTime<Utc>>), sea_orm::DbErr> {
     let count = failures.clone().count(db).await?;
     let oldest = failures
         .order_by_asc(login_attempts::Column::CreatedAt)
@@ -201,17 +212,14 @@ pub async fn recent_failures_from<C: ConnectionTrait>(
     addr: &str,
     since: DateTime<Utc>,
 ) -> Result<(u64, Option<DateTime<Utc>>), sea_orm::DbErr> {
-    let failures = login_attempts::Entity::find()
-        .filter(login_attempts::Column::ClientAddr.eq(addr))
-        .filter(login_attempts::Column::Succeeded.eq(false))
-        .filter(login_attempts::Column::CreatedAt.gte(since));
-    let count = failures.clone().count(db).await?;
-    let oldest = failures
-        .order_by_asc(login_attempts::Column::CreatedAt)
-        .one(db)
-        .await?
-        .map(|a| a.created_at);
-    Ok((count, oldest))
+    count_and_oldest(
+        db,
+        login_attempts::Entity::find()
+            .filter(login_attempts::Column::ClientAddr.eq(addr))
+            .filter(login_attempts::Column::Succeeded.eq(false))
+            .filter(login_attempts::Column::CreatedAt.gte(since)),
+    )
+    .await
 }
 
 /// Forgets the failed attempts of `email` (an admin lifting its lock).

@@ -86,6 +86,31 @@ fn audit_view(row: &staff_users::Model) -> serde_json::Value {
     serde_json::json!({"email": row.email, "name": row.name, "role": row.role, "active": row.active})
 }
 
+/// One audit row, with no "before", about a staff account or one of its tokens.
+async fn audit_change(
+    txn: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: Uuid,
+    after: Option<serde_json::Value>,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    audit::record(
+        txn,
+        AuditEntry {
+            actor,
+            action,
+            entity_type,
+            entity_id: entity_id.to_string(),
+            before: None,
+            after,
+        },
+        now,
+    )
+    .await
+}
+
 fn token_dto(row: &staff_tokens::Model) -> StaffTokenDto {
     StaffTokenDto {
         id: row.id,
@@ -189,20 +214,18 @@ pub async fn invite(
         now,
     )
     .await?;
-    audit::record(
+    let action = if setup_link.is_some() {
+        "staff.invited"
+    } else {
+        "staff.created"
+    };
+    audit_change(
         &txn,
-        AuditEntry {
-            actor,
-            action: if setup_link.is_some() {
-                "staff.invited"
-            } else {
-                "staff.created"
-            },
-            entity_type: "staff",
-            entity_id: row.id.to_string(),
-            before: None,
-            after: Some(audit_view(&row)),
-        },
+        actor,
+        action,
+        "staff",
+        row.id,
+        Some(audit_view(&row)),
         now,
     )
     .await?;
@@ -348,16 +371,13 @@ pub async fn unlock(
     let txn = begin_write(db).await?;
     let row = repo::find_by_id(&txn, id).await?.ok_or_else(not_found)?;
     let cleared = repo::clear_failures(&txn, &row.email).await?;
-    audit::record(
+    audit_change(
         &txn,
-        AuditEntry {
-            actor,
-            action: "staff.unlocked",
-            entity_type: "staff",
-            entity_id: id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"failed_attempts_cleared": cleared})),
-        },
+        actor,
+        "staff.unlocked",
+        "staff",
+        id,
+        Some(serde_json::json!({"failed_attempts_cleared": cleared})),
         now,
     )
     .await?;
@@ -404,16 +424,14 @@ pub async fn change_own_password(
     let now = clock.now();
     let txn = begin_write(db).await?;
     let row = store_password(&txn, row, new, now).await?;
-    audit::record(
+    let own = Actor::staff(row.id, &row.email);
+    audit_change(
         &txn,
-        AuditEntry {
-            actor: &Actor::staff(row.id, &row.email),
-            action: "staff.password_changed",
-            entity_type: "staff",
-            entity_id: row.id.to_string(),
-            before: None,
-            after: None,
-        },
+        &own,
+        "staff.password_changed",
+        "staff",
+        row.id,
+        None,
         now,
     )
     .await?;
@@ -437,16 +455,13 @@ pub async fn set_password(
         .await?
         .ok_or_else(not_found)?;
     let row = store_password(&txn, row, new, now).await?;
-    audit::record(
+    audit_change(
         &txn,
-        AuditEntry {
-            actor,
-            action: "staff.password_reset",
-            entity_type: "staff",
-            entity_id: row.id.to_string(),
-            before: None,
-            after: None,
-        },
+        actor,
+        "staff.password_reset",
+        "staff",
+        row.id,
+        None,
         now,
     )
     .await?;
@@ -481,16 +496,14 @@ pub async fn complete_setup(
         .filter(|r| r.active && r.setup_expires_at.is_some_and(|t| t > now))
         .ok_or_else(invalid)?;
     let row = store_password(&txn, row, password, now).await?;
-    audit::record(
+    let own = Actor::staff(row.id, &row.email);
+    audit_change(
         &txn,
-        AuditEntry {
-            actor: &Actor::staff(row.id, &row.email),
-            action: "staff.setup_completed",
-            entity_type: "staff",
-            entity_id: row.id.to_string(),
-            before: None,
-            after: None,
-        },
+        &own,
+        "staff.setup_completed",
+        "staff",
+        row.id,
+        None,
         now,
     )
     .await?;
@@ -528,16 +541,13 @@ pub async fn mint_token(
         .ok_or_else(not_found)?;
     let (token, token_hash) = new_api_token();
     let row = repo::insert_token(&txn, staff.id, token_hash, now).await?;
-    audit::record(
+    audit_change(
         &txn,
-        AuditEntry {
-            actor,
-            action: "staff.token_created",
-            entity_type: "staff_token",
-            entity_id: row.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"staff_id": staff.id})),
-        },
+        actor,
+        "staff.token_created",
+        "staff_token",
+        row.id,
+        Some(serde_json::json!({"staff_id": staff.id})),
         now,
     )
     .await?;
@@ -571,16 +581,13 @@ pub async fn revoke_token(
     let mut active: staff_tokens::ActiveModel = row.into();
     active.revoked_at = Set(Some(now));
     let row = active.update(&txn).await?;
-    audit::record(
+    audit_change(
         &txn,
-        AuditEntry {
-            actor,
-            action: "staff.token_revoked",
-            entity_type: "staff_token",
-            entity_id: row.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"staff_id": staff_id})),
-        },
+        actor,
+        "staff.token_revoked",
+        "staff_token",
+        row.id,
+        Some(serde_json::json!({"staff_id": staff_id})),
         now,
     )
     .await?;
