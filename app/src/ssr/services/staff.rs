@@ -10,9 +10,9 @@ use crate::domain::StaffRole;
 use crate::domain::validation::{validate_email, validate_login_password, validate_new_password};
 use crate::dto::StaffDto;
 use crate::ssr::ServiceError;
-use crate::ssr::auth::{hash_password, hash_token, verify_against_dummy, verify_password};
+use crate::ssr::auth::{hash_token, verify_against_dummy, verify_password};
 use crate::ssr::clock::SharedClock;
-use crate::ssr::repo::audit::{self, Actor, AuditEntry};
+use crate::ssr::repo::audit::Actor;
 use crate::ssr::repo::staff as repo;
 
 /// At most this many failed sign-ins per e-mail within [`THROTTLE_WINDOW`].
@@ -131,7 +131,8 @@ pub async fn find_active(
         .and_then(|row| repo::to_dto(&row)))
 }
 
-/// Creates a staff account (CLI and seeding). The e-mail must be new.
+/// Creates a staff account with a password (CLI and seeding): `staff_admin::invite`
+/// with the password required. The e-mail must be new.
 pub async fn create(
     db: &DatabaseConnection,
     clock: &SharedClock,
@@ -141,49 +142,23 @@ pub async fn create(
     role: StaffRole,
     password: &str,
 ) -> Result<StaffDto, ServiceError> {
-    let email = validate_email(email_input)?;
+    // Required here: an empty password would make `invite` send a setup link instead.
     validate_new_password(password)?;
-    let name = match name.trim() {
-        "" => email.split('@').next().unwrap_or(&email).to_string(),
-        n => n.to_string(),
+    let new = super::staff_admin::NewMember {
+        email: email_input,
+        name,
+        role: role.as_str(),
+        password: Some(password),
     };
-    let password_hash = hash_password(password)?;
-    let now = clock.now();
-    let txn = crate::ssr::repo::begin_write(db).await?;
-    if repo::find_by_email(&txn, &email).await?.is_some() {
-        return Err(ServiceError::Conflict {
-            code: "staff_exists",
-            message: format!("A staff member with e-mail {email} already exists."),
-        });
-    }
-    let row = repo::insert(
-        &txn,
-        repo::NewStaff {
-            email: &email,
-            name: &name,
-            role,
-            password_hash,
-            setup: None,
-        },
-        now,
-    )
-    .await?;
-    audit::record(
-        &txn,
-        AuditEntry {
-            actor,
-            action: "staff.created",
-            entity_type: "staff",
-            entity_id: row.id.to_string(),
-            before: None,
-            after: Some(serde_json::json!({"email": email, "name": name, "role": role.as_str()})),
-        },
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    repo::to_dto(&row).ok_or_else(|| {
-        ServiceError::Unexpected(anyhow::anyhow!("role just written does not parse"))
+    // No setup link is made when a password is given, so no public URL is needed.
+    let member = super::staff_admin::invite(db, clock, actor, "", new)
+        .await?
+        .staff;
+    Ok(StaffDto {
+        id: member.id,
+        email: member.email,
+        name: member.name,
+        role: member.role,
     })
 }
 
