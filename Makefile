@@ -48,7 +48,7 @@ tools:
 bench:
 	cargo bench -p app --bench quote
 	bash scripts/bench-http.sh
-	bash scripts/bench-payments.sh
+	bash scripts/bench-console.sh
 	bash scripts/bench-checkout.sh
 	PROVIDER=yookassa bash scripts/bench-checkout.sh
 	PROVIDER=cloudpayments bash scripts/bench-checkout.sh

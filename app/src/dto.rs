@@ -5,6 +5,9 @@ use uuid::Uuid;
 
 use crate::domain::{Currency, Money, StaffRole};
 
+mod console;
+pub use console::*;
+
 /// `{"amount": "499.00", "currency": "RUB"}` — the contract's money shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -34,6 +37,19 @@ impl MoneyDto {
     }
 
     /// `1 234,50 ₽`; negative amounts (credits on a statement) as `−1 234,50 ₽`.
+    /// The amount in minor units (kopecks), for sums and chart geometry; `None` if the
+    /// text is not money.
+    pub fn minor(&self) -> Option<i64> {
+        let currency: Currency = self.currency.parse().ok()?;
+        let (sign, magnitude) = match self.amount.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, self.amount.as_str()),
+        };
+        Money::parse(magnitude, currency, "amount")
+            .ok()
+            .map(|m| sign * m.minor())
+    }
+
     pub fn display(&self) -> String {
         let (sign, magnitude) = match self.amount.strip_prefix('-') {
             Some(rest) => ("−", rest),
@@ -517,7 +533,8 @@ pub struct EntitlementRoleDto {
 pub struct EntitlementDto {
     pub user_id: Uuid,
     pub roles: Vec<EntitlementRoleDto>,
-    pub film_ids: Vec<Uuid>,
+    /// The films the roles open, by the Movies DB's external id.
+    pub film_ids: Vec<String>,
 }
 
 /// What the checkout page shows before paying.

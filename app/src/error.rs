@@ -54,6 +54,21 @@ impl AppError {
         }
     }
 
+    /// Every message of the error, field messages first, in field order (a bulk upload
+    /// lists each bad line).
+    pub fn messages(&self) -> Vec<String> {
+        match self {
+            AppError::Validation { fields, message } if !fields.is_empty() => {
+                let mut out: Vec<String> = fields.values().flatten().cloned().collect();
+                if out.is_empty() {
+                    out.push(message.clone());
+                }
+                out
+            }
+            other => vec![other.to_string()],
+        }
+    }
+
     /// HTTP status used when the error travels back from a server function.
     pub fn status_code(&self) -> u16 {
         match self {

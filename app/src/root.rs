@@ -1,12 +1,13 @@
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::admin::{
-    AdminAccount, AdminCustomer, AdminDiscounts, AdminIntegrity, AdminMonthDiscounts, AdminOutbox,
-    AdminPayment, AdminPayments, AdminPromos, AdminShell, AdminStaff, AdminTariffEdit,
-    AdminTariffs, LoginPage, SetupPasswordPage,
+    AdminAccount, AdminAudit, AdminCustomer, AdminCustomers, AdminDashboard, AdminDiscounts,
+    AdminFilms, AdminIntegrity, AdminInvoice, AdminInvoices, AdminMonthDiscounts, AdminOutbox,
+    AdminPayment, AdminPayments, AdminPromos, AdminShell, AdminStaff, AdminSubscriptions,
+    AdminTariffEdit, AdminTariffs, LoginPage, SetupPasswordPage,
 };
 use crate::pages::customer::{AccountPage, CheckoutPage, CheckoutReturnPage, Landing, SignInPage};
 use crate::pages::not_found::NotFound;
@@ -54,7 +55,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/login") view=LoginPage />
                 <Route path=path!("/admin/setup-password") view=SetupPasswordPage />
                 <ParentRoute path=path!("/admin") view=AdminShell>
-                    <Route path=path!("") view=|| view! { <Redirect path="/admin/tariffs" /> } />
+                    <Route path=path!("") view=AdminDashboard />
+                    <Route path=path!("customers") view=AdminCustomers />
+                    <Route path=path!("subscriptions") view=AdminSubscriptions />
+                    <Route path=path!("invoices") view=AdminInvoices />
+                    <Route path=path!("invoices/:id") view=AdminInvoice />
+                    <Route path=path!("audit") view=AdminAudit />
+                    <Route path=path!("films") view=AdminFilms />
                     <Route path=path!("tariffs") view=AdminTariffs />
                     <Route path=path!("tariffs/:id") view=AdminTariffEdit />
                     <Route path=path!("promo-codes") view=AdminPromos />

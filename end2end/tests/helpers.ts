@@ -30,7 +30,7 @@ export function plain(text: string | null): string {
 /** Signs in and waits until the console has loaded. */
 export async function signedIn(page: Page, who: { email: string; password: string }) {
   await signIn(page, who);
-  await expect(page).toHaveURL(/\/admin\/tariffs/);
+  await expect(page).toHaveURL(/\/admin$/);
 }
 
 /** Signs in as a demo customer (the development setup's stand-in for the auth service). */

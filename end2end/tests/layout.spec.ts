@@ -26,6 +26,8 @@ for (const vp of viewports) {
     await page.screenshot({ path: `screenshots/${vp.name}-login.png`, fullPage: true });
 
     await signIn(page, STAFF.admin);
+    await expect(page).toHaveURL(/\/admin$/);
+    await page.goto('/admin/tariffs');
     await expect(page.locator('table.data-table tbody tr')).toHaveCount(3);
     await fitsWidth(page);
     await page.screenshot({ path: `screenshots/${vp.name}-admin-tariffs.png`, fullPage: true });

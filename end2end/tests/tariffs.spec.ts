@@ -5,6 +5,7 @@ import { STAFF, hydrated, plain, signedIn } from './helpers';
 
 test('marketing reprices a tariff, sees old and new price, and the history records it', async ({ page }) => {
   await signedIn(page, STAFF.marketing);
+  await page.goto('/admin/tariffs');
   await page.getByRole('link', { name: 'Premium' }).click();
   await expect(page).toHaveURL(/\/admin\/tariffs\/[0-9a-f-]{36}$/);
   await hydrated(page);
@@ -30,6 +31,7 @@ test('marketing reprices a tariff, sees old and new price, and the history recor
 
 test('an invalid price is refused next to the field', async ({ page }) => {
   await signedIn(page, STAFF.admin);
+  await page.goto('/admin/tariffs');
   await page.getByRole('link', { name: 'Classic' }).click();
   await hydrated(page);
   await page.getByLabel('Monthly price, ₽').fill('12.345');
@@ -39,6 +41,7 @@ test('an invalid price is refused next to the field', async ({ page }) => {
 
 test('archiving stops selling a tariff and restoring brings it back', async ({ page }) => {
   await signedIn(page, STAFF.admin);
+  await page.goto('/admin/tariffs');
   await page.getByRole('link', { name: 'Family' }).click();
   await hydrated(page);
   await page.getByRole('button', { name: 'Archive (stop selling)' }).click();
@@ -55,6 +58,7 @@ test('archiving stops selling a tariff and restoring brings it back', async ({ p
 
 test('marketing creates a new tariff from the list page', async ({ page }) => {
   await signedIn(page, STAFF.marketing);
+  await page.goto('/admin/tariffs');
   await hydrated(page);
   await page.getByText('New tariff').click();
   await page.getByLabel('Name').fill('Festival');

@@ -18,6 +18,7 @@ mod m20261205_000013_billing_rules;
 mod m20261205_000014_status_checks;
 mod m20261205_000015_sandbox_personalities;
 mod m20261205_000016_staff_lifecycle;
+mod m20261205_000017_console;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_status_checks::Migration),
             Box::new(m20261205_000015_sandbox_personalities::Migration),
             Box::new(m20261205_000016_staff_lifecycle::Migration),
+            Box::new(m20261205_000017_console::Migration),
         ]
     }
 }

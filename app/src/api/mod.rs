@@ -2,8 +2,10 @@
 
 pub mod billing;
 pub mod catalog;
+pub mod console;
 pub mod customer_session;
 pub mod discounts;
+pub mod films;
 pub mod local_path;
 pub mod month_discounts;
 pub mod pricing;

@@ -13,7 +13,7 @@ pub fn safe_next(next: Option<&str>) -> String {
         {
             n.to_string()
         }
-        _ => "/admin/tariffs".to_string(),
+        _ => "/admin".to_string(),
     }
 }
 
@@ -90,10 +90,10 @@ mod tests {
             safe_next(Some("/admin/tariffs?page=2")),
             "/admin/tariffs?page=2"
         );
-        assert_eq!(safe_next(Some("https://evil.example")), "/admin/tariffs");
-        assert_eq!(safe_next(Some("//evil.example")), "/admin/tariffs");
-        assert_eq!(safe_next(Some("/admin//evil")), "/admin/tariffs");
-        assert_eq!(safe_next(Some("/admin/login")), "/admin/tariffs");
-        assert_eq!(safe_next(None), "/admin/tariffs");
+        assert_eq!(safe_next(Some("https://evil.example")), "/admin");
+        assert_eq!(safe_next(Some("//evil.example")), "/admin");
+        assert_eq!(safe_next(Some("/admin//evil")), "/admin");
+        assert_eq!(safe_next(Some("/admin/login")), "/admin");
+        assert_eq!(safe_next(None), "/admin");
     }
 }

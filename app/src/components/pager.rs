@@ -32,3 +32,35 @@ pub fn Pager(
         </nav>
     }
 }
+
+/// Keyset pages: "Newest" back to the start and "Older …" to the next page. `base` is
+/// the list's URL with its filters; the cursor is appended to it.
+#[component]
+pub fn CursorPager(
+    base: String,
+    next_cursor: Option<String>,
+    /// Whether this page is past the first.
+    deep: bool,
+    /// "Older payments", "More films"…
+    older: &'static str,
+    /// Where the same rows download as CSV, if they do.
+    #[prop(optional)]
+    csv: Option<String>,
+) -> impl IntoView {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let next = next_cursor.map(|c| format!("{base}{sep}cursor={}", super::encode_query_value(&c)));
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <span class="pager-range">
+                {csv.map(|href| view! { <a class="button ghost small" href=href download="">"Export CSV"</a> })}
+            </span>
+            <div class="pager-links">
+                {deep.then(|| view! { <a class="button small" href=base.clone()>"Newest"</a> })}
+                {match next {
+                    Some(href) => view! { <a class="button small" href=href rel="next">{older}</a> }.into_any(),
+                    None => view! { <span class="muted">"End of list"</span> }.into_any(),
+                }}
+            </div>
+        </nav>
+    }
+}

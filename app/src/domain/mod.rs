@@ -6,6 +6,7 @@ pub mod billing;
 pub mod catalog;
 pub mod duration;
 pub mod error;
+pub mod film;
 pub mod money;
 pub mod pricing;
 pub mod promo;

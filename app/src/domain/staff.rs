@@ -82,6 +82,17 @@ impl StaffRole {
             StaffRole::Marketing | StaffRole::Support => false,
         }
     }
+
+    /// Revenue, MRR and refund amounts: support and admins. Marketing sees the
+    /// dashboard's counts without the money.
+    pub fn can_see_money(self) -> bool {
+        self.can_support()
+    }
+
+    /// The audit log: admins only (it shows every staff member's actions).
+    pub fn can_read_audit(self) -> bool {
+        self.can_manage_staff()
+    }
 }
 
 impl FromStr for StaffRole {

@@ -87,6 +87,12 @@ pub enum BillingEvent<'a> {
     },
     /// A newer checkout replaced the invoice this pending payment was for.
     InvoiceReplaced { payment_id: Uuid },
+    /// Support voided the invoice this pending payment was for.
+    InvoiceVoided {
+        payment_id: Uuid,
+        by: &'a str,
+        reason: &'a str,
+    },
     /// The provider created its payment; the customer pays on its page.
     ProviderPaymentCreated {
         payment_id: Uuid,
@@ -211,6 +217,15 @@ impl BillingEvent<'_> {
                 "invoice_voided",
                 "A newer checkout replaced this invoice".into(),
             ),
+            BillingEvent::InvoiceVoided {
+                payment_id,
+                by,
+                reason,
+            } => (
+                *payment_id,
+                "invoice_voided",
+                format!("Voided by {by}: {reason}"),
+            ),
             BillingEvent::ProviderPaymentCreated {
                 payment_id,
                 provider_id,
@@ -293,6 +308,7 @@ impl BillingEvent<'_> {
             )],
             // Notes on the payment's way, for support: nothing another service acts on.
             BillingEvent::InvoiceReplaced { .. }
+            | BillingEvent::InvoiceVoided { .. }
             | BillingEvent::ProviderPaymentCreated { .. }
             | BillingEvent::ProviderCallFailed { .. }
             | BillingEvent::Polled { .. }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod billing_event;
 pub mod client;
 pub mod clock;
+pub mod csv;
 pub mod customer_token;
 pub mod error;
 pub mod idempotency;

@@ -57,7 +57,7 @@ pub async fn require_staff_session(
         }
     };
     match (staff, is_login_page(&path)) {
-        (Some(_), true) => Redirect::to("/admin/tariffs").into_response(),
+        (Some(_), true) => Redirect::to("/admin").into_response(),
         (Some(_), false) | (None, true) => next.run(req).await,
         (None, false) => {
             let target = req

@@ -4,6 +4,7 @@ pub mod account_export;
 pub mod admin_guard;
 pub mod api_guard;
 pub mod client;
+pub mod console_export;
 pub mod csrf;
 pub mod customer_sign_in;
 pub mod error;
@@ -86,6 +87,7 @@ pub fn router(state: AppState, personalities: Personalities, edge: Edge) -> Rout
         .route("/auth/sign-in", get(customer_sign_in::start))
         .route("/auth/callback", post(customer_sign_in::callback))
         .route("/account/statement.csv", get(account_export::statement_csv))
+        .route("/admin/export/{list}", get(console_export::export))
         .route(
             "/sandbox/pay/{id}",
             get(sandbox_pages::show).post(sandbox_pages::submit),

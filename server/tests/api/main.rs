@@ -8,6 +8,7 @@ mod checkout_api;
 mod cli;
 mod cloudpayments_api;
 mod cloudpayments_personality;
+mod console_api;
 mod customer_auth;
 mod discounts_api;
 mod helpers;

@@ -256,6 +256,21 @@ async fn the_openapi_document_describes_the_routes_in_the_code() {
             "/api/v1/admin/staff/{id}/tokens/{token_id}",
             Some("staff_token"),
         ),
+        ("get", "/api/v1/admin/dashboard", Some("staff_token")),
+        ("get", "/api/v1/admin/customers", Some("staff_token")),
+        ("get", "/api/v1/admin/subscriptions", Some("staff_token")),
+        ("get", "/api/v1/admin/invoices", Some("staff_token")),
+        ("get", "/api/v1/admin/invoices/{id}", Some("staff_token")),
+        (
+            "post",
+            "/api/v1/admin/invoices/{id}/void",
+            Some("staff_token"),
+        ),
+        ("get", "/api/v1/admin/audit", Some("staff_token")),
+        ("get", "/api/v1/admin/films", Some("staff_token")),
+        ("post", "/api/v1/admin/films", Some("staff_token")),
+        ("put", "/api/v1/admin/films", Some("staff_token")),
+        ("patch", "/api/v1/admin/films/{id}", Some("staff_token")),
     ];
     for (method, path, scheme) in endpoints {
         let op = &doc["paths"][path][method];

@@ -26,7 +26,7 @@ async fn the_right_password_opens_the_console() {
     let app = spawn_app().await;
     let res = app.login_form(ADMIN.0, ADMIN.1).await;
     assert_eq!(res.status(), StatusCode::FOUND);
-    assert_eq!(location(&res), "/admin/tariffs");
+    assert_eq!(location(&res), "/admin");
     let cookie = session_cookie(&res).expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
@@ -54,7 +54,7 @@ async fn the_hydrated_form_gets_a_redirect_instruction_not_a_page() {
     let res = app.login_js(SUPPORT.0, SUPPORT.1).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().contains_key("serverfnredirect"));
-    assert_eq!(location(&res), "/admin/tariffs");
+    assert_eq!(location(&res), "/admin");
     assert_eq!(app.get("/admin/tariffs").await.status(), StatusCode::OK);
 }
 
@@ -234,7 +234,7 @@ async fn a_signed_in_staff_member_skips_the_login_page() {
     app.login_form(ADMIN.0, ADMIN.1).await;
     let res = app.get("/admin/login").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&res), "/admin/tariffs");
+    assert_eq!(location(&res), "/admin");
 }
 
 #[tokio::test]
@@ -268,7 +268,7 @@ async fn next_brings_the_staff_member_back_but_never_off_site() {
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&res), "/admin/tariffs");
+    assert_eq!(location(&res), "/admin");
 }
 
 #[tokio::test]

@@ -33,16 +33,25 @@ pub fn AdminShell() -> impl IntoView {
                 </Suspense>
             </header>
             <nav class="admin-nav" aria-label="Console sections">
+                <A href="/admin" exact=true>"Dashboard"</A>
+                <p class="nav-group" aria-hidden="true">"Customers"</p>
+                <A href="/admin/customers">"Customers"</A>
+                <A href="/admin/subscriptions">"Subscriptions"</A>
+                <A href="/admin/invoices">"Invoices"</A>
+                <A href="/admin/payments">"Payments"</A>
+                <p class="nav-group" aria-hidden="true">"Catalogue"</p>
                 <A href="/admin/tariffs">"Tariffs"</A>
+                <A href="/admin/films">"Films"</A>
                 <A href="/admin/month-discounts">"Month discounts"</A>
                 <A href="/admin/promo-codes">"Promo codes"</A>
                 <A href="/admin/personal-discounts">"Personal discounts"</A>
-                <A href="/admin/payments">"Payments"</A>
+                <p class="nav-group" aria-hidden="true">"System"</p>
+                // Listed for everyone: the pages and their server functions refuse anyone
+                // without the role. (A second Suspense on the staff resource here hung
+                // server rendering under load.)
+                <A href="/admin/audit">"Audit log"</A>
                 <A href="/admin/outbox">"Outbox"</A>
                 <A href="/admin/integrity">"Integrity"</A>
-                // Listed for everyone, like Outbox and Integrity: the page and its server
-                // functions refuse anyone but an admin. (A second Suspense on the staff
-                // resource here hung server rendering under load.)
                 <A href="/admin/staff">"Staff"</A>
             </nav>
             <main class="admin-main" id="main">

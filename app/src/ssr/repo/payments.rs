@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::payments;
 use sea_orm::sea_query::{Condition, Expr, Func, Order};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select,
 };
 use uuid::Uuid;
 
@@ -199,24 +198,7 @@ pub async fn page<C: ConnectionTrait>(
     if let Some(t) = query.to {
         q = q.filter(P::CreatedAt.lt(t));
     }
-    if let Some((at, id)) = query.before {
-        // `created_at <= at` first: a plain range the (created_at, id) index can seek
-        // to; the OR alone makes PostgreSQL scan from the newest row.
-        q = q.filter(P::CreatedAt.lte(at)).filter(
-            Condition::any()
-                .add(P::CreatedAt.lt(at))
-                .add(Condition::all().add(P::CreatedAt.eq(at)).add(P::Id.lt(id))),
-        );
-    }
-    let mut rows = q
-        .order_by_desc(P::CreatedAt)
-        .order_by_desc(P::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
+    super::keyset::newest_first(db, q, (P::CreatedAt, P::Id), query.before, limit).await
 }
 
 /// Takes up to `batch` pending payments of `provider` to poll: created by

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{entitlements, subscriptions, tariff_films, tariffs};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::domain::Money;
@@ -201,12 +201,21 @@ pub async fn entitlements<C: ConnectionTrait>(
         .filter(|e| e.valid_until > now);
     let (roles, film_ids) = match row {
         Some(e) => {
-            let films = tariff_films::Entity::find()
+            // Named by the Movies DB's id: what the player and other services know.
+            let ids: Vec<Uuid> = tariff_films::Entity::find()
                 .filter(tariff_films::Column::TariffId.eq(e.tariff_id))
                 .all(db)
                 .await?
                 .into_iter()
                 .map(|f| f.film_id)
+                .collect();
+            let films = entity::films::Entity::find()
+                .filter(entity::films::Column::Id.is_in(ids))
+                .order_by_asc(entity::films::Column::ExternalId)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|f| f.external_id)
                 .collect();
             (
                 vec![EntitlementRoleDto {

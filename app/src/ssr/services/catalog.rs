@@ -195,14 +195,30 @@ pub async fn update_tariff(
     am.update(&txn).await?;
 
     if let Some(film_ids) = &patch.film_ids {
+        // An archived film may stay on a tariff that has it, but is given to no other.
+        let already: Vec<Uuid> = tariff_films::Entity::find()
+            .filter(tariff_films::Column::TariffId.eq(id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|l| l.film_id)
+            .collect();
         let known = films::Entity::find()
             .filter(films::Column::Id.is_in(film_ids.iter().copied()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(films::Column::Active.eq(true))
+                    .add(films::Column::Id.is_in(already)),
+            )
             .count(&txn)
             .await?;
         let unique: std::collections::HashSet<_> = film_ids.iter().collect();
         if known != unique.len() as u64 || unique.len() != film_ids.len() {
             return Err(ServiceError::Invalid(vec![
-                crate::domain::DomainError::invalid("film_ids", "unknown or repeated film"),
+                crate::domain::DomainError::invalid(
+                    "film_ids",
+                    "unknown, archived or repeated film",
+                ),
             ]));
         }
         tariff_films::Entity::delete_many()
@@ -253,13 +269,12 @@ pub async fn tariff_editor(
 ) -> Result<crate::dto::TariffEditDto, ServiceError> {
     use crate::domain::Money;
     use crate::dto::{FilmDto, MoneyDto, PriceChangeDto, TariffEditDto};
-    use entity::{films, tariff_price_history};
+    use entity::tariff_price_history;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
     let tariff = get_tariff(db, id).await?;
-    let all_films = films::Entity::find()
-        .order_by_asc(films::Column::Title)
-        .all(db)
+    let chosen: Vec<Uuid> = tariff.films.iter().map(|f| f.id).collect();
+    let all_films = crate::ssr::services::films::selectable(db, &chosen)
         .await?
         .into_iter()
         .map(|f| FilmDto {

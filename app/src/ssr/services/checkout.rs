@@ -213,7 +213,7 @@ async fn void_open_invoices<C: ConnectionTrait>(
 /// (the customer paid a moment earlier) succeeded, which settlement refunds as
 /// superseded. A failed call changes nothing here: if the old page is paid later, its
 /// webhook or the poll settles it the same way.
-async fn cancel_at_provider(state: &AppState, replaced: Vec<payments::Model>) {
+pub(crate) async fn cancel_at_provider(state: &AppState, replaced: Vec<payments::Model>) {
     for p in replaced {
         let Some(provider_id) = p.provider_payment_id.as_deref() else {
             continue;

@@ -4,7 +4,7 @@
 use chrono::TimeDelta;
 use entity::{customers, films, month_discounts, promo_codes, tariff_films, tariffs};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
@@ -45,7 +45,8 @@ struct DemoTariff {
     description: &'static str,
     role: &'static str,
     price_minor: i64,
-    films: &'static [(&'static str, i32)],
+    /// `(external_id, title, year)`: the Movies DB's id first.
+    films: &'static [(&'static str, &'static str, i32)],
 }
 
 const DEMO_TARIFFS: [DemoTariff; 3] = [
@@ -56,9 +57,9 @@ const DEMO_TARIFFS: [DemoTariff; 3] = [
         role: "viewer-classic",
         price_minor: 29_900,
         films: &[
-            ("The Cranes Are Flying", 1957),
-            ("Ivan's Childhood", 1962),
-            ("Andrei Rublev", 1966),
+            ("tt0050634", "The Cranes Are Flying", 1957),
+            ("tt0056111", "Ivan's Childhood", 1962),
+            ("tt0060107", "Andrei Rublev", 1966),
         ],
     },
     DemoTariff {
@@ -68,10 +69,10 @@ const DEMO_TARIFFS: [DemoTariff; 3] = [
         role: "viewer-premium",
         price_minor: 49_900,
         films: &[
-            ("The Cranes Are Flying", 1957),
-            ("Solaris", 1972),
-            ("Stalker", 1979),
-            ("Leviathan", 2014),
+            ("tt0050634", "The Cranes Are Flying", 1957),
+            ("tt0069293", "Solaris", 1972),
+            ("tt0079944", "Stalker", 1979),
+            ("tt2802154", "Leviathan", 2014),
         ],
     },
     DemoTariff {
@@ -81,11 +82,11 @@ const DEMO_TARIFFS: [DemoTariff; 3] = [
         role: "viewer-family",
         price_minor: 124_950,
         films: &[
-            ("Solaris", 1972),
-            ("Stalker", 1979),
-            ("Moscow Does Not Believe in Tears", 1980),
-            ("Kin-dza-dza!", 1986),
-            ("Leviathan", 2014),
+            ("tt0069293", "Solaris", 1972),
+            ("tt0079944", "Stalker", 1979),
+            ("tt0079579", "Moscow Does Not Believe in Tears", 1980),
+            ("tt0091341", "Kin-dza-dza!", 1986),
+            ("tt2802154", "Leviathan", 2014),
         ],
     },
 ];
@@ -204,9 +205,14 @@ pub async fn seed_demo_data(
                 .id
             }
         };
-        for (position, (title, year)) in tariff.films.iter().enumerate() {
+        for (position, (external_id, title, year)) in tariff.films.iter().enumerate() {
+            // By external id, or by title for a demo film seeded before films had one.
             let film_id = match films::Entity::find()
-                .filter(films::Column::Title.eq(*title))
+                .filter(
+                    Condition::any()
+                        .add(films::Column::ExternalId.eq(*external_id))
+                        .add(films::Column::Title.eq(*title)),
+                )
                 .one(db)
                 .await?
             {
@@ -215,9 +221,12 @@ pub async fn seed_demo_data(
                     report.films += 1;
                     films::ActiveModel {
                         id: Set(Uuid::now_v7()),
+                        external_id: Set(external_id.to_string()),
                         title: Set(title.to_string()),
                         year: Set(*year),
+                        active: Set(true),
                         created_at: Set(now),
+                        updated_at: Set(None),
                     }
                     .insert(db)
                     .await?

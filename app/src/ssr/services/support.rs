@@ -2,7 +2,7 @@
 //! tariff changes. Staff refunds go through `refunds::refund`.
 
 use chrono::{DateTime, Utc};
-use entity::{customers, entitlements, refunds, tariffs};
+use entity::{entitlements, refunds, tariffs};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
@@ -17,7 +17,9 @@ use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
 use crate::ssr::repo::stored::Amount;
 use crate::ssr::repo::subscriptions as subscriptions_repo;
-use crate::ssr::repo::{invoices as invoice_repo, ledger, payments as payment_repo, timeline};
+use crate::ssr::repo::{
+    invoices as invoice_repo, keyset, ledger, payments as payment_repo, timeline,
+};
 use crate::ssr::services::{account, customers as customer_svc, payments as payment_svc};
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
@@ -37,26 +39,6 @@ fn statuses() -> String {
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The keyset cursor: the last row's `created_at` (µs) and id. Opaque to callers.
-pub fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    format!("{}_{}", at.timestamp_micros(), id.simple())
-}
-
-fn decode_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), ServiceError> {
-    let bad = || ServiceError::Rule {
-        code: "invalid_cursor",
-        field: "cursor",
-        message: "The cursor is not valid.".into(),
-    };
-    let (micros, id) = c.split_once('_').ok_or_else(bad)?;
-    let at = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
 }
 
 /// Newest first, keyset-paginated: the cost of a page does not grow with its depth.
@@ -79,46 +61,41 @@ pub async fn list_payments(
         customer_id: filter.customer_id,
         from: filter.from,
         to: filter.to,
-        before: cursor.map(decode_cursor).transpose()?,
+        before: keyset::decode_opt(cursor)?,
     };
     let (page, more) = payment_repo::page(db, &query, limit).await?;
-    let next_cursor = if more {
-        page.last().map(|p| encode_cursor(p.created_at, p.id))
-    } else {
-        None
-    };
-    // Two batched look-ups for the page, not one per row.
-    let customer_ids: Vec<Uuid> = page.iter().map(|p| p.customer_id).collect();
+    let next_cursor = keyset::next(&page, more, |p| (p.created_at, p.id));
+    let data = payment_rows(db, page).await?;
+    Ok(AdminPaymentPageDto { data, next_cursor })
+}
+
+/// Payments as list rows: two batched look-ups for the whole page, not one per row.
+pub async fn payment_rows<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    page: Vec<entity::payments::Model>,
+) -> Result<Vec<AdminPaymentRowDto>, ServiceError> {
     let invoice_ids: Vec<Uuid> = page.iter().map(|p| p.invoice_id).collect();
-    let emails: std::collections::HashMap<Uuid, Option<String>> = customers::Entity::find()
-        .filter(customers::Column::Id.is_in(customer_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.email))
-        .collect();
+    let emails = crate::ssr::repo::lookup::emails(db, page.iter().map(|p| p.customer_id)).await?;
     let numbers: std::collections::HashMap<Uuid, String> = invoice_repo::by_ids(db, invoice_ids)
         .await?
         .into_iter()
         .map(|(id, i)| (id, i.number))
         .collect();
-    let data = page
-        .into_iter()
+    page.into_iter()
         .map(|p| {
             let amount = p.amount()?;
             Ok(AdminPaymentRowDto {
                 id: p.id,
                 created_at: rfc3339(p.created_at),
                 customer_id: p.customer_id,
-                customer_email: emails.get(&p.customer_id).cloned().flatten(),
+                customer_email: emails.get(&p.customer_id).cloned(),
                 invoice_number: numbers.get(&p.invoice_id).cloned().unwrap_or_default(),
                 amount: MoneyDto::from(amount),
                 status: p.status.to_string(),
                 provider_payment_id: p.provider_payment_id,
             })
         })
-        .collect::<Result<_, ServiceError>>()?;
-    Ok(AdminPaymentPageDto { data, next_cursor })
+        .collect::<Result<_, ServiceError>>()
 }
 
 /// The payment as its provider's API shows it now. A provider that does not answer is a
@@ -363,4 +340,31 @@ pub async fn change_tariff(
     .await?;
     txn.commit().await?;
     account::subscription(&state.db, customer_id).await
+}
+
+impl crate::ssr::csv::CsvRow for AdminPaymentRowDto {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "created_at",
+        "customer_id",
+        "customer_email",
+        "invoice_number",
+        "amount",
+        "currency",
+        "status",
+        "provider_payment_id",
+    ];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.created_at.clone(),
+            self.customer_id.to_string(),
+            crate::ssr::csv::opt(&self.customer_email),
+            self.invoice_number.clone(),
+            self.amount.amount.clone(),
+            self.amount.currency.clone(),
+            self.status.clone(),
+            crate::ssr::csv::opt(&self.provider_payment_id),
+        ]
+    }
 }

@@ -51,22 +51,42 @@ pub struct PaymentsQuery {
 /// Payments, newest first, keyset-paginated.
 #[utoipa::path(get, path = "/api/v1/admin/payments", tag = "admin", params(PaymentsQuery),
     security(("staff_token" = [])),
-    responses((status = 200, body = AdminPaymentPageDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AdminPaymentPageDto, content_type = "application/json"),
+        (status = 200, content_type = "text/csv", description = "every matching row"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     staff: StaffCaller,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<PaymentsQuery>,
-) -> Result<Json<AdminPaymentPageDto>, ApiError> {
+) -> Result<Response, ApiError> {
     staff.require(StaffRole::can_support)?;
+    payments_list(&state, super::csv_export::wants_csv(&headers), q).await
+}
+
+/// Payments as JSON or (`csv`) every matching row; the caller checked the role.
+pub async fn payments_list(
+    state: &AppState,
+    csv: bool,
+    q: PaymentsQuery,
+) -> Result<Response, ApiError> {
     let filter = PaymentFilter {
         status: q.status,
         customer_id: q.user_id,
         from: time_param("from", q.from.as_deref())?,
         to: time_param("to", q.to.as_deref())?,
     };
-    Ok(Json(
-        support::list_payments(&state.db, &filter, limit(q.limit)?, q.cursor.as_deref()).await?,
-    ))
+    if csv {
+        let (db, filter) = (&state.db, &filter);
+        return super::csv_export::export("payments", |n, c| async move {
+            let p = support::list_payments(db, filter, n, c.as_deref()).await?;
+            Ok((p.data, p.next_cursor))
+        })
+        .await;
+    }
+    let page =
+        support::list_payments(&state.db, &filter, limit(q.limit)?, q.cursor.as_deref()).await?;
+    Ok(Json(page).into_response())
 }
 
 /// One payment with its timeline (every webhook with its raw body).
@@ -238,6 +258,48 @@ pub async fn adjust(
         };
         match run.await {
             Ok(line) => (StatusCode::CREATED, Json(line)).into_response(),
+            Err(e) => e.into_response(),
+        }
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidInvoice {
+    pub reason: String,
+}
+
+/// Voids an open invoice; its pending payment is canceled at the provider [support].
+#[utoipa::path(post, path = "/api/v1/admin/invoices/{id}/void", tag = "admin",
+    params(("id" = Uuid, Path), ("Idempotency-Key" = String, Header)), request_body = VoidInvoice,
+    security(("staff_token" = [])),
+    responses((status = 200, body = app::dto::AdminInvoiceDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`invoice_not_open`"), (status = 422, body = ErrorBody)))]
+pub async fn void_invoice(
+    State(state): State<AppState>,
+    staff: StaffCaller,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let me = match staff.require(StaffRole::can_support) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let scope = format!("staff:{}", me.id);
+    let path = format!("/api/v1/admin/invoices/{id}/void");
+    idempotent::run(&state, &scope, &headers, "POST", &path, &body, || async {
+        let run = async {
+            let id = uuid(&id, "invoice")?;
+            let input: VoidInvoice = parse_json(&headers, &body)?;
+            let actor = Actor::staff(me.id, &me.email);
+            Ok::<_, ApiError>(
+                app::ssr::services::invoice_void::void(&state, &actor, id, &input.reason).await?,
+            )
+        };
+        match run.await {
+            Ok(invoice) => Json(invoice).into_response(),
             Err(e) => e.into_response(),
         }
     })

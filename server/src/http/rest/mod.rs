@@ -1,6 +1,8 @@
 //! `/api/v1`: the REST contract of API.md. Handlers are thin: extract, call a service, map.
 
+pub mod admin_console;
 pub mod admin_discounts;
+pub mod admin_films;
 pub mod admin_month_discounts;
 pub mod admin_promos;
 pub mod admin_staff;
@@ -8,6 +10,7 @@ pub mod admin_support;
 pub mod admin_system;
 pub mod admin_tariffs;
 pub mod checkout;
+pub mod csv_export;
 pub mod entitlements;
 pub mod json;
 pub mod me;
@@ -18,6 +21,7 @@ pub mod webhooks;
 
 use app::ssr::AppState;
 use axum::Router;
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
@@ -100,6 +104,30 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/staff/{id}/tokens/{token_id}",
             axum::routing::delete(admin_staff::revoke_token),
+        )
+        .route("/admin/dashboard", get(admin_console::dashboard))
+        .route("/admin/customers", get(admin_console::customers))
+        .route("/admin/subscriptions", get(admin_console::subscriptions))
+        .route("/admin/invoices", get(admin_console::invoices))
+        .route("/admin/invoices/{id}", get(admin_console::invoice))
+        .route(
+            "/admin/invoices/{id}/void",
+            post(admin_support::void_invoice),
+        )
+        .route("/admin/audit", get(admin_console::audit))
+        .route(
+            "/admin/films",
+            get(admin_films::list)
+                .post(admin_films::create)
+                .put(
+                    admin_films::upsert.layer(axum::extract::DefaultBodyLimit::max(
+                        admin_films::UPSERT_BODY_LIMIT,
+                    )),
+                ),
+        )
+        .route(
+            "/admin/films/{id}",
+            axum::routing::patch(admin_films::patch),
         )
         .route("/openapi.json", get(openapi::document));
     Router::new()

@@ -1,0 +1,142 @@
+//! The operator's console: films get the Movies DB's `external_id` (what tariffs and
+//! entitlements name them by outside Kinobill), an `active` flag (archived films stay
+//! for history but are offered to no tariff) and `updated_at`; and the console's lists
+//! get the `(created_at, id)` indexes their keyset pages seek on, and the dashboard the
+//! time indexes its sums read.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{boolean, string_null, timestamp_with_time_zone_null};
+use sea_orm_migration::sea_orm::prelude::Uuid;
+use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// `(name, table, columns)` of every index this migration adds.
+const INDEXES: [(&str, &str, &[&str]); 10] = [
+    ("uq_films_external_id", "films", &["external_id"]),
+    ("idx_films_title", "films", &["title", "id"]),
+    ("idx_customers_created", "customers", &["created_at", "id"]),
+    ("idx_invoices_created", "invoices", &["created_at", "id"]),
+    (
+        "idx_subscriptions_status_created",
+        "subscriptions",
+        &["status", "created_at", "id"],
+    ),
+    (
+        "idx_audit_log_created_id",
+        "audit_log",
+        &["created_at", "id"],
+    ),
+    // The dashboard's sums by day read only these indexes (covering: no table visits).
+    (
+        "idx_payments_paid_at",
+        "payments",
+        &["paid_at", "status", "amount_minor"],
+    ),
+    (
+        "idx_refunds_completed",
+        "refunds",
+        &["completed_at", "status", "amount_minor"],
+    ),
+    (
+        "idx_subscriptions_created",
+        "subscriptions",
+        &["created_at"],
+    ),
+    (
+        "idx_promo_redemptions_confirmed",
+        "promo_redemptions",
+        &["confirmed_at"],
+    ),
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite adds a single column per ALTER TABLE.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Films::Table)
+                    .add_column(string_null(Films::ExternalId))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Films::Table)
+                    .add_column(boolean(Films::Active).default(true))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Films::Table)
+                    .add_column(timestamp_with_time_zone_null(Films::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        // Films made before this migration had no external id: each gets one derived
+        // from its own id, unique by construction, which an upsert can later replace.
+        let db = manager.get_connection();
+        let backend = manager.get_database_backend();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT id FROM films WHERE external_id IS NULL",
+            ))
+            .await?;
+        for row in rows {
+            let id: Uuid = row.try_get("", "id")?;
+            let sql = Query::update()
+                .table(Films::Table)
+                .value(Films::ExternalId, format!("kinobill-{}", id.simple()))
+                .and_where(Expr::col(Films::Id).eq(id))
+                .to_owned();
+            db.execute(&sql).await?;
+        }
+        for (name, table, columns) in INDEXES {
+            let mut index = Index::create();
+            index.name(name).table(Alias::new(table));
+            for c in columns {
+                index.col(Alias::new(*c));
+            }
+            if name.starts_with("uq_") {
+                index.unique();
+            }
+            manager.create_index(index.to_owned()).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (name, table, _) in INDEXES {
+            manager
+                .drop_index(Index::drop().name(name).table(Alias::new(table)).to_owned())
+                .await?;
+        }
+        for column in [Films::UpdatedAt, Films::Active, Films::ExternalId] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Films::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum Films {
+    Table,
+    Id,
+    ExternalId,
+    Active,
+    UpdatedAt,
+}
