@@ -663,6 +663,11 @@ impl NotificationDto {
                 day("period_end")
             ),
             "payment_failed" => format!("A payment failed: {}", text("message")),
+            "complimentary_granted" => format!(
+                "A gift from the cinema: {} free until {}.",
+                text("tariff_name"),
+                day("period_end")
+            ),
             "refund_succeeded" => "Your refund was made; the money is on its way back.".to_string(),
             "subscription_ending"
                 if data.get("auto_renew").and_then(|v| v.as_bool()) == Some(true) =>

@@ -1,6 +1,7 @@
 //! SeaORM entities, one file per table. Only `app::ssr::repo` touches these.
 
 pub mod audit_log;
+pub mod complimentary_grants;
 pub mod customers;
 pub mod entitlements;
 pub mod films;

@@ -1,11 +1,15 @@
 //! The operator's console: films get the Movies DB's `external_id` (what tariffs and
 //! entitlements name them by outside Kinobill), an `active` flag (archived films stay
-//! for history but are offered to no tariff) and `updated_at`; and the console's lists
+//! for history but are offered to no tariff) and `updated_at`; complimentary periods
+//! support gives get their table; and the console's lists
 //! get the `(created_at, id)` indexes their keyset pages seek on, and the dashboard the
 //! time indexes its sums read.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{boolean, string_null, timestamp_with_time_zone_null};
+use sea_orm_migration::schema::{
+    boolean, pk_uuid, string, string_null, timestamp_with_time_zone, timestamp_with_time_zone_null,
+    uuid, uuid_null,
+};
 use sea_orm_migration::sea_orm::prelude::Uuid;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 
@@ -98,6 +102,45 @@ impl MigrationTrait for Migration {
                 .to_owned();
             db.execute(&sql).await?;
         }
+        // Complimentary periods support gives (no payment behind them).
+        manager
+            .create_table(
+                Table::create()
+                    .table(ComplimentaryGrants::Table)
+                    .col(pk_uuid(ComplimentaryGrants::Id))
+                    .col(uuid(ComplimentaryGrants::CustomerId))
+                    .col(uuid(ComplimentaryGrants::SubscriptionId))
+                    .col(uuid(ComplimentaryGrants::TariffId))
+                    .col(timestamp_with_time_zone(ComplimentaryGrants::StartsAt))
+                    .col(timestamp_with_time_zone(ComplimentaryGrants::EndsAt))
+                    .col(string(ComplimentaryGrants::Reason))
+                    .col(uuid_null(ComplimentaryGrants::GrantedBy))
+                    .col(string(ComplimentaryGrants::GrantedByLabel))
+                    .col(timestamp_with_time_zone(ComplimentaryGrants::CreatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_complimentary_grants_customer")
+                            .from(ComplimentaryGrants::Table, ComplimentaryGrants::CustomerId)
+                            .to(Customers::Table, Customers::Id),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_complimentary_grants_tariff")
+                            .from(ComplimentaryGrants::Table, ComplimentaryGrants::TariffId)
+                            .to(Tariffs::Table, Tariffs::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_complimentary_grants_customer")
+                    .table(ComplimentaryGrants::Table)
+                    .col(ComplimentaryGrants::CustomerId)
+                    .to_owned(),
+            )
+            .await?;
         for (name, table, columns) in INDEXES {
             let mut index = Index::create();
             index.name(name).table(Alias::new(table));
@@ -113,6 +156,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(ComplimentaryGrants::Table).to_owned())
+            .await?;
         for (name, table, _) in INDEXES {
             manager
                 .drop_index(Index::drop().name(name).table(Alias::new(table)).to_owned())
@@ -139,4 +185,31 @@ enum Films {
     ExternalId,
     Active,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Customers {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum Tariffs {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+enum ComplimentaryGrants {
+    Table,
+    Id,
+    CustomerId,
+    SubscriptionId,
+    TariffId,
+    StartsAt,
+    EndsAt,
+    Reason,
+    GrantedBy,
+    GrantedByLabel,
+    CreatedAt,
 }

@@ -22,6 +22,7 @@ use app::ssr::providers::yookassa::{YooKassa, YooKassaConfig};
 use app::ssr::relays::Relays;
 use app::ssr::relays::amqp::AmqpRelay;
 use app::ssr::relays::http::{AuthHttp, NotifyHttp};
+use app::ssr::role_catalog::RoleCatalog;
 use app::ssr::state::{BillingSettings, OutboxPolicy};
 use app::ssr::{AppState, services};
 use leptos::config::LeptosOptions;
@@ -215,6 +216,10 @@ fn app_state(
         },
         test_clock,
         worker_wake: Arc::new(tokio::sync::Notify::new()),
+        roles: settings
+            .auth_service_url
+            .as_ref()
+            .map(|url| Arc::new(RoleCatalog::new(url.expose()))),
     })
 }
 

@@ -70,6 +70,7 @@ pub async fn admin_create_tariff(
     catalog::create_tariff(
         &state.db,
         &state.clock,
+        state.roles.as_deref(),
         &Actor::staff(staff.id, &staff.email),
         &input,
         true,
@@ -121,6 +122,7 @@ pub async fn admin_update_tariff(
     catalog::update_tariff(
         &state.db,
         &state.clock,
+        state.roles.as_deref(),
         &Actor::staff(staff.id, &staff.email),
         id,
         &patch,
@@ -147,10 +149,26 @@ pub async fn admin_set_tariff_active(id: uuid::Uuid, active: bool) -> Result<Tar
     catalog::update_tariff(
         &state.db,
         &state.clock,
+        state.roles.as_deref(),
         &Actor::staff(staff.id, &staff.email),
         id,
         &patch,
     )
     .await
     .map_err(super::respond_err)
+}
+
+/// The roles the auth service knows, or `None` when no auth service is configured.
+#[server(prefix = "/rpc", endpoint = "admin_known_roles")]
+pub async fn admin_known_roles() -> Result<Option<Vec<String>>, AppError> {
+    use crate::domain::StaffRole;
+    use crate::ssr::auth::require_staff;
+
+    let (state, _) = require_staff(StaffRole::can_view_catalog)
+        .await
+        .map_err(super::respond_err)?;
+    match &state.roles {
+        None => Ok(None),
+        Some(roles) => roles.roles().await.map(Some).map_err(super::respond_err),
+    }
 }

@@ -234,3 +234,34 @@ pub async fn admin_change_tariff(
     })
     .await
 }
+
+/// A complimentary period for the customer, once per form key.
+#[server(prefix = "/rpc", endpoint = "admin_grant")]
+pub async fn admin_grant(
+    customer_id: Uuid,
+    tariff_id: Uuid,
+    days: String,
+    reason: String,
+    key: String,
+) -> Result<crate::dto::GrantResultDto, AppError> {
+    use crate::domain::StaffRole;
+    use crate::ssr::auth::require_staff;
+    use crate::ssr::repo::audit::Actor;
+    use crate::ssr::services::grants::{self, GrantInput};
+
+    let (state, staff) = require_staff(StaffRole::can_support)
+        .await
+        .map_err(super::respond_err)?;
+    let actor = Actor::staff(staff.id, &staff.email);
+    let request = serde_json::json!([customer_id, tariff_id, days, reason]);
+    let input = GrantInput {
+        tariff_id,
+        days,
+        until: String::new(),
+        reason,
+    };
+    once(&state, &staff, "admin_grant", &key, request, || {
+        grants::grant(&state, &actor, customer_id, &input)
+    })
+    .await
+}

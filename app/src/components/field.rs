@@ -59,6 +59,9 @@ pub fn TextField(
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] inputmode: &'static str,
+    /// The id of a `<datalist>` of suggestions.
+    #[prop(optional)]
+    list: &'static str,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     let error = move || errors.get(name);
@@ -72,6 +75,7 @@ pub fn TextField(
                 node_ref=node_ref
                 placeholder=placeholder
                 inputmode=(!inputmode.is_empty()).then_some(inputmode)
+                list=(!list.is_empty()).then_some(list)
                 aria-invalid=move || error().is_some().to_string()
                 aria-describedby=error_id.clone()
             />

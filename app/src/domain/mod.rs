@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod duration;
 pub mod error;
 pub mod film;
+pub mod grant;
 pub mod money;
 pub mod pricing;
 pub mod promo;

@@ -239,3 +239,26 @@ pub struct DashboardDto {
     /// The same figures for the range of equal length just before.
     pub previous: DashboardTotalsDto,
 }
+
+/// A complimentary period support gave (`POST /api/v1/admin/customers/{id}/grants`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GrantDto {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub tariff_id: Uuid,
+    pub starts_at: String,
+    /// Where access now ends (before the grace days every period has).
+    pub ends_at: String,
+    pub reason: String,
+    pub granted_by: String,
+    pub created_at: String,
+}
+
+/// The grant and the subscription it left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GrantResultDto {
+    pub grant: GrantDto,
+    pub subscription: super::SubscriptionDto,
+}

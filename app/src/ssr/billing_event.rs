@@ -143,6 +143,14 @@ pub enum BillingEvent<'a> {
         from: Option<&'a tariffs::Model>,
         to: &'a tariffs::Model,
     },
+    /// Support gave a complimentary period: access runs to `ends_at` with no payment.
+    ComplimentaryGranted {
+        customer_id: Uuid,
+        subscription_id: Uuid,
+        tariff: &'a tariffs::Model,
+        ends_at: DateTime<Utc>,
+        reason: &'a str,
+    },
 }
 
 type Message = (Destination, &'static str, Value);
@@ -273,7 +281,8 @@ impl BillingEvent<'_> {
             BillingEvent::SubscriptionEnding { .. }
             | BillingEvent::SubscriptionLapsed { .. }
             | BillingEvent::SubscriptionExpired { .. }
-            | BillingEvent::TariffChanged { .. } => return None,
+            | BillingEvent::TariffChanged { .. }
+            | BillingEvent::ComplimentaryGranted { .. } => return None,
         })
     }
 
@@ -489,6 +498,28 @@ impl BillingEvent<'_> {
                     }),
                 ));
                 messages
+            }
+            BillingEvent::ComplimentaryGranted {
+                customer_id,
+                subscription_id,
+                tariff,
+                ends_at,
+                reason,
+            } => {
+                let data = json!({
+                    "customer_id": customer_id,
+                    "subscription_id": subscription_id,
+                    "tariff_id": tariff.id,
+                    "tariff": tariff.code,
+                    "tariff_name": tariff.name,
+                    "period_end": rfc3339(*ends_at),
+                    "reason": reason,
+                });
+                vec![
+                    grant(*customer_id, &tariff.role, access_until(*ends_at)),
+                    (Destination::Events, "subscription.granted", data.clone()),
+                    (Destination::Notify, "complimentary_granted", data),
+                ]
             }
         }
     }

@@ -15,6 +15,7 @@ pub mod pricing_cache;
 pub mod providers;
 pub mod relays;
 pub mod repo;
+pub mod role_catalog;
 pub mod security_headers;
 pub mod services;
 pub mod session_store;

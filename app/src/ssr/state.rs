@@ -37,6 +37,8 @@ pub struct AppState {
     pub test_clock: Option<std::sync::Arc<super::clock::TestClock>>,
     /// Wakes this instance's worker at once (after the test clock moved).
     pub worker_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// The auth service's roles, when it is configured: tariffs may grant only those.
+    pub roles: Option<std::sync::Arc<super::role_catalog::RoleCatalog>>,
 }
 
 #[derive(Clone, Debug)]

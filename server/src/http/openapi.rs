@@ -62,6 +62,7 @@ use super::{error, health, rest};
         rest::admin_console::invoice,
         rest::admin_console::audit,
         rest::admin_support::void_invoice,
+        rest::admin_support::grant,
         rest::admin_films::list,
         rest::admin_films::create,
         rest::admin_films::patch,
@@ -156,6 +157,9 @@ use super::{error, health, rest};
         rest::admin_films::FilmPatchBody,
         rest::admin_films::FilmUpsertBody,
         rest::admin_support::VoidInvoice,
+        rest::admin_support::GrantBody,
+        app::dto::GrantDto,
+        app::dto::GrantResultDto,
     )),
     modifiers(&Credentials),
 )]

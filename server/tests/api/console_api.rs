@@ -698,3 +698,320 @@ async fn the_audit_log_shows_who_changed_what_field_by_field() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn support_grants_a_complimentary_period_with_or_without_a_subscription() {
+    let app = spawn_app().await;
+    let support = app.staff_token(SUPPORT.0).await;
+    let premium = tariff(&app, "premium").await;
+    let classic = tariff(&app, "classic").await;
+
+    // A customer who never paid: the customer row exists once they signed in (checkout).
+    let newcomer = customer(&app);
+    let res = checkout(
+        &app,
+        &newcomer,
+        "n-1",
+        &json!({"tariff_id": premium.id, "months": 1}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let path = format!("/api/v1/admin/customers/{}/grants", newcomer.id);
+    let post = |key: &'static str, body: Value| {
+        let (app, support, path) = (&app, &support, path.clone());
+        async move {
+            app.client
+                .post(app.url(&path))
+                .bearer_auth(support)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Bad input changes nothing: no reason, no length, both lengths, too long.
+    for (key, body) in [
+        (
+            "g-bad-1",
+            json!({"tariff_id": premium.id, "days": 14, "reason": ""}),
+        ),
+        (
+            "g-bad-2",
+            json!({"tariff_id": premium.id, "reason": "gift"}),
+        ),
+        (
+            "g-bad-3",
+            json!({"tariff_id": premium.id, "days": 3, "until": "2099-01-01", "reason": "gift"}),
+        ),
+        (
+            "g-bad-4",
+            json!({"tariff_id": premium.id, "days": 400, "reason": "gift"}),
+        ),
+    ] {
+        assert_eq!(
+            post(key, body).await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{key}"
+        );
+    }
+    let me: Value = app
+        .client
+        .get(app.url("/api/v1/me/subscription"))
+        .bearer_auth(&newcomer.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["status"], "none");
+
+    let res = post(
+        "g-1",
+        json!({"tariff_id": premium.id, "days": 14, "reason": "Apology for the outage"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let granted: Value = res.json().await.unwrap();
+    assert_eq!(granted["subscription"]["status"], "active");
+    assert_eq!(granted["subscription"]["auto_renew"], false);
+    assert_eq!(granted["grant"]["granted_by"], SUPPORT.0);
+    let first_end = granted["grant"]["ends_at"].as_str().unwrap().to_string();
+    // The same request again is the same grant, not a second one.
+    let again: Value = post(
+        "g-1",
+        json!({"tariff_id": premium.id, "days": 14, "reason": "Apology for the outage"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(again["grant"]["id"], granted["grant"]["id"]);
+
+    // Access follows: the entitlement names the role; the auth service and the customer
+    // are told through the outbox.
+    let ent: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/entitlements/{}", newcomer.id)))
+        .bearer_auth(TEST_SERVICE_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ent["roles"][0]["role"], premium.role, "{ent}");
+    let kinds: Vec<String> = entity::outbox::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.kind)
+        .collect();
+    for k in [
+        "role.grant",
+        "subscription.granted",
+        "complimentary_granted",
+    ] {
+        assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
+    }
+
+    // A second grant runs the same subscription longer; another tariff is refused.
+    let res = post(
+        "g-2",
+        json!({"tariff_id": premium.id, "days": 7, "reason": "Birthday"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let longer: Value = res.json().await.unwrap();
+    let first = chrono::DateTime::parse_from_rfc3339(&first_end).unwrap();
+    let second =
+        chrono::DateTime::parse_from_rfc3339(longer["grant"]["ends_at"].as_str().unwrap()).unwrap();
+    assert_eq!((second - first).num_days(), 7);
+    let res = post(
+        "g-3",
+        json!({"tariff_id": classic.id, "days": 7, "reason": "Wrong tariff"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "grant_other_tariff");
+
+    // The money invariants still hold: a complimentary period covers the access.
+    let admin = app.staff_token(ADMIN.0).await;
+    let integrity = get_json(&app, &admin, "/api/v1/admin/integrity").await;
+    assert_eq!(integrity["ok"], true, "{integrity}");
+    let audit = get_json(
+        &app,
+        &admin,
+        &format!(
+            "/api/v1/admin/audit?action=subscription.granted&entity_id={}",
+            newcomer.id
+        ),
+    )
+    .await;
+    assert_eq!(audit["data"].as_array().unwrap().len(), 2);
+
+    // A paying subscriber's gift starts where their paid period ends.
+    let payer = customer(&app);
+    let body = buy(&app, &payer, "premium", 1, "4242424242424242").await;
+    wait_for_status(
+        &app,
+        &payer,
+        body["payment"]["id"].as_str().unwrap(),
+        "succeeded",
+    )
+    .await;
+    let sub_before = get_json(
+        &app,
+        &support,
+        &format!("/api/v1/admin/customers/{}", payer.id),
+    )
+    .await;
+    let paid_end = chrono::DateTime::parse_from_rfc3339(
+        sub_before["subscription"]["current_period_end"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/admin/customers/{}/grants", payer.id)))
+        .bearer_auth(&support)
+        .header("Idempotency-Key", "p-1")
+        .json(&json!({"tariff_id": premium.id, "days": 10, "reason": "Loyalty"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r: Value = res.json().await.unwrap();
+    let new_end = chrono::DateTime::parse_from_rfc3339(
+        r["subscription"]["current_period_end"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!((new_end - paid_end).num_days(), 10);
+    assert_eq!(
+        r["subscription"]["auto_renew"], true,
+        "a paying subscriber keeps renewing"
+    );
+
+    // Marketing may not give access away; an unknown customer is a 404.
+    let marketing = app.staff_token(MARKETING.0).await;
+    assert_eq!(
+        send(
+            &app,
+            reqwest::Method::POST,
+            &marketing,
+            &path,
+            Some(json!({"tariff_id": premium.id, "days": 1, "reason": "x"}))
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(
+            &app,
+            reqwest::Method::POST,
+            &support,
+            &format!("/api/v1/admin/customers/{}/grants", Uuid::now_v7()),
+            Some(json!({"tariff_id": premium.id, "days": 1, "reason": "x"}))
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_tariff_may_only_grant_a_role_the_auth_service_knows() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let auth = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/roles"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"roles": [
+            {"name": "viewer-classic"}, {"name": "viewer-premium"}, {"name": "viewer-family"}, {"name": "viewer-4k"}
+        ]})))
+        // Fetched once, then cached: three checks below, one request.
+        .expect(1)
+        .mount(&auth)
+        .await;
+    let app = crate::helpers::spawn_app_custom(
+        true,
+        &[
+            ("KINOBILL__WORKER__ENABLED", "false"),
+            ("KINOBILL__AUTH_SERVICE__URL", &auth.uri()),
+        ],
+    )
+    .await;
+    let marketing = app.staff_token(MARKETING.0).await;
+    let body = |role: &str| json!({"code": format!("t-{role}"), "name": "Ultra", "role": role, "monthly_price": "999.00"});
+    let res = send(
+        &app,
+        reqwest::Method::POST,
+        &marketing,
+        "/api/v1/admin/tariffs",
+        Some(body("viewer-4k")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = send(
+        &app,
+        reqwest::Method::POST,
+        &marketing,
+        "/api/v1/admin/tariffs",
+        Some(body("viewer-8k")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    let msg = err["error"]["fields"]["role"][0].as_str().unwrap();
+    assert!(
+        msg.contains("no role viewer-8k") && msg.contains("viewer-4k"),
+        "{msg}"
+    );
+    let classic = tariff(&app, "classic").await;
+    let res = send(
+        &app,
+        reqwest::Method::PATCH,
+        &marketing,
+        &format!("/api/v1/admin/tariffs/{}", classic.id),
+        Some(json!({"role": "viewer-typo"})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        tariff(&app, "classic").await.role,
+        "viewer-classic",
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn with_the_auth_service_down_and_no_list_known_a_role_change_is_refused() {
+    let app = crate::helpers::spawn_app_custom(
+        true,
+        &[
+            ("KINOBILL__WORKER__ENABLED", "false"),
+            // Nothing listens there.
+            ("KINOBILL__AUTH_SERVICE__URL", "http://127.0.0.1:9"),
+        ],
+    )
+    .await;
+    let marketing = app.staff_token(MARKETING.0).await;
+    let res = send(
+        &app,
+        reqwest::Method::POST,
+        &marketing,
+        "/api/v1/admin/tariffs",
+        Some(json!({"code": "ultra", "name": "Ultra", "role": "viewer-ultra", "monthly_price": "999.00"})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "auth_service_unavailable");
+}

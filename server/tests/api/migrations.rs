@@ -4,7 +4,7 @@ use sea_orm_migration::SchemaManager;
 
 use crate::helpers::TestDb;
 
-const TABLES: [&str; 17] = [
+const TABLES: [&str; 18] = [
     "tariff_price_history",
     "personal_discounts",
     "promo_code_tariffs",
@@ -22,6 +22,7 @@ const TABLES: [&str; 17] = [
     "audit_log",
     "idempotency_keys",
     "outbox",
+    "complimentary_grants",
 ];
 
 #[tokio::test]

@@ -266,6 +266,11 @@ async fn the_openapi_document_describes_the_routes_in_the_code() {
             "/api/v1/admin/invoices/{id}/void",
             Some("staff_token"),
         ),
+        (
+            "post",
+            "/api/v1/admin/customers/{user_id}/grants",
+            Some("staff_token"),
+        ),
         ("get", "/api/v1/admin/audit", Some("staff_token")),
         ("get", "/api/v1/admin/films", Some("staff_token")),
         ("post", "/api/v1/admin/films", Some("staff_token")),

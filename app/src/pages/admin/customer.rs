@@ -4,7 +4,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::api::catalog::list_tariffs;
-use crate::api::support::{AdminAdjustLedger, AdminChangeTariff, admin_customer};
+use crate::api::support::{AdminAdjustLedger, AdminChangeTariff, AdminGrant, admin_customer};
 use crate::components::{
     EmptyState, ErrorState, FormErrors, LoadingRows, TextField, input_value, when,
 };
@@ -20,8 +20,16 @@ pub fn AdminCustomer() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").and_then(|i| Uuid::parse_str(&i).ok()));
     let adjust = ServerAction::<AdminAdjustLedger>::new();
     let change = ServerAction::<AdminChangeTariff>::new();
+    let grant = ServerAction::<AdminGrant>::new();
     let data = Resource::new(
-        move || (id(), adjust.version().get(), change.version().get()),
+        move || {
+            (
+                id(),
+                adjust.version().get(),
+                change.version().get(),
+                grant.version().get(),
+            )
+        },
         |(id, ..)| async move {
             match id {
                 Some(id) => admin_customer(id).await,
@@ -31,11 +39,11 @@ pub fn AdminCustomer() -> impl IntoView {
     );
     view! {
         <Title text="Customer" />
-        <p class="breadcrumb"><a href="/admin/payments">"Payments"</a></p>
+        <p class="breadcrumb"><a href="/admin/customers">"Customers"</a></p>
         <Transition fallback=|| view! { <LoadingRows rows=5 /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(c) => view! { <CustomerView data=c.data form_key=c.form_key adjust change /> }.into_any(),
+                    Ok(c) => view! { <CustomerView data=c.data form_key=c.form_key adjust change grant /> }.into_any(),
                     Err(error) => view! { <ErrorState error /> }.into_any(),
                 }
             })}
@@ -50,8 +58,11 @@ fn CustomerView(
     form_key: String,
     adjust: ServerAction<AdminAdjustLedger>,
     change: ServerAction<AdminChangeTariff>,
+    grant: ServerAction<AdminGrant>,
 ) -> impl IntoView {
     let customer_id = data.customer.id;
+    let grant_key = format!("{form_key}-grant");
+    let current_tariff_id = data.subscription.tariff.as_ref().map(|t| t.id);
     let sub = data.subscription.clone();
     let server_error = Signal::derive(move || {
         if adjust.pending().get() {
@@ -112,6 +123,9 @@ fn CustomerView(
                     None => "none".to_string(),
                 }}</dd></div>
                 <div><dt>"Auto-renew"</dt><dd>{if sub.auto_renew { "on" } else { "off" }}</dd></div>
+                {sub.next_tariff.as_ref().map(|t| view! {
+                    <div><dt>"Scheduled switch"</dt><dd data-testid="scheduled-switch">{format!("to {} from the next period", t.name)}</dd></div>
+                })}
             </dl>
             {can_change.then(|| view! {
                 <ActionForm action=change attr:class="filters">
@@ -135,6 +149,28 @@ fn CustomerView(
                 </ActionForm>
             })}
         </div>
+        <h2 class="section-title">"Invoices"</h2>
+        {if data.invoices.is_empty() {
+            view! { <EmptyState title="No invoices".to_string() /> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap"><table class="data-table" data-testid="customer-invoices">
+                    <caption class="visually-hidden">"Invoices"</caption>
+                    <thead><tr><th scope="col">"Number"</th><th scope="col">"What"</th><th scope="col" class="num">"Total"</th><th scope="col">"Status"</th><th scope="col">"Created"</th></tr></thead>
+                    <tbody>
+                        {data.invoices.iter().map(|i| view! {
+                            <tr>
+                                <td data-label="Number"><a href=format!("/admin/invoices/{}", i.id)>{i.number.clone()}</a></td>
+                                <td data-label="What">{format!("{} × {} mo", i.tariff_name, i.months)}</td>
+                                <td data-label="Total" class="num money">{i.total.display()}</td>
+                                <td data-label="Status"><span class=format!("badge inv-{}", i.status)>{i.status.clone()}</span></td>
+                                <td data-label="Created">{when(&i.created_at)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table></div>
+            }.into_any()
+        }}
         <h2 class="section-title">"Payments"</h2>
         {if data.payments.is_empty() {
             view! { <EmptyState title="No payments".to_string() /> }.into_any()
@@ -206,6 +242,82 @@ fn CustomerView(
                 <TextField id="adjust-reason" label="Reason" name="reason" errors node_ref=reason placeholder="Goodwill for the outage on 12.11" />
             </div>
             <button type="submit" class="button primary" disabled=move || adjust.pending().get()>"Add correction"</button>
+        </form>
+        <GrantForm customer_id current_tariff_id form_key=grant_key action=grant />
+    }
+}
+
+/// A complimentary period: a tariff, a number of days, a reason; no payment.
+#[component]
+fn GrantForm(
+    customer_id: Uuid,
+    current_tariff_id: Option<Uuid>,
+    form_key: String,
+    action: ServerAction<AdminGrant>,
+) -> impl IntoView {
+    let server_error = Signal::derive(move || {
+        if action.pending().get() {
+            None
+        } else {
+            action.value().get().and_then(|r| r.err())
+        }
+    });
+    let errors = FormErrors::new(server_error);
+    let (days, reason) = (NodeRef::new(), NodeRef::new());
+    let tariff = NodeRef::<leptos::html::Select>::new();
+    let tariffs = Resource::new(|| (), |_| list_tariffs());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (d, r) = (input_value(&days), input_value(&reason));
+        let chosen = tariff
+            .get_untracked()
+            .and_then(|s| Uuid::parse_str(&s.value()).ok());
+        let mut problems = Vec::new();
+        if !matches!(d.trim().parse::<i64>(), Ok(1..=366)) {
+            problems.push(DomainError::invalid(
+                "days",
+                "Enter a number of days from 1 to 366.",
+            ));
+        }
+        if let Err(e) = crate::domain::validation::required_reason(&r) {
+            problems.push(e);
+        }
+        if let (true, Some(tariff_id)) = (errors.check(&problems), chosen) {
+            action.dispatch(AdminGrant {
+                customer_id,
+                tariff_id,
+                days: d,
+                reason: r,
+                key: form_key.clone(),
+            });
+        }
+    };
+    view! {
+        <form class="card form-card" on:submit=on_submit novalidate aria-labelledby="grant-title">
+            <h2 id="grant-title">"Complimentary period"</h2>
+            <p class="muted small">"Free access with no payment: opens a subscription, or runs the current one longer. The customer is told."</p>
+            {move || errors.general().map(|e| view! { <p class="alert" role="alert">{e}</p> })}
+            <div class="field">
+                <label for="grant-tariff">"Tariff"</label>
+                <Suspense fallback=|| view! { <select id="grant-tariff" disabled=true><option>"…"</option></select> }>
+                    {move || Suspend::new(async move {
+                        let list = tariffs.await.unwrap_or_default();
+                        view! {
+                            <select id="grant-tariff" name="tariff_id" node_ref=tariff>
+                                {list.into_iter().map(|t| view! { <option value=t.id.to_string() selected=Some(t.id) == current_tariff_id>{t.name}</option> }).collect_view()}
+                            </select>
+                        }
+                    })}
+                </Suspense>
+            </div>
+            <div class="field-row">
+                <TextField id="grant-days" label="Days" name="days" errors node_ref=days inputmode="numeric" placeholder="14" />
+                <TextField id="grant-reason" label="Reason" name="reason" errors node_ref=reason placeholder="Apology for the outage on 12.11" />
+            </div>
+            {move || action.value().get().and_then(|r| r.ok()).map(|g| view! {
+                <p class="notice" role="status">{format!("Granted until {}.", when(&g.grant.ends_at))}</p>
+            })}
+            <button type="submit" class="button" disabled=move || action.pending().get()>"Grant"</button>
         </form>
     }
 }

@@ -110,7 +110,7 @@ fn Editor(
         view! {
             <div class="field" class:invalid=move || error().is_some()>
                 <label for=id>{label}</label>
-                <input id=id bind:value=value disabled=!can_edit aria-invalid=move || error().is_some().to_string() aria-describedby=format!("{id}-error") />
+                <input id=id bind:value=value disabled=!can_edit list=(key == "role").then_some(super::tariff_form::ROLES_LIST) aria-invalid=move || error().is_some().to_string() aria-describedby=format!("{id}-error") />
                 <p class="field-error" id=format!("{id}-error")>{error}</p>
             </div>
         }
@@ -128,6 +128,7 @@ fn Editor(
                 {field("edit-name", "Name", "name", name)}
                 {field("edit-role", "Auth role", "role", role)}
             </div>
+            <super::tariff_form::KnownRoles />
             <div class="field">
                 <label for="edit-description">"Description"</label>
                 <textarea id="edit-description" rows="3" bind:value=description disabled=!can_edit></textarea>

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::api::catalog::AdminCreateTariff;
+use crate::api::catalog::{AdminCreateTariff, admin_known_roles};
 use crate::components::{FormErrors, TextField, input_value};
 use crate::domain::catalog::{TariffDraft, TariffInput};
 
@@ -55,12 +55,35 @@ pub fn NewTariffForm(action: ServerAction<AdminCreateTariff>) -> impl IntoView {
                     <TextField id="tariff-code" label="Code" name="code" errors node_ref=code placeholder="premium" />
                 </div>
                 <div class="field-row">
-                    <TextField id="tariff-role" label="Auth role" name="role" errors node_ref=role placeholder="viewer-premium" />
+                    <TextField id="tariff-role" label="Auth role" name="role" errors node_ref=role placeholder="viewer-premium" list=ROLES_LIST />
                     <TextField id="tariff-price" label="Monthly price, ₽" name="monthly_price" errors node_ref=price inputmode="decimal" placeholder="499.00" />
                 </div>
                 <TextField id="tariff-description" label="Description" name="description" errors node_ref=description />
+                <KnownRoles />
                 <button type="submit" class="button primary" disabled=move || action.pending().get()>"Create tariff"</button>
             </form>
         </details>
+    }
+}
+
+/// The id of the `<datalist>` of the auth service's roles.
+pub const ROLES_LIST: &str = "known-roles";
+
+/// The auth service's roles as suggestions for the role field (when it is configured;
+/// the server refuses any other role either way).
+#[component]
+pub fn KnownRoles() -> impl IntoView {
+    let roles = Resource::new(|| (), |_| admin_known_roles());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = roles.await.ok().flatten().unwrap_or_default();
+                view! {
+                    <datalist id=ROLES_LIST>
+                        {list.into_iter().map(|r| view! { <option value=r.clone()></option> }).collect_view()}
+                    </datalist>
+                }
+            })}
+        </Suspense>
     }
 }

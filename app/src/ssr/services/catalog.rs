@@ -10,6 +10,7 @@ use crate::ssr::ServiceError;
 use crate::ssr::clock::SharedClock;
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
 use crate::ssr::repo::catalog::{self as repo, TariffStatusFilter};
+use crate::ssr::role_catalog::RoleCatalog;
 
 pub const MAX_PER_PAGE: u32 = 100;
 
@@ -31,15 +32,19 @@ pub async fn search_tariffs(
 }
 
 /// Creates a tariff (REST for now; the console form arrives with the pricing work).
-#[tracing::instrument(skip(db, clock, input), fields(actor = %actor.label))]
+#[tracing::instrument(skip(db, clock, roles, input), fields(actor = %actor.label))]
 pub async fn create_tariff(
     db: &DatabaseConnection,
     clock: &SharedClock,
+    roles: Option<&RoleCatalog>,
     actor: &Actor,
     input: &TariffInput,
     active: bool,
 ) -> Result<TariffDto, ServiceError> {
     let draft = TariffDraft::parse(input).map_err(ServiceError::Invalid)?;
+    if let Some(roles) = roles {
+        roles.check(&draft.role).await?;
+    }
     let now = clock.now();
     let txn = crate::ssr::repo::begin_write(db).await?;
     if repo::find_by_code(&txn, &draft.code).await?.is_some() {
@@ -100,10 +105,11 @@ pub struct TariffPatch {
 
 /// Edits, reprices, archives or restores a tariff in one transaction. A price change
 /// is written to the price history; issued invoices keep their frozen quote.
-#[tracing::instrument(skip(db, clock, patch), fields(actor = %actor.label))]
+#[tracing::instrument(skip(db, clock, roles, patch), fields(actor = %actor.label))]
 pub async fn update_tariff(
     db: &DatabaseConnection,
     clock: &SharedClock,
+    roles: Option<&RoleCatalog>,
     actor: &Actor,
     id: Uuid,
     patch: &TariffPatch,
@@ -158,6 +164,9 @@ pub async fn update_tariff(
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
+    }
+    if let (Some(roles), Some(role)) = (roles, role.as_deref()) {
+        roles.check(role).await?;
     }
 
     let old_price = row.monthly_price_minor;

@@ -43,6 +43,7 @@ pub async fn audit(
     let refunds = refunds::Entity::find().all(db).await?;
     let ledger = repo::ledger::all(db).await?;
     let periods = subscription_periods::Entity::find().all(db).await?;
+    let grants = entity::complimentary_grants::Entity::find().all(db).await?;
     let subs = repo::subscriptions::all(db).await?;
     let ents = entitlements::Entity::find().all(db).await?;
     let promos = promo_codes::Entity::find().all(db).await?;
@@ -192,11 +193,15 @@ pub async fn audit(
     let sub_of: HashMap<Uuid, &subscriptions::Model> =
         subs.iter().map(|s| (s.customer_id, s)).collect();
     let mut paid_until: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
-    for period in periods.iter().filter(|p| p.revoked_at.is_none()) {
-        let end = paid_until
-            .entry(period.subscription_id)
-            .or_insert(period.ends_at);
-        *end = (*end).max(period.ends_at);
+    // A complimentary period covers access as a paid one does.
+    let covered = periods
+        .iter()
+        .filter(|p| p.revoked_at.is_none())
+        .map(|p| (p.subscription_id, p.ends_at))
+        .chain(grants.iter().map(|g| (g.subscription_id, g.ends_at)));
+    for (subscription, ends_at) in covered {
+        let end = paid_until.entry(subscription).or_insert(ends_at);
+        *end = (*end).max(ends_at);
     }
     for e in ents.iter().filter(|e| e.valid_until > now) {
         let Some(sub) = sub_of.get(&e.customer_id) else {

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod discounts;
 pub mod films;
+pub mod grants;
 pub mod integrity;
 pub mod invoice_admin;
 pub mod invoice_void;

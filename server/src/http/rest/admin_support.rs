@@ -305,3 +305,58 @@ pub async fn void_invoice(
     })
     .await
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    pub tariff_id: Uuid,
+    /// The date (or RFC 3339 time) access runs to; or give `days`.
+    pub until: Option<String>,
+    /// How many days to add after the access the customer has; or give `until`.
+    #[serde(default, deserialize_with = "super::json::opt_text_or_number")]
+    #[schema(value_type = Option<i64>)]
+    pub days: String,
+    pub reason: String,
+}
+
+/// A complimentary period, no payment: opens a subscription or runs the current one
+/// longer; entitlement, role and the customer's notice follow [support].
+#[utoipa::path(post, path = "/api/v1/admin/customers/{user_id}/grants", tag = "admin",
+    params(("user_id" = Uuid, Path), ("Idempotency-Key" = String, Header)), request_body = GrantBody,
+    security(("staff_token" = [])),
+    responses((status = 201, body = app::dto::GrantResultDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn grant(
+    State(state): State<AppState>,
+    staff: StaffCaller,
+    ApiPath(user_id): ApiPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let me = match staff.require(StaffRole::can_support) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let scope = format!("staff:{}", me.id);
+    let path = format!("/api/v1/admin/customers/{user_id}/grants");
+    idempotent::run(&state, &scope, &headers, "POST", &path, &body, || async {
+        let run = async {
+            let customer = uuid(&user_id, "customer")?;
+            let input: GrantBody = parse_json(&headers, &body)?;
+            let actor = Actor::staff(me.id, &me.email);
+            let input = app::ssr::services::grants::GrantInput {
+                tariff_id: input.tariff_id,
+                days: input.days,
+                until: input.until.unwrap_or_default(),
+                reason: input.reason,
+            };
+            Ok::<_, ApiError>(
+                app::ssr::services::grants::grant(&state, &actor, customer, &input).await?,
+            )
+        };
+        match run.await {
+            Ok(result) => (StatusCode::CREATED, Json(result)).into_response(),
+            Err(e) => e.into_response(),
+        }
+    })
+    .await
+}

@@ -128,6 +128,7 @@ pub async fn create(
     let tariff = services::catalog::create_tariff(
         &state.db,
         &state.clock,
+        state.roles.as_deref(),
         &actor,
         &input,
         body.active.unwrap_or(true),
@@ -183,6 +184,14 @@ pub async fn patch(
     };
     let actor = Actor::staff(staff.id, &staff.email);
     Ok(Json(
-        services::catalog::update_tariff(&state.db, &state.clock, &actor, id, &patch).await?,
+        services::catalog::update_tariff(
+            &state.db,
+            &state.clock,
+            state.roles.as_deref(),
+            &actor,
+            id,
+            &patch,
+        )
+        .await?,
     ))
 }

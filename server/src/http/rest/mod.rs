@@ -92,6 +92,10 @@ pub fn router() -> Router<AppState> {
             post(admin_support::adjust),
         )
         .route(
+            "/admin/customers/{user_id}/grants",
+            post(admin_support::grant),
+        )
+        .route(
             "/admin/staff",
             get(admin_staff::list).post(admin_staff::create),
         )
