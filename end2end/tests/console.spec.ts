@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { readFileSync } from 'fs';
-import { STAFF, hydrated, signedIn } from './helpers';
+import { STAFF, buy, customerSignIn, hydrated, signedIn } from './helpers';
 
 // The console's wave-2 pages at a laptop's and a phone's width: each fits, each passes
 // axe-core without serious or critical violations, each is screenshotted to be looked at.
@@ -26,6 +26,14 @@ async function check(page: Page, vp: string, name: string) {
   await accessible(page, name);
   await page.screenshot({ path: `screenshots/${vp}-admin-${name}.png`, fullPage: true });
 }
+
+// A purchase of its own, so the lists have rows whatever ran before.
+test.beforeAll(async ({ browser }) => {
+  const page = await browser.newPage();
+  await customerSignIn(page, 'customer05@example.com');
+  await buy(page, 'family', '4242 4242 4242 4242');
+  await page.close();
+});
 
 for (const vp of viewports) {
   test(`console pages at ${vp.name} width`, async ({ page }) => {

@@ -25,6 +25,9 @@ pub struct Model {
     pub completed_at: Option<DateTimeUtc>,
     /// While pending: when the worker next asks the provider (a lost answer).
     pub next_poll_at: Option<DateTimeUtc>,
+    /// An admin's partial refund: `shorten` (the period shrinks in proportion to the
+    /// amount) or `keep` (access stays). `None`: the whole payment, its period revoked.
+    pub period: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

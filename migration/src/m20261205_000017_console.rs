@@ -1,7 +1,7 @@
 //! The operator's console: films get the Movies DB's `external_id` (what tariffs and
 //! entitlements name them by outside Kinobill), an `active` flag (archived films stay
 //! for history but are offered to no tariff) and `updated_at`; complimentary periods
-//! support gives get their table; and the console's lists
+//! support gives get their table, and a refund says what it did to its period; and the console's lists
 //! get the `(created_at, id)` indexes their keyset pages seek on, and the dashboard the
 //! time indexes its sums read.
 
@@ -102,6 +102,15 @@ impl MigrationTrait for Migration {
                 .to_owned();
             db.execute(&sql).await?;
         }
+        // What an admin's partial refund does to the period it paid for.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Refunds::Table)
+                    .add_column(string_null(Refunds::Period))
+                    .to_owned(),
+            )
+            .await?;
         // Complimentary periods support gives (no payment behind them).
         manager
             .create_table(
@@ -156,6 +165,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Refunds::Table)
+                    .drop_column(Refunds::Period)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(Table::drop().table(ComplimentaryGrants::Table).to_owned())
             .await?;
@@ -212,4 +229,10 @@ enum ComplimentaryGrants {
     GrantedBy,
     GrantedByLabel,
     CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Refunds {
+    Table,
+    Period,
 }

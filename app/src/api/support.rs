@@ -121,7 +121,8 @@ pub async fn admin_provider_payment(id: Uuid) -> Result<ProviderObjectDto, AppEr
         .map_err(super::respond_err)
 }
 
-/// A refund on the customer's behalf; an admin may override the window with a reason.
+/// A refund on the customer's behalf; an admin may override the window with a reason,
+/// and then refund part of it (`amount`, with `period` `shorten` or `keep`).
 /// `key` is the page's form key: a double submit is one refund.
 #[server(prefix = "/rpc", endpoint = "admin_refund_payment")]
 pub async fn admin_refund_payment(
@@ -129,10 +130,12 @@ pub async fn admin_refund_payment(
     reason: String,
     override_reason: Option<String>,
     key: String,
+    amount: Option<String>,
+    period: Option<String>,
 ) -> Result<RefundDto, AppError> {
     use crate::domain::StaffRole;
     use crate::ssr::auth::require_staff;
-    use crate::ssr::services::refunds::{self, Requester};
+    use crate::ssr::services::refunds::{self, PartialRefund, PeriodPolicy, Requester};
 
     let (state, staff) = require_staff(StaffRole::can_support)
         .await
@@ -149,7 +152,25 @@ pub async fn admin_refund_payment(
     if override_reason.is_some() && !staff.role.can_override_refund_window() {
         return Err(super::respond_err(AppError::Forbidden));
     }
-    let request = serde_json::json!([payment_id, reason, override_reason]);
+    let partial = match amount
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+    {
+        Some(amount) => Some(PartialRefund {
+            amount,
+            period: PeriodPolicy::parse(period.as_deref().unwrap_or_default())
+                .map_err(super::respond_err)?,
+        }),
+        None => None,
+    };
+    let request = serde_json::json!([
+        payment_id,
+        reason,
+        override_reason,
+        partial
+            .as_ref()
+            .map(|p| (p.amount.clone(), p.period.as_str()))
+    ]);
     once(
         &state,
         &staff,
@@ -164,6 +185,7 @@ pub async fn admin_refund_payment(
                     id: staff.id,
                     label: staff.email.clone(),
                     override_reason,
+                    partial,
                 },
                 Some(reason),
             )

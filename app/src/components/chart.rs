@@ -79,7 +79,6 @@ pub fn BarChart(
                 viewBox=format!("0 0 {WIDTH} {HEIGHT}")
                 role="img"
                 aria-labelledby=labelled_by
-                preserveAspectRatio="none"
                 class="chart-svg"
             >
                 <title id=title_id.clone()>{title.clone()}</title>

@@ -1015,3 +1015,126 @@ async fn with_the_auth_service_down_and_no_list_known_a_role_change_is_refused()
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"]["code"], "auth_service_unavailable");
 }
+
+#[tokio::test]
+async fn an_admin_refunds_part_of_a_payment_and_chooses_what_happens_to_the_period() {
+    let app = spawn_app().await;
+    let admin = app.staff_token(ADMIN.0).await;
+    let support = app.staff_token(SUPPORT.0).await;
+    let refund = |token: &str, pid: &str, key: &str, body: Value| {
+        let req = app
+            .client
+            .post(app.url(&format!("/api/v1/admin/payments/{pid}/refund")))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let period_of = |c: Uuid| {
+        let (app, support) = (&app, &support);
+        async move {
+            let v = get_json(app, support, &format!("/api/v1/admin/customers/{c}")).await;
+            let at = |k: &str| {
+                chrono::DateTime::parse_from_rfc3339(v["subscription"][k].as_str().unwrap())
+                    .unwrap()
+            };
+            (at("current_period_start"), at("current_period_end"), v)
+        }
+    };
+
+    let c = customer(&app);
+    let body = buy(&app, &c, "premium", 1, "4242424242424242").await;
+    let pid = body["payment"]["id"].as_str().unwrap().to_string();
+    wait_for_status(&app, &c, &pid, "succeeded").await;
+    let (start, end, _) = period_of(c.id).await;
+
+    // Refused, and nothing changes: no override, too much, nothing, no period, support.
+    let res = refund(
+        &admin,
+        &pid,
+        "p0",
+        json!({"reason": "x", "amount": "150.00", "period": "shorten"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "partial_refund_needs_override");
+    for (key, amount, period) in [
+        ("p1", "600.00", "shorten"),
+        ("p2", "0", "shorten"),
+        ("p3", "150.00", ""),
+    ] {
+        let res = refund(
+            &admin,
+            &pid,
+            key,
+            json!({"reason": "x", "override_reason": "outage", "amount": amount, "period": period}),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{key}");
+    }
+    let res = refund(&support, &pid, "p4", json!({"reason": "x", "override_reason": "outage", "amount": "150.00", "period": "shorten"})).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(period_of(c.id).await.1, end, "nothing changed");
+
+    // 150 of 499 back, the period shortened in proportion.
+    let res = refund(&admin, &pid, "p5", json!({"reason": "Outage on 12.11", "override_reason": "Goodwill", "amount": "150.00", "period": "shorten"})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["refund"]["amount"]["amount"], "150.00");
+    wait_for_status(&app, &c, &pid, "refunded").await;
+    let (_, new_end, view) = period_of(c.id).await;
+    let whole = (end - start).num_seconds();
+    assert_eq!(
+        (end - new_end).num_seconds(),
+        whole * 150 / 499,
+        "shortened by 150/499 of the period"
+    );
+    assert_eq!(view["subscription"]["status"], "active");
+    let ledger: Vec<(String, String)> = view["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().to_string(),
+                l["amount"]["amount"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        ledger.contains(&("refund".into(), "150.00".into())),
+        "{ledger:?}"
+    );
+    // A second refund of the same payment is refused: one refund per payment.
+    let res = refund(
+        &admin,
+        &pid,
+        "p6",
+        json!({"reason": "more", "override_reason": "again", "amount": "10.00", "period": "keep"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Keep: money back, access as paid for.
+    let k = customer(&app);
+    let body = buy(&app, &k, "classic", 1, "4242424242424242").await;
+    let kid = body["payment"]["id"].as_str().unwrap().to_string();
+    wait_for_status(&app, &k, &kid, "succeeded").await;
+    let (_, before, _) = period_of(k.id).await;
+    let res = refund(
+        &admin,
+        &kid,
+        "k1",
+        json!({"reason": "Sorry", "override_reason": "Goodwill", "amount": 100, "period": "keep"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    wait_for_status(&app, &k, &kid, "refunded").await;
+    let (_, after, view) = period_of(k.id).await;
+    assert_eq!(after, before);
+    assert_eq!(view["entitlement"]["roles"].as_array().unwrap().len(), 1);
+
+    let integrity = get_json(&app, &admin, "/api/v1/admin/integrity").await;
+    assert_eq!(integrity["ok"], true, "{integrity}");
+}

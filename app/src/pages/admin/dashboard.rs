@@ -92,7 +92,7 @@ fn body(d: DashboardDto) -> AnyView {
                 <div class="kpi">
                     <p class="kpi-label">"MRR"</p>
                     <p class="kpi-value">{m.display()}</p>
-                    <p class="kpi-change neutral">{format!("{active_total} paying subscribers now")}</p>
+                    <p class="kpi-change neutral">{format!("from {active_total} active subscription{}", if active_total == 1 { "" } else { "s" })}</p>
                 </div>
             })}
             {revenue_total.map(|total| view! {
@@ -135,7 +135,23 @@ fn body(d: DashboardDto) -> AnyView {
         }
         .into_any()
     });
+    let (from, to) = (d.from.clone(), d.to.clone());
+    let range_form = view! {
+        <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <div class="field inline">
+                <label for="dash-from">"From"</label>
+                <input id="dash-from" type="date" name="from" value=from />
+            </div>
+            <div class="field inline">
+                <label for="dash-to">"To"</label>
+                <input id="dash-to" type="date" name="to" value=to />
+            </div>
+            <button type="submit" class="button">"Show"</button>
+        </Form>
+    }
+    .into_any();
     view! {
+        {range_form}
         {kpis}
         {(!money).then(|| view! {
             <p class="muted">"Money figures are hidden for your role."</p>
@@ -172,17 +188,6 @@ pub fn AdminDashboard() -> impl IntoView {
             <h1>"Dashboard"</h1>
             <p class="page-lead">"How the cinema's subscriptions are doing, against the period before."</p>
         </div>
-        <Form method="GET" action="" attr:class="filters" attr:role="search">
-            <div class="field inline">
-                <label for="dash-from">"From"</label>
-                <input id="dash-from" type="date" name="from" prop:value=move || get("from") />
-            </div>
-            <div class="field inline">
-                <label for="dash-to">"To"</label>
-                <input id="dash-to" type="date" name="to" prop:value=move || get("to") />
-            </div>
-            <button type="submit" class="button">"Show"</button>
-        </Form>
         <Transition fallback=|| view! { <LoadingRows rows=4 label="Loading figures…" /> }>
             {move || Suspend::new(async move {
                 match data.await {

@@ -57,13 +57,22 @@ fn PaymentView(
         }
     });
     let errors = FormErrors::new(server_error);
-    let (reason, override_reason) = (NodeRef::new(), NodeRef::new());
+    let (reason, override_reason, partial_amount) =
+        (NodeRef::new(), NodeRef::new(), NodeRef::new());
+    let period = RwSignal::new("shorten".to_string());
     let payment_id = p.id;
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let r = input_value(&reason);
         let o = input_value(&override_reason);
+        let a = input_value(&partial_amount);
         let mut problems = Vec::new();
+        if !a.trim().is_empty() && o.trim().is_empty() {
+            problems.push(DomainError::invalid(
+                "override_reason",
+                "A partial refund needs the override reason.",
+            ));
+        }
         if r.trim().len() < 3 {
             problems.push(DomainError::invalid(
                 "reason",
@@ -76,6 +85,8 @@ fn PaymentView(
                 reason: r,
                 override_reason: Some(o).filter(|o| !o.trim().is_empty()),
                 key: form_key.clone(),
+                amount: Some(a).filter(|a| !a.trim().is_empty()),
+                period: Some(period.get_untracked()),
             });
         }
     };
@@ -120,6 +131,12 @@ fn PaymentView(
                         let admin = matches!(me.await, Ok(Some(s)) if s.role.can_override_refund_window());
                         admin.then(|| view! {
                             <TextField id="refund-override" label="Override the refund window (admins only)" name="override_reason" errors node_ref=override_reason hint="Leave empty to keep the 60-minute window" />
+                            <TextField id="refund-amount" label="Refund only part, ₽ (admins, with the override)" name="amount" errors node_ref=partial_amount inputmode="decimal" hint="Leave empty to refund the whole payment" />
+                            <fieldset class="field">
+                                <legend>"For a partial refund, the paid period"</legend>
+                                <label class="radio"><input type="radio" name="period" value="shorten" prop:checked=move || period.get() == "shorten" on:change=move |_| period.set("shorten".into()) />" ends earlier in proportion"</label>
+                                <label class="radio"><input type="radio" name="period" value="keep" prop:checked=move || period.get() == "keep" on:change=move |_| period.set("keep".into()) />" stays as paid for"</label>
+                            </fieldset>
                         })
                     })}
                 </Suspense>

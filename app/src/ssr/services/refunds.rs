@@ -36,7 +36,47 @@ pub enum Requester {
         label: String,
         /// Only an admin's override lifts the window and the once-only rule is kept.
         override_reason: Option<String>,
+        /// An admin's partial refund (with the override): part of the money back.
+        partial: Option<PartialRefund>,
     },
+}
+
+/// What a partial refund does to the period the payment bought, chosen explicitly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodPolicy {
+    /// The period ends earlier, in proportion to the share of the money returned.
+    Shorten,
+    /// Access stays as paid for (a goodwill refund).
+    Keep,
+}
+
+impl PeriodPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodPolicy::Shorten => "shorten",
+            PeriodPolicy::Keep => "keep",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<PeriodPolicy, ServiceError> {
+        match s.trim() {
+            "shorten" => Ok(PeriodPolicy::Shorten),
+            "keep" => Ok(PeriodPolicy::Keep),
+            _ => Err(ServiceError::Invalid(vec![
+                crate::domain::DomainError::invalid(
+                    "period",
+                    "choose shorten (the period ends earlier in proportion) or keep (access stays)",
+                ),
+            ])),
+        }
+    }
+}
+
+/// An admin's refund of part of a payment: the amount as typed, and the period policy.
+#[derive(Debug, Clone)]
+pub struct PartialRefund {
+    pub amount: String,
+    pub period: PeriodPolicy,
 }
 
 impl Requester {
@@ -138,6 +178,36 @@ async fn refund_once(
             ..
         }
     );
+    // Part of the money back is an admin's decision outside the usual rules.
+    let (amount_minor, period) = match &requester {
+        Requester::Staff {
+            partial: Some(p), ..
+        } => {
+            if !overridden {
+                return Err(rule(
+                    "partial_refund_needs_override",
+                    "A partial refund is an administrator's decision: give override_reason.",
+                ));
+            }
+            let currency =
+                crate::ssr::repo::stored::currency(&payment.currency, "payment", payment.id)?;
+            let amount = crate::domain::Money::parse(&p.amount, currency, "amount")
+                .map_err(|e| ServiceError::Invalid(vec![e]))?;
+            if amount.minor() <= 0 || amount.minor() > payment.amount_minor {
+                return Err(ServiceError::Invalid(vec![
+                    crate::domain::DomainError::invalid(
+                        "amount",
+                        format!(
+                            "refund more than nothing and at most the {} paid",
+                            payment.amount()?.display()
+                        ),
+                    ),
+                ]));
+            }
+            (amount.minor(), Some(p.period))
+        }
+        _ => (payment.amount_minor, None),
+    };
     if !overridden && !refund_window_open(paid_at, state.billing.refund_window, now) {
         return Err(rule(
             "refund_window_closed",
@@ -168,8 +238,12 @@ async fn refund_once(
     let claimed = claim(
         &txn,
         &payment,
-        reason.clone(),
-        &requester.label(),
+        Claim {
+            amount_minor,
+            period,
+            reason: reason.clone(),
+            requested_by: &requester.label(),
+        },
         now,
         now + REFUND_POLL,
     )
@@ -183,6 +257,7 @@ async fn refund_once(
         id,
         label,
         override_reason,
+        ..
     } = &requester
     {
         crate::ssr::repo::audit::record(
@@ -193,7 +268,13 @@ async fn refund_once(
                 entity_type: "payment",
                 entity_id: payment.id.to_string(),
                 before: Some(json!({"status": payment.status.as_str()})),
-                after: Some(json!({"refund_id": refund.id, "reason": reason, "override_reason": override_reason})),
+                after: Some(json!({
+                    "refund_id": refund.id,
+                    "amount": crate::dto::MoneyDto::from(refund.amount()?),
+                    "period": period.map(PeriodPolicy::as_str),
+                    "reason": reason,
+                    "override_reason": override_reason,
+                })),
             },
             now,
         )
@@ -233,14 +314,38 @@ fn refused(message: Option<&str>) -> ServiceError {
     )
 }
 
+/// What a refund claims: how much, what happens to the period, who asked and why.
+pub(crate) struct Claim<'a> {
+    pub amount_minor: i64,
+    /// `None`: the whole payment, its period revoked.
+    pub period: Option<PeriodPolicy>,
+    pub reason: Option<String>,
+    pub requested_by: &'a str,
+}
+
+impl Claim<'_> {
+    /// The whole payment back, as a customer's refund or a superseded payment's.
+    pub fn whole<'a>(
+        payment: &payments::Model,
+        reason: Option<String>,
+        requested_by: &'a str,
+    ) -> Claim<'a> {
+        Claim {
+            amount_minor: payment.amount_minor,
+            period: None,
+            reason,
+            requested_by,
+        }
+    }
+}
+
 /// The refund row (pending), inside the caller's transaction: the unique index on the
 /// payment makes it the once-only claim. `poll_at` is when the worker asks the provider
 /// if nobody has by then (this request's answer was lost, or nobody asked yet).
 pub(crate) async fn claim(
     txn: &DatabaseTransaction,
     payment: &payments::Model,
-    reason: Option<String>,
-    requested_by: &str,
+    what: Claim<'_>,
     now: DateTime<Utc>,
     poll_at: DateTime<Utc>,
 ) -> Result<refunds::Model, ServiceError> {
@@ -252,14 +357,15 @@ pub(crate) async fn claim(
         // One key per payment: a retry after a timeout finds the provider's refund.
         provider_idempotency_key: Set(format!("kb-refund-{}", payment.id)),
         status: Set(RefundStatus::Pending),
-        amount_minor: Set(payment.amount_minor),
+        amount_minor: Set(what.amount_minor),
         currency: Set(payment.currency.clone()),
-        reason: Set(reason),
-        requested_by: Set(requested_by.to_string()),
+        reason: Set(what.reason),
+        requested_by: Set(what.requested_by.to_string()),
         failure_message: Set(None),
         created_at: Set(now),
         completed_at: Set(None),
         next_poll_at: Set(Some(poll_at)),
+        period: Set(what.period.map(|p| p.as_str().to_string())),
     }
     .insert(txn)
     .await?)
@@ -443,7 +549,19 @@ async fn complete(
     )
     .await?;
 
-    let access = revoke_period(txn, &payment, now).await?;
+    // The whole payment back takes its whole period back; part of it shortens the
+    // period in proportion or keeps it, as the admin chose.
+    let share = match refund.period.as_deref() {
+        Some("keep") => None,
+        Some(_) if refund.amount_minor < payment.amount_minor => {
+            Some(Some((refund.amount_minor, payment.amount_minor)))
+        }
+        _ => Some(None),
+    };
+    let access = match share {
+        None => AccessChange::Unchanged,
+        Some(share) => take_back_period(txn, &payment, share, now).await?,
+    };
     let event = BillingEvent::RefundSucceeded {
         refund,
         payment: &payment,
@@ -453,12 +571,15 @@ async fn complete(
     billing_event::record(txn, &[event], source, now).await
 }
 
-/// Revokes the period the payment bought: later periods move back by its length, the
-/// subscription (locked) ends that much earlier and is what it was before the payment
-/// as far as time allows ([`after_refund`]), and the entitlement follows.
-async fn revoke_period(
+/// Takes back the period the payment bought, whole (`share` `None`: it is revoked) or
+/// the `refunded / paid` share of its length (it ends that much earlier): later periods
+/// move back by what was taken, the subscription (locked) ends that much earlier and is
+/// what it would have been without it as far as time allows ([`after_refund`]), and the
+/// entitlement follows.
+async fn take_back_period(
     txn: &DatabaseTransaction,
     payment: &payments::Model,
+    share: Option<(i64, i64)>,
     now: DateTime<Utc>,
 ) -> Result<AccessChange, ServiceError> {
     let Some(period) = subscription_periods::Entity::find()
@@ -474,7 +595,17 @@ async fn revoke_period(
         .ok_or(ServiceError::NotFound {
             entity: "subscription",
         })?;
-    let length = period.ends_at - period.starts_at;
+    let whole = period.ends_at - period.starts_at;
+    let length = match share {
+        // Whole seconds in integer arithmetic: never more than the period.
+        Some((refunded, paid)) if paid > 0 => chrono::TimeDelta::seconds(
+            i64::try_from(
+                i128::from(whole.num_seconds()) * i128::from(refunded) / i128::from(paid),
+            )
+            .unwrap_or(0),
+        ),
+        _ => whole,
+    };
     let later = subscription_periods::Entity::find()
         .filter(subscription_periods::Column::SubscriptionId.eq(period.subscription_id))
         .filter(subscription_periods::Column::RevokedAt.is_null())
@@ -488,7 +619,11 @@ async fn revoke_period(
         a.update(txn).await?;
     }
     let mut pa: subscription_periods::ActiveModel = period.clone().into();
-    pa.revoked_at = Set(Some(now));
+    if share.is_some() {
+        pa.ends_at = Set(period.ends_at - length);
+    } else {
+        pa.revoked_at = Set(Some(now));
+    }
     pa.update(txn).await?;
 
     // The period this payment started (or a later one) ends `length` earlier; the

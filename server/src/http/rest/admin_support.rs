@@ -108,6 +108,12 @@ pub struct StaffRefundBody {
     pub reason: Option<String>,
     /// Admin only: refund outside the window, saying why.
     pub override_reason: Option<String>,
+    /// Admin only, with `override_reason`: refund this much of the payment (default all).
+    #[serde(default, deserialize_with = "super::json::opt_text_or_number")]
+    #[schema(value_type = Option<String>, example = "150.00")]
+    pub amount: String,
+    /// With `amount`: `shorten` (the period ends earlier in proportion) or `keep`.
+    pub period: Option<String>,
 }
 
 /// Refunds a payment for a customer: same window and once-only rules, unless an admin
@@ -148,10 +154,20 @@ pub async fn refund(
                     "Only an administrator may refund outside the window.",
                 ));
             }
+            let partial = match input.amount.trim() {
+                "" => None,
+                amount => Some(refunds::PartialRefund {
+                    amount: amount.to_string(),
+                    period: refunds::PeriodPolicy::parse(
+                        input.period.as_deref().unwrap_or_default(),
+                    )?,
+                }),
+            };
             let requester = Requester::Staff {
                 id: me.id,
                 label: me.email.clone(),
                 override_reason,
+                partial,
             };
             Ok(refunds::refund(&state, id, requester, input.reason).await?)
         };

@@ -199,7 +199,14 @@ async fn supersede(
             ],
         )
         .await?;
-        refunds::claim(txn, payment, Some("superseded".into()), "system", now, now).await?;
+        refunds::claim(
+            txn,
+            payment,
+            refunds::Claim::whole(payment, Some("superseded".into()), "system"),
+            now,
+            now,
+        )
+        .await?;
         events.push(BillingEvent::PaymentSuperseded {
             payment,
             invoice,
