@@ -65,6 +65,17 @@ pub fn validate_login_password(input: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// The reason staff give for a support action (a void, a grant, a refund outside the
+/// window): required, at most 500 characters, trimmed.
+pub fn required_reason(input: &str) -> Result<String, DomainError> {
+    let r = input.trim();
+    match r.chars().count() {
+        0 => Err(DomainError::invalid("reason", "say why")),
+        1..=500 => Ok(r.to_string()),
+        _ => Err(DomainError::invalid("reason", "use at most 500 characters")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,13 +112,3 @@ mod tests {
     }
 }
 
-/// The reason staff give for a support action (a void, a grant, a refund outside the
-/// window): required, at most 500 characters, trimmed.
-pub fn required_reason(input: &str) -> Result<String, DomainError> {
-    let r = input.trim();
-    match r.chars().count() {
-        0 => Err(DomainError::invalid("reason", "say why")),
-        1..=500 => Ok(r.to_string()),
-        _ => Err(DomainError::invalid("reason", "use at most 500 characters")),
-    }
-}
