@@ -111,4 +111,3 @@ mod tests {
         assert!(validate_login_password("x").is_ok());
     }
 }
-

@@ -4,7 +4,9 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::console::admin_audit;
-use crate::components::{CursorPager, EmptyState, ErrorState, LoadingRows, when, with_query};
+use crate::components::{
+    CursorPager, EmptyState, ErrorState, LoadingRows, SelectFilter, when, with_query,
+};
 use crate::dto::AuditEntryDto;
 
 const ENTITIES: &[(&str, &str)] = &[
@@ -61,15 +63,7 @@ pub fn AdminAudit() -> impl IntoView {
                 <label for="audit-action">"Action"</label>
                 <input id="audit-action" type="search" name="action" prop:value=move || get("action") placeholder="tariff.updated" />
             </div>
-            <div class="field inline">
-                <label for="audit-entity">"On"</label>
-                <select id="audit-entity" name="entity_type">
-                    {ENTITIES.iter().map(|(v, label)| {
-                        let v = *v;
-                        view! { <option value=v selected=move || get("entity_type") == v>{*label}</option> }
-                    }).collect_view()}
-                </select>
-            </div>
+            <SelectFilter id="audit-entity" label="On" name="entity_type" options=ENTITIES current=Signal::derive(move || get("entity_type")) />
             <div class="field inline">
                 <label for="audit-from">"From"</label>
                 <input id="audit-from" type="date" name="from" prop:value=move || get("from") />

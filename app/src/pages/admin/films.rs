@@ -6,8 +6,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::films::{AdminCreateFilm, AdminUpdateFilm, AdminUploadFilms, admin_films};
 use crate::api::staff_session::current_staff;
 use crate::components::{
-    CursorPager, EmptyState, ErrorState, FormErrors, LoadingRows, TextField, input_value,
-    with_query,
+    CursorPager, EmptyState, ErrorState, FormErrors, LoadingRows, SelectFilter, TextField,
+    input_value, with_query,
 };
 use crate::domain::film::FilmInput;
 use crate::dto::AdminFilmDto;
@@ -72,12 +72,7 @@ pub fn AdminFilms() -> impl IntoView {
                 <label for="film-q">"Title or external id"</label>
                 <input id="film-q" type="search" name="q" prop:value=move || get("q") />
             </div>
-            <div class="field inline">
-                <label for="film-status">"Status"</label>
-                <select id="film-status" name="status">
-                    {STATUSES.iter().map(|(v, l)| view! { <option value=*v selected=move || get("status") == *v>{*l}</option> }).collect_view()}
-                </select>
-            </div>
+            <SelectFilter id="film-status" label="Status" name="status" options=&STATUSES current=Signal::derive(move || get("status")) />
             <button type="submit" class="button">"Search"</button>
         </Form>
         {move || row_error().map(|e| view! { <p class="alert" role="alert">{e}</p> })}

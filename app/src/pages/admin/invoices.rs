@@ -4,7 +4,9 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::console::admin_invoices;
-use crate::components::{CursorPager, EmptyState, ErrorState, LoadingRows, when, with_query};
+use crate::components::{
+    CursorPager, EmptyState, ErrorState, LoadingRows, SelectFilter, when, with_query,
+};
 
 const STATUSES: [(&str, &str); 4] = [
     ("", "All statuses"),
@@ -45,15 +47,7 @@ pub fn AdminInvoices() -> impl IntoView {
             <p class="page-lead">"What each customer was billed, with the quote frozen at checkout. Open one to see its payments or void it."</p>
         </div>
         <Form method="GET" action="" attr:class="filters" attr:role="search">
-            <div class="field inline">
-                <label for="inv-status">"Status"</label>
-                <select id="inv-status" name="status">
-                    {STATUSES.iter().map(|(v, label)| {
-                        let v = *v;
-                        view! { <option value=v selected=move || get("status") == v>{*label}</option> }
-                    }).collect_view()}
-                </select>
-            </div>
+            <SelectFilter id="inv-status" label="Status" name="status" options=&STATUSES current=Signal::derive(move || get("status")) />
             <div class="field inline">
                 <label for="inv-customer">"Customer e-mail or id"</label>
                 <input id="inv-customer" type="search" name="customer" prop:value=move || get("customer") />

@@ -4,7 +4,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::support::admin_list_payments;
-use crate::components::{EmptyState, ErrorState, LoadingRows, encode_query_value};
+use crate::components::{EmptyState, ErrorState, LoadingRows, SelectFilter, encode_query_value};
 
 const STATUSES: [(&str, &str); 6] = [
     ("", "All statuses"),
@@ -58,15 +58,7 @@ pub fn AdminPayments() -> impl IntoView {
             <p class="page-lead">"Every payment attempt, newest first. Open one to see its timeline and refund it."</p>
         </div>
         <Form method="GET" action="" attr:class="filters" attr:role="search">
-            <div class="field inline">
-                <label for="pay-status">"Status"</label>
-                <select id="pay-status" name="status">
-                    {STATUSES.iter().map(|(v, label)| {
-                        let v = *v;
-                        view! { <option value=v selected=move || get("status") == v>{*label}</option> }
-                    }).collect_view()}
-                </select>
-            </div>
+            <SelectFilter id="pay-status" label="Status" name="status" options=&STATUSES current=Signal::derive(move || get("status")) />
             <div class="field inline">
                 <label for="pay-customer">"Customer e-mail or id"</label>
                 <input id="pay-customer" type="search" name="customer" prop:value=move || get("customer") />

@@ -6,7 +6,9 @@ use leptos_router::hooks::use_query_map;
 use super::customers::status_badge;
 use crate::api::catalog::admin_list_tariffs;
 use crate::api::console::admin_subscriptions;
-use crate::components::{CursorPager, EmptyState, ErrorState, LoadingRows, when, with_query};
+use crate::components::{
+    CursorPager, EmptyState, ErrorState, LoadingRows, SelectFilter, when, with_query,
+};
 
 const STATUSES: [(&str, &str); 5] = [
     ("", "All statuses"),
@@ -37,15 +39,7 @@ pub fn AdminSubscriptions() -> impl IntoView {
             <p class="page-lead">"Every customer's subscription: its status, tariff, current period and whether it renews."</p>
         </div>
         <Form method="GET" action="" attr:class="filters" attr:role="search">
-            <div class="field inline">
-                <label for="sub-status">"Status"</label>
-                <select id="sub-status" name="status">
-                    {STATUSES.iter().map(|(v, label)| {
-                        let v = *v;
-                        view! { <option value=v selected=move || get("status") == v>{*label}</option> }
-                    }).collect_view()}
-                </select>
-            </div>
+            <SelectFilter id="sub-status" label="Status" name="status" options=&STATUSES current=Signal::derive(move || get("status")) />
             <div class="field inline">
                 <label for="sub-tariff">"Tariff"</label>
                 <Suspense fallback=|| view! { <select id="sub-tariff" name="tariff_id"><option value="">"All tariffs"</option></select> }>

@@ -35,6 +35,39 @@ fn uuid(raw: &str, what: &'static str) -> Result<Uuid, ApiError> {
     })
 }
 
+/// A state-changing support call: the role check, then `f` at most once per
+/// `Idempotency-Key` of this staff member (a retry gets the first answer), answered with
+/// `status` and `f`'s JSON, or its error.
+#[allow(clippy::too_many_arguments)]
+async fn once_as_staff<T, F, Fut>(
+    state: &AppState,
+    staff: &StaffCaller,
+    role: fn(StaffRole) -> bool,
+    (method, path): (&str, &str),
+    headers: &HeaderMap,
+    body: &Bytes,
+    status: StatusCode,
+    f: F,
+) -> Response
+where
+    T: serde::Serialize,
+    F: FnOnce(app::dto::StaffDto) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let me = match staff.require(role) {
+        Ok(s) => s.clone(),
+        Err(e) => return e.into_response(),
+    };
+    let scope = format!("staff:{}", me.id);
+    idempotent::run(state, &scope, headers, method, path, body, || async {
+        match f(me).await {
+            Ok(value) => (status, Json(value)).into_response(),
+            Err(e) => e.into_response(),
+        }
+    })
+    .await
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PaymentsQuery {
     /// `pending`, `succeeded`, `failed`, `canceled` or `refunded`.
@@ -129,19 +162,22 @@ pub async fn refund(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let me = match staff.require(StaffRole::can_support) {
-        Ok(s) => s.clone(),
-        Err(e) => return e.into_response(),
-    };
-    let scope = format!("staff:{}", me.id);
     let path = format!("/api/v1/admin/payments/{id}/refund");
-    idempotent::run(&state, &scope, &headers, "POST", &path, &body, || async {
-        let run = async {
+    let (state, headers, body) = (&state, &headers, &body);
+    once_as_staff(
+        state,
+        &staff,
+        StaffRole::can_support,
+        ("POST", &path),
+        headers,
+        body,
+        StatusCode::CREATED,
+        |me| async move {
             let id = uuid(&id, "payment")?;
             let input: StaffRefundBody = if body.is_empty() {
                 StaffRefundBody::default()
             } else {
-                parse_json(&headers, &body)?
+                parse_json(headers, body)?
             };
             let override_reason = input
                 .override_reason
@@ -169,13 +205,10 @@ pub async fn refund(
                 override_reason,
                 partial,
             };
-            Ok(refunds::refund(&state, id, requester, input.reason).await?)
-        };
-        match run.await {
-            Ok(refund) => (StatusCode::CREATED, Json(RefundResultDto { refund })).into_response(),
-            Err(e) => e.into_response(),
-        }
-    })
+            let refund = refunds::refund(state, id, requester, input.reason).await?;
+            Ok(RefundResultDto { refund })
+        },
+    )
     .await
 }
 
@@ -212,26 +245,25 @@ pub async fn change_tariff(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let me = match staff.require(StaffRole::can_support) {
-        Ok(s) => s.clone(),
-        Err(e) => return e.into_response(),
-    };
-    let scope = format!("staff:{}", me.id);
     let path = format!("/api/v1/admin/customers/{user_id}/subscription");
-    idempotent::run(&state, &scope, &headers, "PUT", &path, &body, || async {
-        let run = async {
+    let (state, headers, body) = (&state, &headers, &body);
+    once_as_staff(
+        state,
+        &staff,
+        StaffRole::can_support,
+        ("PUT", &path),
+        headers,
+        body,
+        StatusCode::OK,
+        |me| async move {
             let customer = uuid(&user_id, "customer")?;
-            let input: ChangeTariff = parse_json(&headers, &body)?;
+            let input: ChangeTariff = parse_json(headers, body)?;
             let actor = Actor::staff(me.id, &me.email);
             Ok::<_, ApiError>(
-                support::change_tariff(&state, &actor, customer, input.tariff_id).await?,
+                support::change_tariff(state, &actor, customer, input.tariff_id).await?,
             )
-        };
-        match run.await {
-            Ok(sub) => Json(sub).into_response(),
-            Err(e) => e.into_response(),
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -257,26 +289,25 @@ pub async fn adjust(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let me = match staff.require(StaffRole::can_support) {
-        Ok(s) => s.clone(),
-        Err(e) => return e.into_response(),
-    };
-    let scope = format!("staff:{}", me.id);
     let path = format!("/api/v1/admin/customers/{user_id}/adjustments");
-    idempotent::run(&state, &scope, &headers, "POST", &path, &body, || async {
-        let run = async {
+    let (state, headers, body) = (&state, &headers, &body);
+    once_as_staff(
+        state,
+        &staff,
+        StaffRole::can_support,
+        ("POST", &path),
+        headers,
+        body,
+        StatusCode::CREATED,
+        |me| async move {
             let customer = uuid(&user_id, "customer")?;
-            let input: Adjustment = parse_json(&headers, &body)?;
+            let input: Adjustment = parse_json(headers, body)?;
             let actor = Actor::staff(me.id, &me.email);
             Ok::<_, ApiError>(
-                support::adjust(&state, &actor, customer, &input.amount, &input.reason).await?,
+                support::adjust(state, &actor, customer, &input.amount, &input.reason).await?,
             )
-        };
-        match run.await {
-            Ok(line) => (StatusCode::CREATED, Json(line)).into_response(),
-            Err(e) => e.into_response(),
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -299,26 +330,25 @@ pub async fn void_invoice(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let me = match staff.require(StaffRole::can_support) {
-        Ok(s) => s.clone(),
-        Err(e) => return e.into_response(),
-    };
-    let scope = format!("staff:{}", me.id);
     let path = format!("/api/v1/admin/invoices/{id}/void");
-    idempotent::run(&state, &scope, &headers, "POST", &path, &body, || async {
-        let run = async {
+    let (state, headers, body) = (&state, &headers, &body);
+    once_as_staff(
+        state,
+        &staff,
+        StaffRole::can_support,
+        ("POST", &path),
+        headers,
+        body,
+        StatusCode::OK,
+        |me| async move {
             let id = uuid(&id, "invoice")?;
-            let input: VoidInvoice = parse_json(&headers, &body)?;
+            let input: VoidInvoice = parse_json(headers, body)?;
             let actor = Actor::staff(me.id, &me.email);
             Ok::<_, ApiError>(
-                app::ssr::services::invoice_void::void(&state, &actor, id, &input.reason).await?,
+                app::ssr::services::invoice_void::void(state, &actor, id, &input.reason).await?,
             )
-        };
-        match run.await {
-            Ok(invoice) => Json(invoice).into_response(),
-            Err(e) => e.into_response(),
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -348,16 +378,19 @@ pub async fn grant(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let me = match staff.require(StaffRole::can_support) {
-        Ok(s) => s.clone(),
-        Err(e) => return e.into_response(),
-    };
-    let scope = format!("staff:{}", me.id);
     let path = format!("/api/v1/admin/customers/{user_id}/grants");
-    idempotent::run(&state, &scope, &headers, "POST", &path, &body, || async {
-        let run = async {
+    let (state, headers, body) = (&state, &headers, &body);
+    once_as_staff(
+        state,
+        &staff,
+        StaffRole::can_support,
+        ("POST", &path),
+        headers,
+        body,
+        StatusCode::CREATED,
+        |me| async move {
             let customer = uuid(&user_id, "customer")?;
-            let input: GrantBody = parse_json(&headers, &body)?;
+            let input: GrantBody = parse_json(headers, body)?;
             let actor = Actor::staff(me.id, &me.email);
             let input = app::ssr::services::grants::GrantInput {
                 tariff_id: input.tariff_id,
@@ -366,13 +399,9 @@ pub async fn grant(
                 reason: input.reason,
             };
             Ok::<_, ApiError>(
-                app::ssr::services::grants::grant(&state, &actor, customer, &input).await?,
+                app::ssr::services::grants::grant(state, &actor, customer, &input).await?,
             )
-        };
-        match run.await {
-            Ok(result) => (StatusCode::CREATED, Json(result)).into_response(),
-            Err(e) => e.into_response(),
-        }
-    })
+        },
+    )
     .await
 }
