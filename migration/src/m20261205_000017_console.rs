@@ -11,10 +11,48 @@ use sea_orm_migration::schema::{
     uuid, uuid_null,
 };
 use sea_orm_migration::sea_orm::prelude::Uuid;
-use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
+
+/// Support searches customers by any part of an e-mail or name (`lower(x) LIKE '%q%'`):
+/// on PostgreSQL trigram indexes answer that without reading every customer.
+const TRIGRAM_INDEXES: [(&str, &str); 2] = [
+    ("idx_customers_email_trgm", "email"),
+    ("idx_customers_name_trgm", "name"),
+];
+
+/// The trigram indexes, where PostgreSQL has `pg_trgm` and we may use it (it is a
+/// trusted extension: a database owner may create it). Without it the search still
+/// works, reading more rows.
+async fn trigram_indexes(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    if manager.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let db = manager.get_connection();
+    let usable = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT 1 AS ok FROM pg_available_extensions WHERE name = 'pg_trgm' \
+             AND (EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') \
+                  OR has_database_privilege(current_database(), 'CREATE'))",
+        ))
+        .await?
+        .is_some();
+    if !usable {
+        return Ok(());
+    }
+    db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        .await?;
+    for (name, column) in TRIGRAM_INDEXES {
+        db.execute_unprepared(&format!(
+            "CREATE INDEX IF NOT EXISTS {name} ON customers USING gin (lower({column}) gin_trgm_ops)"
+        ))
+        .await?;
+    }
+    Ok(())
+}
 
 /// `(name, table, columns)` of every index this migration adds.
 const INDEXES: [(&str, &str, &[&str]); 10] = [
@@ -150,6 +188,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        trigram_indexes(manager).await?;
         for (name, table, columns) in INDEXES {
             let mut index = Index::create();
             index.name(name).table(Alias::new(table));
@@ -165,6 +204,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() == DbBackend::Postgres {
+            for name in TRIGRAM_INDEXES.map(|(name, _)| name) {
+                manager
+                    .get_connection()
+                    .execute_unprepared(&format!("DROP INDEX IF EXISTS {name}"))
+                    .await?;
+            }
+        }
         manager
             .alter_table(
                 Table::alter()

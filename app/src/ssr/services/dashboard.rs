@@ -129,57 +129,81 @@ async fn totals<C: ConnectionTrait>(
     currency: Currency,
 ) -> Result<(DashboardTotalsDto, Vec<(String, i64)>), ServiceError> {
     let (start, end) = (range.start(), range.end());
-    let by_day = if money {
-        revenue_by_day(db, range).await?
-    } else {
-        Vec::new()
+    // Independent aggregates, sent at once: the page waits for the slowest, not the sum.
+    let revenue = async {
+        if money {
+            revenue_by_day(db, range).await
+        } else {
+            Ok(Vec::new())
+        }
     };
-    let refunds_done = refunds::Entity::find()
-        .filter(refunds::Column::Status.eq(RefundStatus::Succeeded))
-        .filter(refunds::Column::CompletedAt.gte(start))
-        .filter(refunds::Column::CompletedAt.lt(end));
-    let refund_count = refunds_done.clone().count(db).await?;
-    let refund_amount = if money {
-        let sum: Option<i64> = refunds_done
+    let refunds_done = async {
+        let row: Option<(i64, Option<i64>)> = refunds::Entity::find()
             .select_only()
+            .column_as(Expr::col(refunds::Column::Id).count(), "n")
             .column_as(
                 Expr::col(refunds::Column::AmountMinor)
                     .sum()
                     .cast_as("bigint"),
                 "total",
             )
+            .filter(refunds::Column::Status.eq(RefundStatus::Succeeded))
+            .filter(refunds::Column::CompletedAt.gte(start))
+            .filter(refunds::Column::CompletedAt.lt(end))
             .into_tuple()
             .one(db)
-            .await?
-            .flatten();
-        Some(MoneyDto::from(Money::from_minor(
-            sum.unwrap_or(0),
-            currency,
-        )))
-    } else {
-        None
+            .await?;
+        Ok::<_, ServiceError>(row.unwrap_or((0, None)))
     };
-    let new_subscribers = subscriptions::Entity::find()
-        .filter(subscriptions::Column::CreatedAt.gte(start))
-        .filter(subscriptions::Column::CreatedAt.lt(end))
-        .count(db)
-        .await?;
+    let new_subscribers = async {
+        Ok::<_, ServiceError>(
+            subscriptions::Entity::find()
+                .filter(subscriptions::Column::CreatedAt.gte(start))
+                .filter(subscriptions::Column::CreatedAt.lt(end))
+                .count(db)
+                .await?,
+        )
+    };
     // Churned: access ended in the range and was not renewed (expired after grace, or
     // canceled when a refund took the last paid period back).
-    let churned_subscribers = subscriptions::Entity::find()
-        .filter(
-            subscriptions::Column::Status
-                .is_in([SubscriptionStatus::Expired, SubscriptionStatus::Canceled]),
+    let churned_subscribers = async {
+        Ok::<_, ServiceError>(
+            subscriptions::Entity::find()
+                .filter(
+                    subscriptions::Column::Status
+                        .is_in([SubscriptionStatus::Expired, SubscriptionStatus::Canceled]),
+                )
+                .filter(subscriptions::Column::CurrentPeriodEnd.gte(start))
+                .filter(subscriptions::Column::CurrentPeriodEnd.lt(end))
+                .count(db)
+                .await?,
         )
-        .filter(subscriptions::Column::CurrentPeriodEnd.gte(start))
-        .filter(subscriptions::Column::CurrentPeriodEnd.lt(end))
-        .count(db)
-        .await?;
-    let promo_redemptions = promo_redemptions::Entity::find()
-        .filter(promo_redemptions::Column::ConfirmedAt.gte(start))
-        .filter(promo_redemptions::Column::ConfirmedAt.lt(end))
-        .count(db)
-        .await?;
+    };
+    let promo_redemptions = async {
+        Ok::<_, ServiceError>(
+            promo_redemptions::Entity::find()
+                .filter(promo_redemptions::Column::ConfirmedAt.gte(start))
+                .filter(promo_redemptions::Column::ConfirmedAt.lt(end))
+                .count(db)
+                .await?,
+        )
+    };
+    let (
+        by_day,
+        (refund_count, refund_sum),
+        new_subscribers,
+        churned_subscribers,
+        promo_redemptions,
+    ) = tokio::try_join!(
+        revenue,
+        refunds_done,
+        new_subscribers,
+        churned_subscribers,
+        promo_redemptions
+    )?;
+    let refund_count = u64::try_from(refund_count).unwrap_or(0);
+    let refund_amount =
+        money.then(|| MoneyDto::from(Money::from_minor(refund_sum.unwrap_or(0), currency)));
     let revenue = money.then(|| {
         let total: i64 = by_day.iter().map(|(_, v)| *v).sum();
         MoneyDto::from(Money::from_minor(total, currency))
@@ -211,19 +235,28 @@ pub async fn dashboard(
     // Kinobill bills in roubles; a multi-currency price list would need a figure per
     // currency here.
     let currency = Currency::Rub;
-    let tariffs = lookup::tariffs(db).await?;
-    let counts: Vec<(Uuid, i64)> = subscriptions::Entity::find()
-        .select_only()
-        .column(subscriptions::Column::TariffId)
-        .column_as(Expr::col(subscriptions::Column::Id).count(), "n")
-        .filter(
-            subscriptions::Column::Status
-                .is_in([SubscriptionStatus::Active, SubscriptionStatus::Grace]),
-        )
-        .group_by(subscriptions::Column::TariffId)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let counts = async {
+        let rows: Vec<(Uuid, i64)> = subscriptions::Entity::find()
+            .select_only()
+            .column(subscriptions::Column::TariffId)
+            .column_as(Expr::col(subscriptions::Column::Id).count(), "n")
+            .filter(
+                subscriptions::Column::Status
+                    .is_in([SubscriptionStatus::Active, SubscriptionStatus::Grace]),
+            )
+            .group_by(subscriptions::Column::TariffId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        Ok::<_, ServiceError>(rows)
+    };
+    let tariffs = async { Ok::<_, ServiceError>(lookup::tariffs(db).await?) };
+    let (tariffs, counts, (current, by_day), (previous, _)) = tokio::try_join!(
+        tariffs,
+        counts,
+        totals(db, range, money, currency),
+        totals(db, range.previous(), money, currency),
+    )?;
     let mut active_subscribers: Vec<TariffCountDto> = counts
         .iter()
         .map(|(id, n)| TariffCountDto {
@@ -245,8 +278,6 @@ pub async fn dashboard(
         MoneyDto::from(Money::from_minor(minor, currency))
     });
 
-    let (current, by_day) = totals(db, range, money, currency).await?;
-    let (previous, _) = totals(db, range.previous(), money, currency).await?;
     let revenue = money.then(|| {
         let by_day: std::collections::HashMap<String, i64> = by_day.into_iter().collect();
         (0..range.days())
