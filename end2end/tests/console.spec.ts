@@ -1,7 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
 import { readFileSync } from 'fs';
-import { STAFF, buy, customerSignIn, hydrated, signedIn } from './helpers';
+import { STAFF, accessible, buy, customerSignIn, hydrated, signedIn } from './helpers';
 
 // The console's wave-2 pages at a laptop's and a phone's width: each fits, each passes
 // axe-core without serious or critical violations, each is screenshotted to be looked at.
@@ -13,12 +12,6 @@ const viewports = [
 async function fitsWidth(page: Page) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
-}
-
-async function accessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`)).toEqual([]);
 }
 
 async function check(page: Page, vp: string, name: string) {

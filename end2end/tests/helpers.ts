@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -94,4 +95,13 @@ export async function purchaseAndRefund(page: Page, provider: string) {
   await expect(page.locator('tr[data-status="refunded"]')).toHaveCount(1);
   await expect(page.getByTestId('subscription-status')).toHaveText('Canceled');
   await page.screenshot({ path: `screenshots/${provider}-refunded.png`, fullPage: true });
+}
+
+/** axe-core on the page as it is now: no serious or critical violation. */
+export async function accessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(
+    bad.map((v) => `${what}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`),
+  ).toEqual([]);
 }
