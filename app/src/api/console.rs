@@ -25,7 +25,7 @@ fn text(v: String) -> Option<String> {
 
 /// A date typed into a filter; `to` dates include that whole day.
 #[cfg(feature = "ssr")]
-fn day(
+pub(super) fn day(
     v: &str,
     field: &'static str,
     inclusive_end: bool,
@@ -124,18 +124,15 @@ pub async fn admin_invoices(
     let (state, _) = require_staff(StaffRole::can_support)
         .await
         .map_err(super::respond_err)?;
-    let customer_id = match text(customer) {
-        None => None,
-        Some(c) => match crate::ssr::services::discounts::find_customer(&state.db, &c).await {
-            Ok(found) => Some(found.id),
-            Err(crate::ssr::ServiceError::NotFound { .. }) => {
-                return Ok(InvoicePageDto {
-                    data: Vec::new(),
-                    next_cursor: None,
-                });
-            }
-            Err(e) => return Err(super::respond_err(e)),
-        },
+    let Some(customer_id) =
+        crate::ssr::services::discounts::customer_filter(&state.db, Some(&customer))
+            .await
+            .map_err(super::respond_err)?
+    else {
+        return Ok(InvoicePageDto {
+            data: Vec::new(),
+            next_cursor: None,
+        });
     };
     let filter = InvoiceFilter {
         status: text(status),

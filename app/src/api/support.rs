@@ -46,32 +46,23 @@ pub async fn admin_list_payments(
     cursor: Option<String>,
 ) -> Result<AdminPaymentPageDto, AppError> {
     use crate::domain::StaffRole;
-    use crate::domain::promo::parse_instant;
     use crate::ssr::auth::require_staff;
     use crate::ssr::services::{discounts, support};
 
     let (state, _) = require_staff(StaffRole::can_support)
         .await
         .map_err(super::respond_err)?;
-    let customer_id = match customer.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) => match discounts::find_customer(&state.db, c).await {
-            Ok(found) => Some(found.id),
-            // Nobody with that e-mail: an empty list, not an error.
-            Err(crate::ssr::ServiceError::NotFound { .. }) => {
-                return Ok(AdminPaymentPageDto {
-                    data: Vec::new(),
-                    next_cursor: None,
-                });
-            }
-            Err(e) => return Err(super::respond_err(e)),
-        },
-        None => None,
-    };
-    let from = parse_instant(from.as_deref().unwrap_or(""), "from").map_err(super::respond_err)?;
-    let to = parse_instant(to.as_deref().unwrap_or(""), "to")
+    let Some(customer_id) = discounts::customer_filter(&state.db, customer.as_deref())
+        .await
         .map_err(super::respond_err)?
-        // A date "to" includes that whole day.
-        .map(|t| t + chrono::TimeDelta::days(1));
+    else {
+        return Ok(AdminPaymentPageDto {
+            data: Vec::new(),
+            next_cursor: None,
+        });
+    };
+    let from = super::console::day(from.as_deref().unwrap_or(""), "from", false)?;
+    let to = super::console::day(to.as_deref().unwrap_or(""), "to", true)?;
     let filter = support::PaymentFilter {
         status: status.filter(|s| !s.is_empty() && s != "all"),
         customer_id,

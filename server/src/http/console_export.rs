@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use app::domain::StaffRole;
 use app::ssr::AppState;
 use app::ssr::auth::session_staff;
-use app::ssr::services::discounts::find_customer;
+use app::ssr::services::discounts::customer_filter;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
@@ -22,19 +22,12 @@ fn take(q: &mut HashMap<String, String>, k: &str) -> Option<String> {
         .filter(|v| !v.is_empty() && v != "all")
 }
 
-/// The console's customer filter is an e-mail or an id; `Ok(None)`: nobody matches.
-async fn customer_id(
-    state: &AppState,
-    text: Option<String>,
-) -> Result<Option<Option<Uuid>>, ApiError> {
-    match text {
-        None => Ok(Some(None)),
-        Some(t) => match find_customer(&state.db, &t).await {
-            Ok(c) => Ok(Some(Some(c.id))),
-            Err(app::ssr::ServiceError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        },
-    }
+/// The console's "to" date includes that day; the API's is exclusive.
+fn inclusive_to(q: &mut HashMap<String, String>) -> Option<String> {
+    take(q, "to").map(|t| match t.parse::<chrono::NaiveDate>() {
+        Ok(d) => (d + chrono::TimeDelta::days(1)).to_string(),
+        Err(_) => t,
+    })
 }
 
 pub async fn export(
@@ -79,7 +72,8 @@ pub async fn export(
             }
             "invoices" | "payments" => {
                 allowed(StaffRole::can_support)?;
-                let Some(user_id) = customer_id(&state, take(&mut q, "customer")).await? else {
+                let typed = take(&mut q, "customer");
+                let Some(user_id) = customer_filter(&state.db, typed.as_deref()).await? else {
                     return Ok(super::rest::csv_export::response(
                         &list,
                         String::new(),
@@ -87,11 +81,7 @@ pub async fn export(
                     ));
                 };
                 let (status, from) = (take(&mut q, "status"), take(&mut q, "from"));
-                // The console's "to" date includes that day; the API's is exclusive.
-                let to = take(&mut q, "to").map(|t| match t.parse::<chrono::NaiveDate>() {
-                    Ok(d) => (d + chrono::TimeDelta::days(1)).to_string(),
-                    Err(_) => t,
-                });
+                let to = inclusive_to(&mut q);
                 if list == "invoices" {
                     let query = admin_console::InvoicesQuery {
                         status,
@@ -116,10 +106,7 @@ pub async fn export(
             }
             "audit" => {
                 allowed(StaffRole::can_read_audit)?;
-                let to = take(&mut q, "to").map(|t| match t.parse::<chrono::NaiveDate>() {
-                    Ok(d) => (d + chrono::TimeDelta::days(1)).to_string(),
-                    Err(_) => t,
-                });
+                let to = inclusive_to(&mut q);
                 let query = admin_console::AuditQuery {
                     actor: take(&mut q, "actor"),
                     action: take(&mut q, "action"),

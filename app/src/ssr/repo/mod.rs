@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod catalog;
+pub mod entitlements;
 pub mod invoices;
 pub mod keyset;
 pub mod lease;

@@ -74,6 +74,23 @@ pub async fn find_customer<C: ConnectionTrait>(
     found.ok_or(ServiceError::NotFound { entity: "customer" })
 }
 
+/// A list's "customer e-mail or id" filter, as typed: `Ok(None)` when nobody has that
+/// e-mail or id (the list is empty, not an error), `Ok(Some(None))` when the filter is
+/// empty (everyone), `Ok(Some(Some(id)))` for the one customer.
+pub async fn customer_filter<C: ConnectionTrait>(
+    db: &C,
+    typed: Option<&str>,
+) -> Result<Option<Option<Uuid>>, ServiceError> {
+    match typed.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(Some(None)),
+        Some(t) => match find_customer(db, t).await {
+            Ok(c) => Ok(Some(Some(c.id))),
+            Err(ServiceError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        },
+    }
+}
+
 /// Sets (or replaces) the customer's discount.
 pub async fn set(
     db: &DatabaseConnection,

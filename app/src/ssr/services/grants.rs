@@ -5,20 +5,18 @@
 //! outbox, like a payment's; the audit log and the grant row say who gave it and why.
 
 use entity::status::SubscriptionStatus;
-use entity::{complimentary_grants, customers, entitlements, tariffs};
-use sea_orm::sea_query::OnConflict;
+use entity::{complimentary_grants, customers, tariffs};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::domain::grant::GrantLength;
-use crate::domain::subscription::access_until;
 use crate::domain::validation::required_reason;
 use crate::dto::{GrantDto, GrantResultDto};
 use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::repo::audit::{self, Actor, AuditEntry};
-use crate::ssr::repo::begin_write;
 use crate::ssr::repo::subscriptions::{self as subs, Extension, Opening};
+use crate::ssr::repo::{begin_write, entitlements};
 use crate::ssr::services::account;
 use crate::ssr::time::rfc3339;
 use crate::ssr::{AppState, ServiceError};
@@ -119,25 +117,7 @@ pub async fn grant(
             (s.id, live.map_or(now, |l| l.current_period_end.max(now)))
         }
     };
-    entitlements::Entity::insert(entitlements::ActiveModel {
-        customer_id: Set(customer_id),
-        tariff_id: Set(tariff.id),
-        role: Set(tariff.role.clone()),
-        valid_until: Set(access_until(ends_at)),
-        updated_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(entitlements::Column::CustomerId)
-            .update_columns([
-                entitlements::Column::TariffId,
-                entitlements::Column::Role,
-                entitlements::Column::ValidUntil,
-                entitlements::Column::UpdatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
+    entitlements::grant_many(&txn, [(customer_id, &tariff, ends_at)], now).await?;
     let row = complimentary_grants::ActiveModel {
         id: Set(Uuid::now_v7()),
         customer_id: Set(customer_id),

@@ -5,10 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use entity::{
-    entitlements, invoices, payment_methods, payments, subscription_periods, subscriptions, tariffs,
-};
-use sea_orm::sea_query::OnConflict;
+use entity::{invoices, payment_methods, payments, subscription_periods, subscriptions, tariffs};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter,
 };
@@ -16,7 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::Money;
 use crate::domain::billing::{PaidPeriod, SubscriptionState, has_access, on_payment_succeeded};
-use crate::domain::subscription::{access_until, add_months};
+use crate::domain::subscription::add_months;
 use crate::ssr::ServiceError;
 use crate::ssr::billing_event::{self, BillingEvent};
 use crate::ssr::providers::{ProviderPayment, SavedMethod};
@@ -295,26 +292,13 @@ async fn grant_access(
     paid: &[Paid<'_>],
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    entitlements::Entity::insert_many(paid.iter().map(|p| entitlements::ActiveModel {
-        customer_id: Set(p.payment.customer_id),
-        tariff_id: Set(p.tariff.id),
-        role: Set(p.tariff.role.clone()),
-        valid_until: Set(access_until(p.ends_at)),
-        updated_at: Set(now),
-    }))
-    .on_conflict(
-        OnConflict::column(entitlements::Column::CustomerId)
-            .update_columns([
-                entitlements::Column::TariffId,
-                entitlements::Column::Role,
-                entitlements::Column::ValidUntil,
-                entitlements::Column::UpdatedAt,
-            ])
-            .to_owned(),
+    crate::ssr::repo::entitlements::grant_many(
+        txn,
+        paid.iter()
+            .map(|p| (p.payment.customer_id, p.tariff, p.ends_at)),
+        now,
     )
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Ledger (charge and payment) and the promo redemptions.
